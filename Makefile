@@ -1,0 +1,34 @@
+# Two commands: `make demo` and `make test`. Each sets everything up first (a .venv with zhifa
+# and its extras), so a fresh clone needs only Python 3.11+, git and make.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.zhifa-installed
+
+.PHONY: setup demo test lint docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/zhifa demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+docs: setup
+	$(BIN)/python -m zhifa.docgen docs
+
+clean:
+	rm -rf $(VENV) build *.egg-info zhifa-demo.db*

@@ -1,0 +1,62 @@
+"""The ``zhifa`` command. Exit codes: 0 done, 1 refused by a rule, 2 bad input or usage.
+
+Every command takes ``--db`` and ``--json``. Errors are one sentence on standard error (or a JSON
+object with ``--json``), never a traceback; set ``ZHIFA_DEBUG=1`` to see one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from zhifa.cli._common import dumps, err_console
+from zhifa.errors import ZhifaError
+
+app = typer.Typer(
+    name="zhifa",
+    help="执法 zhifa — the administrative-enforcement workflow engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _register() -> None:
+    from zhifa.cli import audit, db, demo, matter, plugins, refdata, workflow
+
+    for module in (db, plugins, workflow, refdata, matter, audit, demo):
+        module.register(app)
+
+
+_register()
+
+INTERNAL_ERROR = 70
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``zhifa`` script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in args
+    try:
+        app(args=args, prog_name="zhifa")  # standalone: usage errors exit 2, success exits 0
+    except ZhifaError as exc:
+        if as_json:
+            print(dumps(exc.as_dict()))
+        else:
+            err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
+            for line in exc.details():
+                err_console.print(f"  - {line}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if os.environ.get("ZHIFA_DEBUG"):
+            raise
+        err_console.print(
+            f"internal error: {type(exc).__name__}: {exc} — this is a bug in zhifa; "
+            "run again with ZHIFA_DEBUG=1 and report the traceback",
+            markup=False,
+            soft_wrap=True,
+        )
+        sys.exit(INTERNAL_ERROR)

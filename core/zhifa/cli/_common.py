@@ -1,0 +1,68 @@
+"""What every command shares: the ``--db`` and ``--json`` options, opening the store, output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from zhifa import migrate
+from zhifa.engine import Engine
+from zhifa.store import Store
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///file.db or postgresql://user@host/db). "
+        "Default: $ZHIFA_DATABASE_URL, else zhifa.db in the current directory.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def open_store(db: str | None, *, migrated: bool = True) -> Store:
+    """The store for ``--db``; unless ``migrated`` is False, the schema must be current."""
+    store = Store(db)
+    store.ping()
+    if migrated:
+        migrate.require_current(store)
+    return store
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, indent=2, default=_default)
+
+
+def emit(as_json: bool, payload: Any, render: Callable[[], None]) -> None:
+    """Print ``payload`` as JSON with ``--json``, else call ``render`` for the human view."""
+    if as_json:
+        typer.echo(dumps(payload))
+    else:
+        render()
+
+
+def open_engine(db: str | None) -> Engine:
+    """An engine on the ``--db`` store with the installed plugins."""
+    return Engine(open_store(db))

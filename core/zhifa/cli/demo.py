@@ -1,0 +1,58 @@
+"""``zhifa demo``: build a fresh SQLite database and walk realistic matters through it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zhifa import demo as demo_lib
+from zhifa import migrate
+from zhifa.cli._common import JsonOption, console, dumps
+from zhifa.errors import InputError
+from zhifa.store import Store
+
+DEFAULT = Path("zhifa-demo.db")
+
+
+def demo(
+    path: Annotated[
+        Path, typer.Option("--path", help="SQLite file to (re)build for the demo.")
+    ] = DEFAULT,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Ignored unless it is a sqlite:/// URL; the demo always uses SQLite."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build a fresh SQLite database and walk clues through verification, testing, extension,
+    refusals, a case opening and a hand-over, then verify the record. The file is replaced."""
+    if db is not None:
+        if not db.startswith("sqlite:///"):
+            raise InputError("the demo builds its own SQLite file; use --path FILE instead of --db")
+        path = Path(db[len("sqlite:///") :])
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    store = Store(f"sqlite:///{path}")
+    migrate.upgrade(store)
+    lines: list[str] = []
+    intact = demo_lib.run(
+        store, lines.append if as_json else lambda s: console.print(s, markup=False)
+    )
+    store.dispose()
+    if as_json:
+        typer.echo(dumps({"database": str(path), "story": lines, "intact": intact}))
+    else:
+        console.print(
+            f"\nThe demo database is {path}. Try: zhifa matter show 1 --db sqlite:///{path}",
+            markup=False,
+        )
+    if not intact:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

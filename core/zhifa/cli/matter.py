@@ -1,0 +1,387 @@
+"""``zhifa matter``: open matters, advance them one lawful step at a time, and look at them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import sqlalchemy as sa
+import typer
+from rich.table import Table
+
+from zhifa.cli._common import DbOption, JsonOption, console, emit, open_engine
+from zhifa.clock import parse_moment
+from zhifa.clocks import ClockState
+from zhifa.context import EventRecord, MatterView
+from zhifa.engine import Engine, StepResult
+from zhifa.errors import ConflictError, InputError
+from zhifa.model import Clock as ClockRow
+from zhifa.model import Entity, Matter
+from zhifa.record import Evidence
+
+matter_app = typer.Typer(help="Open, advance and inspect matters.", no_args_is_help=True)
+
+ActorOption = Annotated[str, typer.Option("--actor", help="Id of the officer taking the step.")]
+DataOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data", help='Step fields as a JSON object, or @file.json. Example: \'{"reason": "…"}\''
+    ),
+]
+FieldOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--field", "-f", help="One field as NAME=VALUE (repeatable; lists comma-separated)."
+    ),
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="When the step happened (Beijing time), e.g. 2026-03-02T09:30. Default: now."
+    ),
+]
+EvidenceOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--evidence", help="A file backing the step; its SHA-256 is recorded (repeatable)."
+    ),
+]
+
+
+def _data(data: str | None, field: list[str] | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if data:
+        text = data
+        if data.startswith("@"):
+            path = Path(data[1:])
+            try:
+                text = path.read_text("utf-8")
+            except OSError as exc:
+                raise InputError(f"cannot read --data file {path}: {exc.strerror}") from None
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"--data is not valid JSON ({exc.msg} at character {exc.pos}); "
+                'write an object such as {"reason": "…"}'
+            ) from None
+        if not isinstance(parsed, dict):
+            raise InputError('--data must be a JSON object such as {"reason": "…"}')
+        values.update(parsed)
+    for item in field or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--field {item!r} must be written NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def _evidence(paths: list[Path] | None) -> list[Evidence]:
+    out = []
+    for path in paths or ():
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read evidence file {path}: {exc.strerror}") from None
+        out.append(Evidence(path.name, hashlib.sha256(content).hexdigest(), len(content)))
+    return out
+
+
+def _clock_line(c: ClockState) -> str:
+    unit = "working days" if c.spec.unit == "working_days" else "days"
+    prov = " (provisional: calendar data for that year not yet published)" if c.provisional else ""
+    if c.status == "running":
+        left = (
+            f"OVERDUE by {-(c.remaining or 0)} {unit}"
+            if c.overdue
+            else f"{c.remaining} {unit} left"
+        )
+        text = f"due {c.due_on}{prov}, {left}"
+    elif c.status == "paused":
+        text = f"paused since {c.pauses[-1].began}, {c.remaining} {unit} left when it resumes"
+    else:
+        text = f"{c.status} — stopped {c.stopped_on}, was due {c.due_on}{prov}"
+    extras = []
+    if c.extensions:
+        extras.append(f"extended {c.extensions}×")
+    if c.paused_days:
+        extras.append(f"paused {c.paused_days} {unit}")
+    more = f" [{'; '.join(extras)}]" if extras else ""
+    return f"{c.spec.label}: {c.allowed} {unit} — {text}{more} · {c.spec.basis}"
+
+
+def _print_step(engine: Engine, result: StepResult) -> None:
+    m, ev = result.matter, result.event
+    defn = engine.definition(m.workflow, m.workflow_version)
+    frm = f"{ev.from_state} → " if ev.from_state else ""
+    console.print(
+        f"matter {m.id} ({m.workflow}): {frm}{m.state} {defn.states[m.state].label} "
+        f"· step {ev.seq} by {ev.actor_id} at {ev.occurred_at:%Y-%m-%d %H:%M} · hash {ev.hash[:12]}…"
+    )
+    for c in result.clocks:
+        console.print(f"  {_clock_line(c)}", markup=False)
+
+
+def _step_payload(result: StepResult) -> dict[str, Any]:
+    return {
+        "matter": result.matter.as_dict(),
+        "event": result.event.as_dict(),
+        "clocks": [c.as_dict() for c in result.clocks],
+    }
+
+
+@matter_app.command("open")
+def open_matter(
+    workflow: Annotated[str, typer.Argument(help="Workflow name, e.g. clue.")],
+    actor: ActorOption,
+    data: DataOption = None,
+    field: FieldOption = None,
+    at: AtOption = None,
+    title: Annotated[
+        str | None, typer.Option(help="A short title (default: from the data).")
+    ] = None,
+    entity: Annotated[str | None, typer.Option(help="USCC of the market entity concerned.")] = None,
+    dept: Annotated[
+        str | None, typer.Option(help="Department code (default: the actor's).")
+    ] = None,
+    evidence: EvidenceOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open a matter on the newest version of WORKFLOW (for a clue: register it on receipt)."""
+    engine = open_engine(db)
+    result = engine.open(
+        workflow,
+        actor,
+        _data(data, field),
+        parse_moment(at) if at else None,
+        title=title,
+        department=dept,
+        entity=entity,
+        evidence=_evidence(evidence),
+    )
+    emit(as_json, _step_payload(result), lambda: _print_step(engine, result))
+
+
+@matter_app.command("advance")
+def advance(
+    matter_id: Annotated[int, typer.Argument(metavar="ID", help="Matter id.")],
+    trigger: Annotated[str, typer.Argument(help="The step to take, e.g. assign.")],
+    actor: ActorOption,
+    data: DataOption = None,
+    field: FieldOption = None,
+    at: AtOption = None,
+    expect_version: Annotated[
+        int | None,
+        typer.Option(help="Refuse if the matter is no longer at this version (what you last saw)."),
+    ] = None,
+    evidence: EvidenceOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Take one step on a matter. Refused steps (exit 1) and bad input (exit 2) write nothing."""
+    engine = open_engine(db)
+    values = _data(data, field)
+    target: int | MatterView = matter_id
+    if expect_version is not None:
+        current = engine.load(matter_id)
+        if current.version != expect_version:
+            raise ConflictError(
+                f"matter {matter_id} is at version {current.version}, not {expect_version} as you "
+                "expected; reload it with `zhifa matter show` and try again"
+            )
+        target = current
+    result = engine.advance(
+        target,
+        trigger,
+        actor,
+        values,
+        parse_moment(at) if at else None,
+        evidence=_evidence(evidence),
+    )
+    emit(as_json, _step_payload(result), lambda: _print_step(engine, result))
+
+
+@matter_app.command("triggers")
+def triggers(
+    matter_id: Annotated[int, typer.Argument(metavar="ID", help="Matter id.")],
+    actor: ActorOption,
+    at: AtOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What this officer may do on the matter now, and why not the other steps."""
+    engine = open_engine(db)
+    options = engine.available_triggers(matter_id, actor, parse_moment(at) if at else None)
+
+    def render() -> None:
+        table = Table("trigger", "step", "may take it?", "why not / checked with the data")
+        for o in options:
+            why = (
+                "\n".join(o.reasons)
+                if o.reasons
+                else "\n".join(f"(checked: {w})" for w in o.waiting_for)
+            )
+            fields = ", ".join(f.name + ("*" if f.required else "") for f in o.fields)
+            table.add_row(
+                o.name,
+                o.label + (f"\nfields: {fields}" if fields else ""),
+                "yes" if o.allowed else "no",
+                why,
+            )
+        console.print(table)
+
+    emit(as_json, [o.as_dict() for o in options], render)
+
+
+def _history_rows(defn_states: dict[str, Any], events: list[EventRecord]) -> Table:
+    table = Table("#", "when", "step", "from → to", "by", "data", "hash")
+    for ev in events:
+        data = {k: v for k, v in ev.data.items() if not k.startswith("_")}
+        table.add_row(
+            str(ev.seq),
+            f"{ev.occurred_at:%Y-%m-%d %H:%M}",
+            ev.trigger,
+            f"{ev.from_state or '∅'} → {ev.to_state}",
+            ev.actor_id,
+            json.dumps(data, ensure_ascii=False)[:120],
+            ev.hash[:12],
+        )
+    return table
+
+
+@matter_app.command("show")
+def show(
+    matter_id: Annotated[int, typer.Argument(metavar="ID", help="Matter id.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A matter's state, data, statutory clocks (with pauses and extensions) and full history."""
+    engine = open_engine(db)
+    matter = engine.load(matter_id)
+    defn = engine.definition(matter.workflow, matter.workflow_version)
+    history = engine.history(matter_id)
+    clocks = engine.clocks(matter)
+    entity = None
+    if matter.entity_id is not None:
+        with engine.store.read() as session:
+            row = session.get(Entity, matter.entity_id)
+            entity = {"uscc": row.uscc, "name": row.name} if row else None
+
+    def render() -> None:
+        state = defn.states[matter.state]
+        console.print(
+            f"[bold]matter {matter.id}[/] · {defn.label} v{defn.version} · {matter.title}\n"
+            f"state: {matter.state} {state.label}{' (closed)' if state.terminal else ''} · "
+            f"department {matter.department} · version {matter.version}"
+            + (f"\nentity: {entity['name']} ({entity['uscc']})" if entity else "")
+        )
+        for c in clocks:
+            console.print(f"  ⏱ {_clock_line(c)}", markup=False)
+        console.print(_history_rows(dict(defn.states), history))
+
+    emit(
+        as_json,
+        {
+            "matter": matter.as_dict(),
+            "entity": entity,
+            "clocks": [c.as_dict() for c in clocks],
+            "history": [e.as_dict() for e in history],
+        },
+        render,
+    )
+
+
+@matter_app.command("list")
+def list_matters(
+    state: Annotated[str | None, typer.Option(help="Only matters in this state.")] = None,
+    workflow: Annotated[str | None, typer.Option(help="Only matters of this workflow.")] = None,
+    due: Annotated[
+        bool,
+        typer.Option("--due", help="Only matters with a running clock, soonest deadline first."),
+    ] = False,
+    within: Annotated[
+        int | None,
+        typer.Option(
+            help="With --due: only deadlines within N days from today (overdue included)."
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List matters, newest first; with --due, those with a running statutory clock by deadline."""
+    engine = open_engine(db)
+    matters_t = cast(sa.Table, Matter.__table__)
+    clocks_t = cast(sa.Table, ClockRow.__table__)
+    query = sa.select(
+        matters_t.c.id,
+        matters_t.c.workflow,
+        matters_t.c.state,
+        matters_t.c.title,
+        matters_t.c.department_code,
+        matters_t.c.updated_at,
+    )
+    if due:
+        query = (
+            query.add_columns(clocks_t.c.name, clocks_t.c.due_on, clocks_t.c.provisional)
+            .join(clocks_t, clocks_t.c.matter_id == matters_t.c.id)
+            .where(clocks_t.c.status == "running")
+            .order_by(clocks_t.c.due_on, matters_t.c.id)
+        )
+        if within is not None:
+            query = query.where(
+                clocks_t.c.due_on <= engine.clock.now().date() + timedelta(days=within)
+            )
+    else:
+        query = query.order_by(matters_t.c.id.desc())
+    if state:
+        query = query.where(matters_t.c.state == state)
+    if workflow:
+        query = query.where(matters_t.c.workflow == workflow)
+    with engine.store.read() as session:
+        rows = session.execute(query.limit(limit)).all()
+    today = engine.clock.now().date()
+    items = []
+    for r in rows:
+        item: dict[str, Any] = {
+            "id": r.id,
+            "workflow": r.workflow,
+            "state": r.state,
+            "title": r.title,
+            "department": r.department_code,
+            "updated_at": r.updated_at.isoformat(),
+        }
+        if due:
+            due_on: date = r.due_on
+            item |= {
+                "clock": r.name,
+                "due_on": due_on.isoformat(),
+                "overdue": due_on < today,
+                "provisional": bool(r.provisional),
+            }
+        items.append(item)
+
+    def render() -> None:
+        cols = ["id", "workflow", "state", "title", "dept"] + (
+            ["clock", "due", ""] if due else ["updated"]
+        )
+        table = Table(*cols)
+        for i in items:
+            row = [str(i["id"]), i["workflow"], i["state"], i["title"][:40], i["department"]]
+            if due:
+                flag = "OVERDUE" if i["overdue"] else ("provisional" if i["provisional"] else "")
+                row += [i["clock"], i["due_on"], flag]
+            else:
+                row.append(i["updated_at"][:16])
+            table.add_row(*row)
+        console.print(table)
+
+    emit(as_json, items, render)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(matter_app, name="matter")

@@ -1,0 +1,510 @@
+"""``zhifa dept``, ``zhifa officer`` and ``zhifa entity``: the reference data matters run on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from zhifa import refdata
+from zhifa.cli._common import DbOption, JsonOption, console, emit, err_console, open_store
+from zhifa.model import Department, Entity, Officer
+from zhifa.roles import ROLES
+from zhifa.store import Store
+
+dept_app = typer.Typer(
+    name="dept",
+    help="Departments (执法部门): the units that own matters and employ officers.",
+    short_help="Departments (执法部门).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+officer_app = typer.Typer(
+    name="officer",
+    help="Officers (执法人员): who may take which steps, by role and enforcement certificate.",
+    short_help="Officers (执法人员) with roles and certificates.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+entity_app = typer.Typer(
+    name="entity",
+    help="Market entities (市场主体): the parties matters are about, keyed by their unified "
+    "social credit code (统一社会信用代码).",
+    short_help="Market entities (市场主体), keyed by USCC.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+_ROLE_LIST = ", ".join(f"{code} ({zh})" for code, (zh, _en) in ROLES.items())
+
+SkipBadOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Import the good rows and list the bad ones, instead of importing nothing when "
+        "any row is bad.",
+    ),
+]
+FileArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE",
+        help="A .csv (UTF-8 or GB18030) or .xlsx file whose first row is the header.",
+        show_default=False,
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``dept``, ``officer`` and ``entity`` to the ``zhifa`` command."""
+    app.add_typer(dept_app, name="dept")
+    app.add_typer(officer_app, name="officer")
+    app.add_typer(entity_app, name="entity")
+
+
+# ---------------------------------------------------------------------------------------------
+# Output helpers
+
+
+def _cell(value: object) -> Text:
+    """A table cell shown literally (names may contain [brackets])."""
+    return Text("" if value is None else str(value))
+
+
+def _table(*columns: str, keys: int = 1) -> Table:
+    """A table whose first ``keys`` columns never wrap; other cells fold rather than truncate."""
+    table = Table(show_edge=False, header_style="bold")
+    for index, column in enumerate(columns):
+        if index < keys:
+            table.add_column(column, no_wrap=True)
+        else:
+            table.add_column(column, overflow="fold")
+    return table
+
+
+@contextmanager
+def _opened(db: str | None) -> Iterator[Store]:
+    """The store for ``--db``, released when the command ends."""
+    store = open_store(db)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error (only on a terminal); yields the advance callback."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.advance(task, n)
+
+
+def _render_import(result: refdata.ImportResult, plural: str) -> Callable[[], None]:
+    def render() -> None:
+        console.print(
+            f"{result.source}: {plural} created {result.created}, updated {result.updated}; "
+            f"bad rows skipped {len(result.skipped)}",
+            markup=False,
+        )
+        if result.skipped:
+            table = _table("Row", "Reason")
+            for row, reason in result.skipped:
+                table.add_row(_cell(row), _cell(reason))
+            console.print(table)
+
+    return render
+
+
+def _print_departments(departments: Sequence[Department]) -> None:
+    if not departments:
+        console.print("no departments yet; add one with: zhifa dept add CODE NAME --region 330100")
+        return
+    table = _table("Code", "Name", "Region")
+    for d in departments:
+        table.add_row(_cell(d.code), _cell(d.name), _cell(d.region_code))
+    console.print(table)
+
+
+def _print_officers(officers: Sequence[Officer]) -> None:
+    if not officers:
+        console.print("no officers; add them with zhifa officer add or zhifa officer import")
+        return
+    table = _table("ID", "Name", "Dept", "Roles", "Certificate", "Valid to")
+    for o in officers:
+        table.add_row(
+            _cell(o.id),
+            _cell(o.name),
+            _cell(o.department_code),
+            _cell(", ".join(sorted(o.role_set))),
+            _cell(o.certificate_no),
+            _cell(o.certificate_valid_to),
+        )
+    console.print(table)
+
+
+def _print_entities(entities: Sequence[Entity], total: int) -> None:
+    if not entities:
+        console.print("no entities match; add them with zhifa entity add or zhifa entity import")
+        return
+    table = _table(
+        "ID",
+        "USCC",
+        "Name",
+        "Kind",
+        "Region",
+        "Industry",
+        "Credit",
+        "Risk",
+        keys=2,
+    )
+    for e in entities:
+        table.add_row(
+            _cell(e.id),
+            _cell(e.uscc),
+            _cell(e.name),
+            _cell(e.kind),
+            _cell(e.region_code),
+            _cell(e.industry),
+            _cell(e.credit_class),
+            _cell(e.risk_level),
+        )
+    console.print(table)
+    if total > len(entities):
+        console.print(f"showing {len(entities)} of {total}; use --limit to see more", markup=False)
+
+
+ENTITY_LABELS = {
+    "id": "ID",
+    "uscc": "USCC 统一社会信用代码",
+    "name": "Name 名称",
+    "kind": "Kind 主体类型",
+    "region_code": "Region 行政区划",
+    "industry": "Industry 行业",
+    "credit_class": "Credit class 信用等级",
+    "risk_level": "Risk level 风险等级",
+}
+
+
+def render_entity(entity: Entity) -> None:
+    """Print one entity as a two-column table (what ``zhifa entity show`` prints)."""
+    table = Table(show_header=False, show_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in refdata.entity_as_dict(entity).items():
+        table.add_row(ENTITY_LABELS.get(key, key), _cell(value))
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------------------------
+# zhifa dept
+
+
+@dept_app.command("add")
+def dept_add(
+    code: Annotated[str, typer.Argument(help="Department code, unique, e.g. HZ-SJ.")],
+    name: Annotated[str, typer.Argument(help="Full name, e.g. 杭州市市场监督管理局.")],
+    region: Annotated[
+        str,
+        typer.Option(
+            "--region", help="6-digit administrative division code (行政区划代码), e.g. 330100."
+        ),
+    ],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a department (执法部门).
+
+    The code is how officers and matters refer to the department. Fails if the code is taken;
+    to change an existing department, use zhifa dept import, which updates existing codes.
+    """
+    with _opened(db) as store:
+        dept = refdata.add_department(store, code=code, name=name, region_code=region)
+        payload = refdata.department_as_dict(dept)
+        emit(
+            as_json,
+            payload,
+            lambda: console.print(
+                f"added department {dept.code} {dept.name} (region {dept.region_code})",
+                markup=False,
+            ),
+        )
+
+
+@dept_app.command("import")
+def dept_import(
+    file: FileArgument,
+    skip_bad: SkipBadOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add or update departments from a .csv or .xlsx file.
+
+    Columns (English or Chinese header): code/部门代码, name/名称, region_code/行政区划. Rows
+    whose code exists already update that department. If any row is bad nothing is imported
+    and every bad row is listed with its row number (the header is row 1), unless --skip-bad.
+    """
+    with _opened(db) as store:
+        with _progress(f"importing {file.name}") as advance:
+            result = refdata.import_departments(store, file, skip_bad=skip_bad, progress=advance)
+        emit(as_json, result.as_dict(), _render_import(result, "departments"))
+
+
+@dept_app.command("list")
+def dept_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List every department, by code."""
+    with _opened(db) as store:
+        departments = refdata.list_departments(store)
+        payload = {"departments": [refdata.department_as_dict(d) for d in departments]}
+        emit(as_json, payload, lambda: _print_departments(departments))
+
+
+# ---------------------------------------------------------------------------------------------
+# zhifa officer
+
+
+@officer_app.command("add")
+def officer_add(
+    officer_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Officer id (工号), unique, e.g. 1001.")
+    ],
+    name: Annotated[str, typer.Option("--name", help="Full name (姓名).")],
+    dept: Annotated[
+        str, typer.Option("--dept", help="Code of an existing department (see zhifa dept list).")
+    ],
+    roles: Annotated[
+        str,
+        typer.Option(
+            "--roles",
+            help=f"Roles separated by commas, e.g. inspector,case_handler. Known: {_ROLE_LIST}.",
+        ),
+    ],
+    certificate: Annotated[
+        str | None,
+        typer.Option("--certificate", help="Enforcement certificate number (执法证号)."),
+    ] = None,
+    valid_from: Annotated[
+        str | None,
+        typer.Option("--valid-from", help="Certificate valid from (有效期起), e.g. 2024-01-01."),
+    ] = None,
+    valid_to: Annotated[
+        str | None,
+        typer.Option("--valid-to", help="Certificate valid to (有效期止), e.g. 2029-12-31."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add an officer (执法人员) to a department.
+
+    The certificate options go together: give --certificate, --valid-from and --valid-to, or
+    none of them. An officer without a certificate can hold roles, but workflows may refuse
+    enforcement steps to them. Fails if the id is taken; to change an officer, use
+    zhifa officer import, which updates existing ids.
+    """
+    with _opened(db) as store:
+        officer = refdata.add_officer(
+            store,
+            id=officer_id,
+            name=name,
+            department=dept,
+            roles=roles,
+            certificate_no=certificate,
+            certificate_valid_from=valid_from,
+            certificate_valid_to=valid_to,
+        )
+        emit(
+            as_json,
+            refdata.officer_as_dict(officer),
+            lambda: console.print(
+                f"added officer {officer.id} {officer.name} to {officer.department_code} "
+                f"({', '.join(sorted(officer.role_set))})",
+                markup=False,
+            ),
+        )
+
+
+@officer_app.command("import")
+def officer_import(
+    file: FileArgument,
+    skip_bad: SkipBadOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add or update officers from a .csv or .xlsx file.
+
+    Columns (English or Chinese header): id/工号/编号, name/姓名, department/部门/所属部门,
+    roles/角色, and optionally certificate_no/执法证号, certificate_valid_from/有效期起/发证日期,
+    certificate_valid_to/有效期止/有效期至 (all three or none). Dates may be 2026-03-02 or
+    2026/3/2. Departments must exist. Rows whose id exists already update that officer.
+
+    If any row is bad nothing is imported and every bad row is listed with its row number (the
+    header is row 1); with --skip-bad the good rows are imported and the bad ones listed.
+    """
+    with _opened(db) as store:
+        with _progress(f"importing {file.name}") as advance:
+            result = refdata.import_officers(store, file, skip_bad=skip_bad, progress=advance)
+        emit(as_json, result.as_dict(), _render_import(result, "officers"))
+
+
+@officer_app.command("list")
+def officer_list(
+    dept: Annotated[
+        str | None, typer.Option("--dept", help="Only officers of this department code.")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List officers by id, with roles and certificate."""
+    with _opened(db) as store:
+        officers = refdata.list_officers(store, department=dept)
+        payload = {"officers": [refdata.officer_as_dict(o) for o in officers]}
+        emit(as_json, payload, lambda: _print_officers(officers))
+
+
+# ---------------------------------------------------------------------------------------------
+# zhifa entity
+
+
+@entity_app.command("add")
+def entity_add(
+    uscc: Annotated[
+        str,
+        typer.Argument(help="Unified social credit code (统一社会信用代码), 18 characters."),
+    ],
+    name: Annotated[str, typer.Option("--name", help="Registered name (名称).")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", help="Entity type (主体类型), e.g. 企业, 个体工商户, 农民专业合作社."
+        ),
+    ],
+    region: Annotated[
+        str,
+        typer.Option("--region", help="6-digit administrative division code, e.g. 330102."),
+    ],
+    industry: Annotated[str, typer.Option("--industry", help="Industry (行业), e.g. 餐饮服务.")],
+    credit_class: Annotated[
+        str | None,
+        typer.Option("--credit-class", help="Credit class (信用等级), letters A–E."),
+    ] = None,
+    risk: Annotated[
+        str | None,
+        typer.Option("--risk", help="Risk level (风险等级): low, medium, high or 低, 中, 高."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a market entity (市场主体).
+
+    The USCC is checked against GB 32100 (length, alphabet, region digits, check character) and
+    stored upper case. Fails if the USCC exists already; to change an entity, use
+    zhifa entity import, which updates existing USCCs.
+    """
+    with _opened(db) as store:
+        entity = refdata.add_entity(
+            store,
+            uscc=uscc,
+            name=name,
+            kind=kind,
+            region_code=region,
+            industry=industry,
+            credit_class=credit_class,
+            risk_level=risk,
+        )
+        emit(
+            as_json,
+            refdata.entity_as_dict(entity),
+            lambda: console.print(
+                f"added entity {entity.id}: {entity.uscc} {entity.name}", markup=False
+            ),
+        )
+
+
+@entity_app.command("import")
+def entity_import(
+    file: FileArgument,
+    skip_bad: SkipBadOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add or update market entities from a .csv or .xlsx file, keyed by USCC.
+
+    Columns (English or Chinese header): uscc/统一社会信用代码, name/名称/企业名称,
+    kind/类型/主体类型, region_code/行政区划/区划代码, industry/行业, and optionally
+    credit_class/信用等级 and risk_level/风险等级. Rows whose USCC exists already update that
+    entity; optional columns the file leaves out keep their stored values.
+
+    If any row is bad nothing is imported and every bad row is listed with its row number (the
+    header is row 1); with --skip-bad the good rows are imported and the bad ones listed.
+    """
+    with _opened(db) as store:
+        with _progress(f"importing {file.name}") as advance:
+            result = refdata.import_entities(store, file, skip_bad=skip_bad, progress=advance)
+        emit(as_json, result.as_dict(), _render_import(result, "entities"))
+
+
+@entity_app.command("list")
+def entity_list(
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region", help="A 6-digit region code, or a prefix: 33 (浙江省), 3301 (杭州市)."
+        ),
+    ] = None,
+    industry: Annotated[
+        str | None, typer.Option("--industry", help="Only this industry (exact match).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most this many.")] = 100,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List market entities in the order they were added.
+
+    With --json the output is {"total": N, "entities": [...]}, where total counts every match
+    and entities holds at most --limit of them.
+    """
+    with _opened(db) as store:
+        entities = refdata.list_entities(store, region=region, industry=industry, limit=limit)
+        total = refdata.count_entities(store, region=region, industry=industry)
+        payload = {"total": total, "entities": [refdata.entity_as_dict(e) for e in entities]}
+        emit(as_json, payload, lambda: _print_entities(entities, total))
+
+
+@entity_app.command("show")
+def entity_show(
+    key: Annotated[
+        str,
+        typer.Argument(
+            metavar="USCC_OR_ID", help="The entity's USCC or its id from zhifa entity list."
+        ),
+    ],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one market entity, found by USCC (any case, spaces ignored) or id."""
+    with _opened(db) as store:
+        entity = refdata.get_entity(store, key)
+        emit(as_json, refdata.entity_as_dict(entity), lambda: render_entity(entity))

@@ -1,0 +1,196 @@
+"""Statutory clocks (法定期限), derived from a matter's steps and the working-day calendar.
+
+A clock starts on the day the matter first enters one of its ``runs_in`` states and stops on the
+day it first enters a state outside ``runs_in`` and ``paused_in``. The start day is not counted.
+Time in a ``paused_in`` state does not count: a pause that begins on day P1 and ends on day P2
+excludes the days after P1 up to and including P2 (the day the pause begins is a day of work, the
+day it ends is the new start). Each step with the clock's extension trigger adds its days.
+
+A period counted in calendar days that ends on a non-working day ends on the next working day.
+A deadline that relied on a year without official calendar data is *provisional*; it is computed
+again, with the data, every time the clock is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from zhifa.calendar import WorkCalendar
+from zhifa.definitions import ClockSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What a clock needs of an event: its date, trigger and the state it led to."""
+
+    on: date
+    trigger: str
+    to_state: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    began: date
+    ended: date | None
+
+    def covers(self, day: date) -> bool:
+        return self.began < day and (self.ended is None or day <= self.ended)
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    """A clock as of ``today``; ``status`` is running, paused, met or missed."""
+
+    spec: ClockSpec
+    status: str
+    started_on: date
+    due_on: date | None
+    stopped_on: date | None
+    provisional: bool
+    extensions: int
+    pauses: tuple[Pause, ...]
+    paused_days: int
+    remaining: int | None  # days (of the clock's unit) left on ``as_of``; negative when overdue
+    as_of: date
+
+    @property
+    def overdue(self) -> bool:
+        """Running past its last day (also on the days off right after it)."""
+        return self.status == "running" and self.due_on is not None and self.as_of > self.due_on
+
+    @property
+    def allowed(self) -> int:
+        return self.spec.days + self.extensions * self.spec.extend_days
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.spec.name,
+            "label": {"zh": self.spec.label.zh, "en": self.spec.label.en},
+            "basis": self.spec.basis,
+            "unit": self.spec.unit,
+            "days": self.allowed,
+            "status": self.status,
+            "overdue": self.overdue,
+            "started_on": self.started_on.isoformat(),
+            "due_on": self.due_on.isoformat() if self.due_on else None,
+            "stopped_on": self.stopped_on.isoformat() if self.stopped_on else None,
+            "provisional": self.provisional,
+            "extensions": self.extensions,
+            "paused_days": self.paused_days,
+            "pauses": [
+                {"began": p.began.isoformat(), "ended": p.ended.isoformat() if p.ended else None}
+                for p in self.pauses
+            ],
+            "remaining": self.remaining,
+        }
+
+
+def _due(
+    spec: ClockSpec, start: date, total: int, pauses: Sequence[Pause], cal: WorkCalendar
+) -> tuple[date | None, bool]:
+    """Walk forward from ``start`` counting days outside pauses; None while a pause is open."""
+    working = spec.unit == "working_days"
+    day, counted, provisional = start, 0, False
+    while counted < total:
+        day += timedelta(days=1)
+        pause = next(
+            (p for p in pauses if p.covers(day) or (p.ended is None and day > p.began)), None
+        )
+        if pause is not None:
+            if pause.ended is None:
+                return None, provisional
+            continue
+        if working:
+            is_work, prov = cal.day_kind(day)
+            provisional |= prov
+            counted += is_work
+        else:
+            counted += 1
+    if not working:
+        end = cal.next_working_day(day)
+        return end.due, provisional or end.provisional
+    return day, provisional
+
+
+def _count(
+    spec: ClockSpec, after: date, through: date, cal: WorkCalendar, pauses: Sequence[Pause]
+) -> int:
+    """Days of the clock's unit in (after, through], outside pauses."""
+    n, day = 0, after
+    while day < through:
+        day += timedelta(days=1)
+        if any(p.covers(day) for p in pauses):
+            continue
+        n += cal.is_working_day(day) if spec.unit == "working_days" else 1
+    return n
+
+
+def compute(
+    spec: ClockSpec, steps: Sequence[Step], cal: WorkCalendar, today: date
+) -> ClockState | None:
+    """The clock after ``steps`` (oldest first), seen on ``today``; None if it never started."""
+    started: date | None = None
+    stopped: date | None = None
+    pauses: list[Pause] = []
+    extensions = 0
+    for step in steps:
+        if stopped is not None:
+            break
+        if started is None:
+            if step.to_state in spec.runs_in:
+                started = step.on
+            continue
+        if spec.extend_trigger is not None and step.trigger == spec.extend_trigger:
+            extensions += 1
+        if step.to_state in spec.paused_in:
+            if not pauses or pauses[-1].ended is not None:
+                pauses.append(Pause(step.on, None))
+        elif step.to_state in spec.runs_in:
+            if pauses and pauses[-1].ended is None:
+                pauses[-1] = Pause(pauses[-1].began, step.on)
+        else:
+            stopped = step.on
+            if pauses and pauses[-1].ended is None:
+                pauses[-1] = Pause(pauses[-1].began, step.on)
+    if started is None:
+        return None
+    total = spec.days + extensions * spec.extend_days
+    due, provisional = _due(spec, started, total, pauses, cal)
+    closed = [p for p in pauses if p.ended is not None]
+    paused_days = sum(
+        (
+            cal.working_days_between(p.began, p.ended)[0]
+            if spec.unit == "working_days"
+            else (p.ended - p.began).days
+        )
+        for p in closed
+        if p.ended is not None
+    )
+    remaining: int | None = None
+    if stopped is not None:
+        status = "met" if due is not None and stopped <= due else "missed"
+    elif due is None:
+        status = "paused"
+        used = _count(spec, started, pauses[-1].began, cal, pauses)
+        remaining = total - used
+    else:
+        status = "running"
+        if today <= due:
+            remaining = _count(spec, today, due, cal, pauses)
+        else:
+            remaining = -_count(spec, due, today, cal, pauses)
+    return ClockState(
+        spec=spec,
+        status=status,
+        started_on=started,
+        due_on=due,
+        stopped_on=stopped,
+        provisional=provisional,
+        extensions=extensions,
+        pauses=tuple(pauses),
+        paused_days=paused_days,
+        remaining=remaining,
+        as_of=today,
+    )

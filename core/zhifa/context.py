@@ -1,0 +1,215 @@
+"""What the engine hands to guards, hooks and sinks, and what it hands back to callers.
+
+These are plain, read-only views: a plugin sees the matter, the actor, the step's validated data
+and the transaction's session, but changes a matter only by returning reasons (guards) or by
+taking steps through the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from zhifa.calendar import WorkCalendar
+from zhifa.clocks import ClockState, Step, compute
+from zhifa.definitions import Definition, StepSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """An officer as a step sees them."""
+
+    id: str
+    name: str
+    department: str
+    roles: frozenset[str]
+    certificate_no: str | None
+    certificate_valid_from: date | None
+    certificate_valid_to: date | None
+
+    def certified_on(self, day: date) -> bool:
+        return (
+            self.certificate_no is not None
+            and self.certificate_valid_from is not None
+            and self.certificate_valid_to is not None
+            and self.certificate_valid_from <= day <= self.certificate_valid_to
+        )
+
+    def certificate_problem(self, day: date) -> str | None:
+        """Why the officer's enforcement certificate (执法证) does not cover ``day``, or None."""
+        if self.certificate_no is None or self.certificate_valid_from is None:
+            return f"officer {self.name} ({self.id}) holds no enforcement certificate (执法证)"
+        assert self.certificate_valid_to is not None
+        if day < self.certificate_valid_from:
+            return (
+                f"the enforcement certificate {self.certificate_no} of {self.name} ({self.id}) "
+                f"is valid only from {self.certificate_valid_from}, after {day}"
+            )
+        if day > self.certificate_valid_to:
+            return (
+                f"the enforcement certificate {self.certificate_no} of {self.name} ({self.id}) "
+                f"expired on {self.certificate_valid_to}, before {day}"
+            )
+        return None
+
+    def label(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+@dataclass(frozen=True, slots=True)
+class MatterView:
+    """A matter as loaded; ``version`` is what an advance checks against (optimistic lock)."""
+
+    id: int
+    workflow: str
+    workflow_version: int
+    state: str
+    version: int
+    department: str
+    entity_id: int | None
+    title: str
+    data: Mapping[str, Any]
+    opened_at: datetime
+    updated_at: datetime
+    head_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "workflow": self.workflow,
+            "workflow_version": self.workflow_version,
+            "state": self.state,
+            "version": self.version,
+            "department": self.department,
+            "entity_id": self.entity_id,
+            "title": self.title,
+            "data": dict(self.data),
+            "opened_at": self.opened_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "head_hash": self.head_hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One recorded step of a matter."""
+
+    matter_id: int
+    workflow: str
+    seq: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+    data: Mapping[str, Any]
+    evidence: Sequence[Mapping[str, Any]]
+    prev_hash: str
+    hash: str
+    id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "matter_id": self.matter_id,
+            "workflow": self.workflow,
+            "seq": self.seq,
+            "trigger": self.trigger,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "actor_id": self.actor_id,
+            "occurred_at": self.occurred_at.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "data": dict(self.data),
+            "evidence": [dict(e) for e in self.evidence],
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(slots=True)
+class StepContext:
+    """Everything a guard or a transition hook may look at for one step, inside its transaction.
+
+    ``matter`` is None while a matter is being opened. ``data`` is the step's validated data;
+    ``history`` the matter's earlier steps (oldest first).
+    """
+
+    session: Session
+    definition: Definition
+    step: StepSpec
+    actor: Actor
+    data: Mapping[str, Any]
+    at: datetime
+    calendar: WorkCalendar
+    matter: MatterView | None
+    history: Sequence[Step] = ()
+    officers: Mapping[str, Actor] = field(default_factory=dict)
+
+    @property
+    def from_state(self) -> str | None:
+        return None if self.matter is None else self.matter.state
+
+    @property
+    def received_on(self) -> date:
+        """The day the matter was opened (for a clue: the day it was received)."""
+        return self.matter.opened_at.date() if self.matter is not None else self.at.date()
+
+    def clock(self, name: str) -> ClockState | None:
+        """The named clock as it stands on the step's date, before the step."""
+        return compute(self.definition.clocks[name], self.history, self.calendar, self.at.date())
+
+    def earlier(self, trigger: str, field_name: str) -> Any:
+        """A field recorded by an earlier step (the latest one with that trigger), or None."""
+        if self.matter is None:
+            return None
+        fields = self.matter.data.get(trigger) or {}
+        return fields.get(field_name)
+
+
+GuardResult = str | Iterable[str] | None
+"""A guard returns None when the step may go on, else one reason or several, each citing its rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A named rule a workflow definition can require on a step.
+
+    ``check(ctx, **args)`` receives the step context and the arguments written next to the guard's
+    name in the definition. ``needs_data`` says it reads the step's fields, so ``zhifa matter
+    triggers`` reports it as checked when the step is taken rather than running it without data.
+    """
+
+    name: str
+    check: Callable[..., GuardResult]
+    description: str
+    basis: str = ""
+    needs_data: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDelivery:
+    """A message for a reporting sink; ``key`` is stable across retries (idempotency key)."""
+
+    key: str
+    sink: str
+    attempt: int
+    event: Mapping[str, Any]
+
+
+class ReportingSink(Protocol):
+    """Receives recorded steps after they are committed (at least once, keyed for idempotency)."""
+
+    name: str
+
+    def wants(self, event: EventRecord) -> bool:
+        """Whether this sink takes ``event``; called inside the step's transaction."""
+        ...
+
+    def deliver(self, message: OutboxDelivery) -> None:
+        """Deliver one message; raise to have it retried later with backoff."""
+        ...

@@ -1,0 +1,353 @@
+"""Workflow definitions: load a YAML file, validate it against the schema and the graph rules,
+and turn it into immutable specs the engine, the CLI and the sandbox all read.
+
+An error names the file, the path inside it and the fault, e.g.
+``workflow definition clue.yaml at triggers.extend.to: state 'verifyng' is not declared``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import yaml
+
+from zhifa.errors import DefinitionError
+from zhifa.roles import ROLES
+
+OPEN = "open"  # the trigger name recorded for the step that opens a matter
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} ({self.en})"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    type: str
+    label: Label
+    required: bool = False
+    description: str = ""
+    choices: Mapping[str, Label] = field(default_factory=dict)
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuardRef:
+    name: str
+    args: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpec:
+    """A trigger (or the opening step): who may take it, what it needs, where it goes."""
+
+    name: str
+    label: Label
+    moves: Mapping[str | None, str]  # from-state → to-state; the opening step has {None: initial}
+    roles: frozenset[str]
+    fields: Mapping[str, FieldSpec]
+    guards: tuple[GuardRef, ...]
+    certificate: bool
+    description: str = ""
+    basis: str = ""
+
+    @property
+    def sources(self) -> tuple[str | None, ...]:
+        return tuple(self.moves)
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    name: str
+    label: Label
+    terminal: bool
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClockSpec:
+    """A statutory deadline: ``days`` working or calendar days while the matter is in ``runs_in``."""
+
+    name: str
+    label: Label
+    basis: str
+    unit: str  # "working_days" | "calendar_days"
+    days: int
+    runs_in: frozenset[str]
+    paused_in: frozenset[str]
+    extend_trigger: str | None
+    extend_days: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Definition:
+    """One version of a workflow, validated. Compared and hashed by identity."""
+
+    name: str
+    version: int
+    label: Label
+    description: str
+    basis: str
+    initial: str
+    states: Mapping[str, StateSpec]
+    open: StepSpec
+    triggers: Mapping[str, StepSpec]
+    clocks: Mapping[str, ClockSpec]
+    source_name: str
+    source_text: str
+    digest: str
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, self.version)
+
+    def step(self, name: str) -> StepSpec:
+        return self.open if name == OPEN else self.triggers[name]
+
+    def triggers_from(self, state: str) -> list[StepSpec]:
+        return [t for t in self.triggers.values() if state in t.moves]
+
+    def guard_names(self) -> set[str]:
+        steps = [self.open, *self.triggers.values()]
+        return {g.name for s in steps for g in s.guards}
+
+
+@cache
+def _validator() -> Callable[[Any], Any]:
+    """The definition schema compiled once per process."""
+    text = files("zhifa.workflows").joinpath("workflow.schema.json").read_text("utf-8")
+    validate: Callable[[Any], Any] = fastjsonschema.compile(json.loads(text))
+    return validate
+
+
+def _label(raw: Mapping[str, str]) -> Label:
+    return Label(raw["zh"], raw["en"])
+
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _describe(err: fastjsonschema.JsonSchemaValueException) -> str:
+    """One sentence naming the offending key or value for a schema violation."""
+    quoted = re.findall(r"'([^']+)'", err.message)
+    value = err.value
+    if err.rule == "required":
+        return "; ".join(f"{q!r} is a required property" for q in quoted)
+    if err.rule == "additionalProperties":
+        return "; ".join(f"{q!r} was unexpected (not a key allowed here)" for q in quoted)
+    if err.rule == "propertyNames" and isinstance(value, dict):
+        bad = [k for k in value if not (isinstance(k, str) and _IDENT.match(k))]
+        names = ", ".join(repr(k) for k in bad) or "a key"
+        return f"name {names} must start with a lower-case letter and use only a-z, 0-9 and _"
+    if err.rule == "enum":
+        return f"{value!r} is not allowed: {err.message.split(' must ', 1)[-1].replace('be one of', 'use one of')}"
+    if err.rule == "not" and isinstance(value, dict) and "choices" in value:
+        return "'choices' is allowed only on fields of type enum"
+    detail = err.message.removeprefix(err.name or "").strip()
+    return f"{value!r} {detail}" if isinstance(value, str | int | float) else detail
+
+
+def parse_definition(text: str, source_name: str) -> Definition:
+    """Parse and validate one definition; raise :class:`DefinitionError` naming the fault."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise DefinitionError(source_name, where, f"not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise DefinitionError(source_name, "", "a definition must be a mapping at the top level")
+    try:
+        _validator()(raw)
+    except fastjsonschema.JsonSchemaValueException as err:
+        path = (err.name or "data").removeprefix("data").lstrip(".")
+        raise DefinitionError(source_name, path, _describe(err)) from None
+    return _build(raw, text, source_name)
+
+
+def _fault(source: str, path: str, fault: str) -> DefinitionError:
+    return DefinitionError(source, path, fault)
+
+
+def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
+    states = {
+        name: StateSpec(
+            name, Label(s["zh"], s["en"]), bool(s.get("terminal")), s.get("description", "")
+        )
+        for name, s in raw["states"].items()
+    }
+
+    def need_state(name: str, path: str) -> str:
+        if name not in states:
+            raise _fault(src, path, f"state {name!r} is not declared under states")
+        return name
+
+    need_state(raw["initial"], "initial")
+    if states[raw["initial"]].terminal:
+        raise _fault(src, "initial", "the initial state cannot be terminal")
+
+    def step(name: str, body: dict[str, Any], path: str, moves: dict[str | None, str]) -> StepSpec:
+        for i, role in enumerate(body["roles"]):
+            if role not in ROLES:
+                raise _fault(
+                    src, f"{path}.roles[{i}]", f"unknown role {role!r}; known: {', '.join(ROLES)}"
+                )
+        fields = {}
+        for fname, f in (body.get("fields") or {}).items():
+            fields[fname] = FieldSpec(
+                name=fname,
+                type=f["type"],
+                label=_label(f["label"]),
+                required=bool(f.get("required", False)),
+                description=f.get("description", ""),
+                choices={k: _label(v) for k, v in (f.get("choices") or {}).items()},
+                minimum=f.get("min"),
+                maximum=f.get("max"),
+                max_length=f.get("max_length"),
+            )
+        guards = tuple(
+            GuardRef(g, {})
+            if isinstance(g, str)
+            else GuardRef(g["name"], {k: v for k, v in g.items() if k != "name"})
+            for g in body.get("guards") or ()
+        )
+        return StepSpec(
+            name=name,
+            label=_label(body["label"]),
+            moves=moves,
+            roles=frozenset(body["roles"]),
+            fields=fields,
+            guards=guards,
+            certificate=bool(body.get("certificate", True)),
+            description=body.get("description", ""),
+            basis=body.get("basis", ""),
+        )
+
+    open_body = raw["open"]
+    for key in ("from", "to"):
+        if key in open_body:
+            raise _fault(src, f"open.{key}", "the opening step always leads to the initial state")
+    open_step = step(OPEN, open_body, "open", {None: raw["initial"]})
+
+    triggers: dict[str, StepSpec] = {}
+    for tname, body in raw["triggers"].items():
+        path = f"triggers.{tname}"
+        sources = [body["from"]] if isinstance(body["from"], str) else list(body["from"])
+        for i, s in enumerate(sources):
+            need_state(s, f"{path}.from" + (f"[{i}]" if isinstance(body["from"], list) else ""))
+            if states[s].terminal:
+                raise _fault(src, f"{path}.from", f"state {s!r} is terminal; nothing leaves it")
+        to = body["to"]
+        if isinstance(to, str):
+            moves: dict[str | None, str] = {s: need_state(to, f"{path}.to") for s in sources}
+        else:
+            if set(to) != set(sources):
+                raise _fault(
+                    src,
+                    f"{path}.to",
+                    f"the mapping must name exactly the from-states {sorted(sources)}",
+                )
+            moves = {s: need_state(d, f"{path}.to.{s}") for s, d in to.items()}
+        for s, d in moves.items():
+            if s == d:
+                raise _fault(
+                    src, f"{path}.to", f"{s!r} → {d!r} does not change the state; every step must"
+                )
+        triggers[tname] = step(tname, body, path, moves)
+
+    clocks: dict[str, ClockSpec] = {}
+    for cname, c in (raw.get("clocks") or {}).items():
+        path = f"clocks.{cname}"
+        for key in ("runs_in", "paused_in"):
+            for i, s in enumerate(c.get(key, ())):
+                need_state(s, f"{path}.{key}[{i}]")
+        ext = c.get("extended_by")
+        if ext and ext["trigger"] not in triggers:
+            raise _fault(
+                src, f"{path}.extended_by.trigger", f"trigger {ext['trigger']!r} is not declared"
+            )
+        clocks[cname] = ClockSpec(
+            name=cname,
+            label=_label(c["label"]),
+            basis=c["basis"],
+            unit=c["unit"],
+            days=c["days"],
+            runs_in=frozenset(c["runs_in"]),
+            paused_in=frozenset(c.get("paused_in", ())),
+            extend_trigger=ext["trigger"] if ext else None,
+            extend_days=ext["days"] if ext else 0,
+        )
+
+    _check_graph(src, raw["initial"], states, triggers)
+    return Definition(
+        name=raw["name"],
+        version=raw["version"],
+        label=_label(raw["label"]),
+        description=raw.get("description", ""),
+        basis=raw.get("basis", ""),
+        initial=raw["initial"],
+        states=states,
+        open=open_step,
+        triggers=triggers,
+        clocks=clocks,
+        source_name=src,
+        source_text=text,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def _check_graph(
+    src: str, initial: str, states: Mapping[str, StateSpec], triggers: Mapping[str, StepSpec]
+) -> None:
+    """Every state is reachable from the initial one, and every non-terminal state has a way out."""
+    edges: dict[str, set[str]] = {s: set() for s in states}
+    for t in triggers.values():
+        for s, d in t.moves.items():
+            assert s is not None
+            edges[s].add(d)
+    seen, todo = {initial}, [initial]
+    while todo:
+        for d in edges[todo.pop()]:
+            if d not in seen:
+                seen.add(d)
+                todo.append(d)
+    for name, spec in states.items():
+        if name not in seen:
+            raise _fault(
+                src, f"states.{name}", "no trigger leads to this state from the initial state"
+            )
+        if not spec.terminal and not edges[name]:
+            raise _fault(
+                src, f"states.{name}", "no trigger leaves this state; mark it terminal or add one"
+            )
+
+
+def load_file(path: Path) -> Definition:
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise DefinitionError(str(path), "", f"cannot be read ({exc.strerror})") from None
+    return parse_definition(text, path.name)
+
+
+def builtin_workflow_files() -> list[Path]:
+    """The baseline definitions shipped with zhifa."""
+    folder = files("zhifa.workflows")
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))

@@ -1,0 +1,876 @@
+"""The engine: the one place a matter is opened or advanced.
+
+``Engine.advance(matter, trigger, actor, data, at)`` runs in one transaction:
+
+1. load the matter row and its definition version; a stale ``MatterView`` is a conflict;
+2. check the actor: role, department, enforcement certificate on the step's date;
+3. validate the data against the trigger's fields (all problems reported together);
+4. run the definition's guards and the plugins' ``zhifa_before_transition`` (all reasons together);
+5. fire the trigger on the definition's shared ``transitions`` machine;
+6. append the hashed event, write the new state with ``version = version + 1`` only where the
+   version is still the one loaded (else :class:`ConflictError`), recompute the clocks, queue outbox
+   messages, call ``zhifa_after_transition``;
+7. commit, then deliver the outbox to reporting sinks (a failing sink is retried later).
+
+Reads (``load``, ``history``, ``clocks``, ``available_triggers``) never write.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy.orm import Session
+
+from zhifa import fields as fieldval
+from zhifa.clock import Clock, SystemClock, to_beijing
+from zhifa.clocks import ClockState, Step, compute
+from zhifa.context import (
+    Actor,
+    EventRecord,
+    Guard,
+    MatterView,
+    OutboxDelivery,
+    ReportingSink,
+    StepContext,
+)
+from zhifa.definitions import OPEN, Definition, FieldSpec, StepSpec, parse_definition
+from zhifa.errors import (
+    ConflictError,
+    DefinitionError,
+    GuardRefused,
+    InputError,
+    NotFoundError,
+    PermissionRefused,
+    PluginError,
+    RefusedError,
+)
+from zhifa.machine import CompiledWorkflow, compile_definition
+from zhifa.model import Clock as ClockRow
+from zhifa.model import Entity, Event, Matter, Officer, OutboxMessage, WorkflowVersion
+from zhifa.plugins import Plugins
+from zhifa.record import GENESIS, Evidence, canonical_json, event_hash
+from zhifa.roles import ROLES
+from zhifa.store import Store
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_MATTERS = cast(sa.Table, Matter.__table__)
+_EVENTS = cast(sa.Table, Event.__table__)
+_CLOCKS = cast(sa.Table, ClockRow.__table__)
+_OUTBOX = cast(sa.Table, OutboxMessage.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What a step produced: the matter after it and the event that records it."""
+
+    matter: MatterView
+    event: EventRecord
+    clocks: tuple[ClockState, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerOption:
+    """Whether an officer may take a trigger now, and every reason why not."""
+
+    name: str
+    label: str
+    allowed: bool
+    reasons: tuple[str, ...]
+    waiting_for: tuple[str, ...]  # checks that run once the step's fields are given
+    fields: tuple[FieldSpec, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "trigger": self.name,
+            "label": self.label,
+            "allowed": self.allowed,
+            "reasons": list(self.reasons),
+            "checked_with_data": list(self.waiting_for),
+            "fields": [
+                {"name": f.name, "type": f.type, "required": f.required, "label": str(f.label)}
+                for f in self.fields
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    delivered: int
+    failed: int
+    pending: int
+
+
+def _actor(row: Officer) -> Actor:
+    return Actor(
+        id=row.id,
+        name=row.name,
+        department=row.department_code,
+        roles=row.role_set,
+        certificate_no=row.certificate_no,
+        certificate_valid_from=row.certificate_valid_from,
+        certificate_valid_to=row.certificate_valid_to,
+    )
+
+
+def _view(row: Any) -> MatterView:
+    return MatterView(
+        id=row.id,
+        workflow=row.workflow,
+        workflow_version=row.workflow_version,
+        state=row.state,
+        version=row.version,
+        department=row.department_code,
+        entity_id=row.entity_id,
+        title=row.title,
+        data=row.data,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        head_hash=row.head_hash,
+    )
+
+
+def _event_record(row: Any, workflow: str) -> EventRecord:
+    return EventRecord(
+        id=row.id,
+        matter_id=row.matter_id,
+        workflow=workflow,
+        seq=row.seq,
+        trigger=row.trigger,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        actor_id=row.actor_id,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        data=json.loads(row.data),
+        evidence=json.loads(row.evidence),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class _Written:
+    """The parts of a cursor result an INSERT or UPDATE needs."""
+
+    __slots__ = ("inserted_primary_key_id", "rowcount")
+
+    def __init__(self, result: CursorResult[Any]) -> None:
+        self.rowcount = result.rowcount
+        key = result.inserted_primary_key if result.context.isinsert else None
+        self.inserted_primary_key_id: int = int(key[0]) if key is not None else 0
+
+
+def _run(session: Session, statement: sa.Executable) -> _Written:
+    """Execute an INSERT or UPDATE; keep its row count and inserted key."""
+    return _Written(cast(CursorResult[Any], session.execute(statement)))
+
+
+def _reasons(result: Any) -> list[str]:
+    if result is None:
+        return []
+    if isinstance(result, str):
+        return [result]
+    return [str(r) for r in result]
+
+
+class Engine:
+    """Opens and advances matters on a store, with the loaded plugins and an injectable clock."""
+
+    def __init__(
+        self, store: Store, *, plugins: Plugins | None = None, clock: Clock | None = None
+    ) -> None:
+        self.store = store
+        self.plugins = plugins if plugins is not None else Plugins()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.calendar = self.plugins.calendar()
+        self._guards: dict[str, tuple[str, Guard]] = self.plugins.guards()
+        self._sinks: dict[str, tuple[str, ReportingSink]] = self.plugins.sinks()
+        self._defs: dict[tuple[str, int], Definition] = {}
+        self._latest: dict[str, Definition] = {}
+        for defn in self.plugins.definitions():
+            self._add_definition(defn)
+        self._checked: set[tuple[str, int]] = set()
+
+    # -- definitions -------------------------------------------------------------------------
+
+    def _add_definition(self, defn: Definition) -> None:
+        for step in (defn.open, *defn.triggers.values()):
+            for ref in step.guards:
+                if ref.name not in self._guards:
+                    path = "open" if step.name == OPEN else f"triggers.{step.name}"
+                    raise DefinitionError(
+                        defn.source_name,
+                        f"{path}.guards",
+                        f"guard {ref.name!r} is not provided by any loaded plugin "
+                        f"(known: {', '.join(sorted(self._guards))})",
+                    )
+        self._defs[defn.key] = defn
+        latest = self._latest.get(defn.name)
+        if latest is None or latest.version < defn.version:
+            self._latest[defn.name] = defn
+
+    def workflows(self) -> list[Definition]:
+        """The newest version of every loaded workflow, by name."""
+        return [self._latest[n] for n in sorted(self._latest)]
+
+    def definition(self, name: str, version: int | None = None) -> Definition:
+        """A workflow definition: the newest loaded one, or a given version (from the database
+        when no plugin ships it any more)."""
+        if version is None:
+            defn = self._latest.get(name)
+            if defn is None:
+                raise NotFoundError(
+                    f"no workflow named {name!r}; loaded workflows: {', '.join(sorted(self._latest))}"
+                )
+            return defn
+        found = self._defs.get((name, version))
+        if found is not None:
+            return found
+        with self.store.read() as session:
+            row = session.get(WorkflowVersion, (name, version))
+            if row is None:
+                raise NotFoundError(
+                    f"workflow {name} version {version} is not known to this database"
+                )
+            defn = parse_definition(row.source, f"{name} v{version} (stored)")
+        self._add_definition(defn)
+        self._checked.add(defn.key)
+        return defn
+
+    def _definition_for(
+        self, session: Session, name: str, version: int, *, register: bool
+    ) -> Definition:
+        """The definition a matter runs on, checked once per process against the stored text."""
+        defn = self._defs.get((name, version)) or self.definition(name, version)
+        if defn.key in self._checked:
+            return defn
+        row = session.get(WorkflowVersion, (name, version))
+        if row is None:
+            if not register:
+                raise NotFoundError(
+                    f"workflow {name} version {version} is not known to this database"
+                )
+            session.add(
+                WorkflowVersion(
+                    name=name,
+                    version=version,
+                    digest=defn.digest,
+                    source=defn.source_text,
+                    registered_at=self.clock.now(),
+                )
+            )
+            session.flush()
+        elif row.digest != defn.digest:
+            raise DefinitionError(
+                defn.source_name,
+                "version",
+                f"this file differs from {name} version {version} that matters in this database "
+                "were opened on; give the changed definition a new version number",
+            )
+        self._checked.add(defn.key)
+        return defn
+
+    def compiled(self, defn: Definition) -> CompiledWorkflow:
+        return compile_definition(defn)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def load(self, matter_id: int) -> MatterView:
+        with self.store.read() as session:
+            row = session.execute(sa.select(_MATTERS).where(_MATTERS.c.id == matter_id)).first()
+            if row is None:
+                raise NotFoundError(
+                    f"matter {matter_id} does not exist; list matters with `zhifa matter list`"
+                )
+            return _view(row)
+
+    def history(self, matter_id: int) -> list[EventRecord]:
+        matter = self.load(matter_id)
+        with self.store.read() as session:
+            rows = session.execute(
+                sa.select(_EVENTS).where(_EVENTS.c.matter_id == matter_id).order_by(_EVENTS.c.seq)
+            ).all()
+        return [_event_record(r, matter.workflow) for r in rows]
+
+    def clocks(self, matter: int | MatterView, today: date | None = None) -> list[ClockState]:
+        """The matter's clocks as of ``today`` (default: the engine clock's date), recomputed."""
+        view = matter if isinstance(matter, MatterView) else self.load(matter)
+        defn = self.definition(view.workflow, view.workflow_version)
+        with self.store.read() as session:
+            steps = self._steps(session, view.id)
+        day = today or self.clock.now().date()
+        out = []
+        for spec in defn.clocks.values():
+            state = compute(spec, steps, self.calendar, day)
+            if state is not None:
+                out.append(state)
+        return out
+
+    def matters(
+        self, *, workflow: str | None = None, state: str | None = None, limit: int | None = None
+    ) -> list[MatterView]:
+        """Matters, newest first, optionally filtered."""
+        query = sa.select(_MATTERS).order_by(_MATTERS.c.id.desc())
+        if workflow:
+            query = query.where(_MATTERS.c.workflow == workflow)
+        if state:
+            query = query.where(_MATTERS.c.state == state)
+        if limit:
+            query = query.limit(limit)
+        with self.store.read() as session:
+            return [_view(r) for r in session.execute(query)]
+
+    def _steps(self, session: Session, matter_id: int) -> list[Step]:
+        return [s for s, _ in self._timed_steps(session, matter_id)]
+
+    @staticmethod
+    def _timed_steps(session: Session, matter_id: int) -> list[tuple[Step, datetime]]:
+        rows = session.execute(
+            sa.select(_EVENTS.c.occurred_at, _EVENTS.c.trigger, _EVENTS.c.to_state)
+            .where(_EVENTS.c.matter_id == matter_id)
+            .order_by(_EVENTS.c.seq)
+        ).all()
+        return [(Step(r.occurred_at.date(), r.trigger, r.to_state), r.occurred_at) for r in rows]
+
+    def _officer(self, session: Session, officer_id: str) -> Actor:
+        row = session.get(Officer, officer_id)
+        if row is None:
+            raise NotFoundError(
+                f"officer {officer_id!r} does not exist; list officers with `zhifa officer list`"
+            )
+        return _actor(row)
+
+    def available_triggers(
+        self, matter: int | MatterView, actor: str, at: datetime | None = None
+    ) -> list[TriggerOption]:
+        """Every trigger of the matter's workflow: whether ``actor`` may take it now, and why not."""
+        view = matter if isinstance(matter, MatterView) else self.load(matter)
+        moment = to_beijing(at) if at else self.clock.now()
+        defn = self.definition(view.workflow, view.workflow_version)
+        options = []
+        with self.store.read() as session:
+            officer = self._officer(session, actor)
+            steps = self._steps(session, view.id)
+            for step in defn.triggers.values():
+                reasons: list[str] = []
+                if view.state not in step.moves:
+                    here = defn.states[view.state].label
+                    reasons.append(f"not possible in state {view.state} {here}")
+                reasons += self._permission_problems(step, officer, view.department, moment.date())
+                waiting: list[str] = []
+                if not reasons:
+                    ctx = self._context(session, defn, step, officer, {}, moment, view, steps, {})
+                    for ref in step.guards:
+                        plugin, guard = self._guards[ref.name]
+                        if guard.needs_data and step.fields:
+                            waiting.append(f"{ref.name}: {guard.description}")
+                            continue
+                        reasons += self._run_guard(plugin, guard, ctx, ref.args)
+                options.append(
+                    TriggerOption(
+                        name=step.name,
+                        label=str(step.label),
+                        allowed=not reasons,
+                        reasons=tuple(reasons),
+                        waiting_for=tuple(waiting),
+                        fields=tuple(step.fields.values()),
+                    )
+                )
+        return options
+
+    # -- checks ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _permission_problems(step: StepSpec, actor: Actor, department: str, day: date) -> list[str]:
+        problems = []
+        if not actor.roles & step.roles:
+            needed = " or ".join(f"{r} {ROLES[r][0]}" for r in sorted(step.roles))
+            held = ", ".join(sorted(actor.roles)) or "none"
+            problems.append(f"{actor.label()} holds roles {held}; this step needs {needed}")
+        if actor.department != department:
+            problems.append(
+                f"{actor.label()} belongs to {actor.department}, the matter to {department}"
+            )
+        if step.certificate:
+            problem = actor.certificate_problem(day)
+            if problem:
+                problems.append(f"{problem} (行政处罚法 第四十二条)")
+        return problems
+
+    def _run_guard(
+        self, plugin: str, guard: Guard, ctx: StepContext, args: Mapping[str, Any]
+    ) -> list[str]:
+        try:
+            return _reasons(guard.check(ctx, **args))
+        except Exception as exc:
+            raise PluginError(plugin, f"guard {guard.name}", exc) from exc
+
+    def _context(
+        self,
+        session: Session,
+        defn: Definition,
+        step: StepSpec,
+        actor: Actor,
+        data: Mapping[str, Any],
+        at: datetime,
+        matter: MatterView | None,
+        steps: Sequence[Step],
+        officers: Mapping[str, Actor],
+    ) -> StepContext:
+        return StepContext(
+            session=session,
+            definition=defn,
+            step=step,
+            actor=actor,
+            data=data,
+            at=at,
+            calendar=self.calendar,
+            matter=matter,
+            history=steps,
+            officers=officers,
+        )
+
+    def _named_officers(
+        self, session: Session, step: StepSpec, data: Mapping[str, Any]
+    ) -> dict[str, Actor]:
+        ids: set[str] = set()
+        for f in step.fields.values():
+            value = data.get(f.name)
+            if f.type == "officer" and value:
+                ids.add(value)
+            elif f.type == "officers" and value:
+                ids.update(value)
+        if not ids:
+            return {}
+        rows = session.scalars(sa.select(Officer).where(Officer.id.in_(sorted(ids)))).all()
+        found = {r.id: _actor(r) for r in rows}
+        missing = sorted(ids - set(found))
+        if missing:
+            raise InputError(
+                f"officer {', '.join(repr(m) for m in missing)} named in the step does not exist; "
+                "check the ids with `zhifa officer list`"
+            )
+        return found
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def open(
+        self,
+        workflow: str,
+        actor: str,
+        data: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+        *,
+        title: str | None = None,
+        department: str | None = None,
+        entity: str | None = None,
+        evidence: Sequence[Evidence] = (),
+    ) -> StepResult:
+        """Open a matter on the newest version of ``workflow``; ``at`` is when it began."""
+        defn = self.definition(workflow)
+        recorded = self.clock.now()
+        moment = self._moment(at, recorded, None)
+        with self.store.write() as session:
+            defn = self._definition_for(session, defn.name, defn.version, register=True)
+            officer = self._officer(session, actor)
+            dept = department or officer.department
+            entity_id: int | None = None
+            if entity is not None:
+                code = "".join(entity.split()).upper()
+                entity_id = session.scalar(sa.select(Entity.id).where(Entity.uscc == code))
+                if entity_id is None:
+                    raise NotFoundError(
+                        f"no market entity with code {code}; add it with `zhifa entity add` first"
+                    )
+            problems = self._permission_problems(defn.open, officer, dept, moment.date())
+            if problems:
+                raise PermissionRefused(
+                    f"{officer.label()} may not open a {workflow} matter", problems
+                )
+            values = fieldval.validate(defn.open, data or {})
+            officers = self._named_officers(session, defn.open, values)
+            ctx = self._context(
+                session, defn, defn.open, officer, values, moment, None, (), officers
+            )
+            self._check_guards(ctx)
+            name = (title or str(values.get("summary") or defn.label.zh)).strip()[:300]
+            matter_id = _run(
+                session,
+                sa.insert(_MATTERS).values(
+                    workflow=defn.name,
+                    workflow_version=defn.version,
+                    state=defn.initial,
+                    version=0,
+                    department_code=dept,
+                    entity_id=entity_id,
+                    title=name,
+                    data={OPEN: values},
+                    opened_at=moment,
+                    updated_at=recorded,
+                    head_hash=GENESIS,
+                ),
+            ).inserted_primary_key_id
+            marker = {
+                "workflow": defn.name,
+                "workflow_version": defn.version,
+                "department": dept,
+                "entity": entity,
+                "title": name,
+            }
+            return self._append(
+                session,
+                defn,
+                ctx,
+                matter_id,
+                0,
+                GENESIS,
+                defn.initial,
+                values,
+                moment,
+                recorded,
+                evidence,
+                [],
+                extra={"_matter": marker},
+            )
+
+    def advance(
+        self,
+        matter: int | MatterView,
+        trigger: str,
+        actor: str,
+        data: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+        *,
+        evidence: Sequence[Evidence] = (),
+    ) -> StepResult:
+        """Take one step. Raises a :class:`RefusedError` or :class:`InputError` and writes nothing
+        when the step is not lawful or the input is wrong; :class:`ConflictError` when ``matter``
+        was changed by someone else after it was loaded."""
+        matter_id = matter.id if isinstance(matter, MatterView) else matter
+        recorded = self.clock.now()
+        with self.store.write() as session:
+            row = session.execute(sa.select(_MATTERS).where(_MATTERS.c.id == matter_id)).first()
+            if row is None:
+                raise NotFoundError(
+                    f"matter {matter_id} does not exist; list matters with `zhifa matter list`"
+                )
+            view = _view(row)
+            if isinstance(matter, MatterView) and matter.version != view.version:
+                raise self._conflict(matter_id, matter.version, view.version)
+            defn = self._definition_for(
+                session, view.workflow, view.workflow_version, register=False
+            )
+            step = defn.triggers.get(trigger)
+            if step is None:
+                raise InputError(
+                    f"the {defn.name} workflow has no trigger {trigger!r}; its triggers are "
+                    f"{', '.join(defn.triggers)}"
+                )
+            if view.state not in step.moves:
+                possible = [t.name for t in defn.triggers_from(view.state)] or [
+                    "none: it is closed"
+                ]
+                raise RefusedError(
+                    f"matter {matter_id} is {view.state} {defn.states[view.state].label}; "
+                    f"{trigger!r} cannot be taken from there (possible now: {', '.join(possible)})"
+                )
+            officer = self._officer(session, actor)
+            timed = self._timed_steps(session, matter_id)
+            steps = [s for s, _ in timed]
+            moment = self._moment(at, recorded, timed[-1][1] if timed else None)
+            problems = self._permission_problems(step, officer, view.department, moment.date())
+            if problems:
+                raise PermissionRefused(
+                    f"{officer.label()} may not take the step {trigger!r} on matter {matter_id}",
+                    problems,
+                )
+            values = fieldval.validate(step, data or {})
+            officers = self._named_officers(session, step, values)
+            ctx = self._context(session, defn, step, officer, values, moment, view, steps, officers)
+            self._check_guards(ctx)
+            to_state = self.compiled(defn).fire(view.state, trigger)
+            new_data = {**view.data, trigger: values}
+            return self._append(
+                session,
+                defn,
+                ctx,
+                matter_id,
+                view.version,
+                view.head_hash,
+                to_state,
+                values,
+                moment,
+                recorded,
+                evidence,
+                steps,
+                matter_data=new_data,
+                from_state=view.state,
+            )
+
+    @staticmethod
+    def _moment(at: datetime | None, recorded: datetime, last: datetime | None) -> datetime:
+        """The step's time: not in the future, not before the matter's last recorded step."""
+        moment = to_beijing(at) if at is not None else recorded
+        if moment > recorded + FUTURE_TOLERANCE:
+            raise InputError(
+                f"the step's time {moment:%Y-%m-%d %H:%M} is in the future "
+                f"(now {recorded:%Y-%m-%d %H:%M}); record a step when it has happened"
+            )
+        if last is not None and moment < last:
+            raise InputError(
+                f"the step's time {moment:%Y-%m-%d %H:%M} is before the matter's last recorded "
+                f"step ({last:%Y-%m-%d %H:%M}); steps are recorded in the order they happened"
+            )
+        return moment
+
+    def _check_guards(self, ctx: StepContext) -> None:
+        reasons: list[str] = []
+        for ref in ctx.step.guards:
+            plugin, guard = self._guards[ref.name]
+            reasons += self._run_guard(plugin, guard, ctx, ref.args)
+        if not reasons:
+            for _plugin, result in self.plugins.call("zhifa_before_transition", ctx=ctx):
+                reasons += _reasons(result)
+        if reasons:
+            what = "open the matter" if ctx.matter is None else f"take the step {ctx.step.name!r}"
+            raise GuardRefused(f"the rules do not allow to {what} now", reasons)
+
+    @staticmethod
+    def _conflict(matter_id: int, loaded: int, current: int | None) -> ConflictError:
+        now = f" (now at version {current})" if current is not None else ""
+        return ConflictError(
+            f"matter {matter_id} was changed by someone else after you loaded version {loaded}{now}; "
+            "reload it, check its state, and try again"
+        )
+
+    def _append(
+        self,
+        session: Session,
+        defn: Definition,
+        ctx: StepContext,
+        matter_id: int,
+        version: int,
+        prev_hash: str,
+        to_state: str,
+        values: Mapping[str, Any],
+        moment: datetime,
+        recorded: datetime,
+        evidence: Sequence[Evidence],
+        steps: list[Step],
+        *,
+        extra: Mapping[str, Any] | None = None,
+        matter_data: Mapping[str, Any] | None = None,
+        from_state: str | None = None,
+    ) -> StepResult:
+        seq = version + 1
+        data_text = canonical_json({**values, **(extra or {})})
+        evidence_text = canonical_json([e.as_dict() for e in evidence])
+        digest = event_hash(
+            matter_id=matter_id,
+            seq=seq,
+            trigger=ctx.step.name,
+            from_state=from_state,
+            to_state=to_state,
+            actor_id=ctx.actor.id,
+            occurred_at=moment,
+            recorded_at=recorded,
+            data=data_text,
+            evidence=evidence_text,
+            prev_hash=prev_hash,
+        )
+        try:
+            event_id = _run(
+                session,
+                sa.insert(_EVENTS).values(
+                    matter_id=matter_id,
+                    seq=seq,
+                    trigger=ctx.step.name,
+                    from_state=from_state,
+                    to_state=to_state,
+                    actor_id=ctx.actor.id,
+                    occurred_at=moment,
+                    recorded_at=recorded,
+                    data=data_text,
+                    evidence=evidence_text,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                ),
+            ).inserted_primary_key_id
+        except SAIntegrityError:
+            raise self._conflict(matter_id, version, None) from None
+        changes: dict[str, Any] = {"version": seq, "head_hash": digest, "updated_at": recorded}
+        if from_state is not None:
+            changes |= {"state": to_state, "data": matter_data}
+        updated = _run(
+            session,
+            sa.update(_MATTERS)
+            .where(_MATTERS.c.id == matter_id, _MATTERS.c.version == version)
+            .values(**changes),
+        )
+        if updated.rowcount != 1:
+            raise self._conflict(matter_id, version, None)
+        event = EventRecord(
+            id=event_id,
+            matter_id=matter_id,
+            workflow=defn.name,
+            seq=seq,
+            trigger=ctx.step.name,
+            from_state=from_state,
+            to_state=to_state,
+            actor_id=ctx.actor.id,
+            occurred_at=moment,
+            recorded_at=recorded,
+            data=json.loads(data_text),
+            evidence=[e.as_dict() for e in evidence],
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+        steps = [*steps, Step(moment.date(), ctx.step.name, to_state)]
+        clock_states = self._write_clocks(
+            session, defn, matter_id, steps, recorded.date(), fresh=from_state is None
+        )
+        self._queue(session, event, recorded)
+        self.plugins.call("zhifa_after_transition", ctx=ctx, event=event)
+        row = session.execute(sa.select(_MATTERS).where(_MATTERS.c.id == matter_id)).one()
+        result = StepResult(_view(row), event, tuple(clock_states))
+        session.commit()
+        if self._sinks:
+            self.deliver_outbox(event_id=event_id)
+        return result
+
+    def _write_clocks(
+        self,
+        session: Session,
+        defn: Definition,
+        matter_id: int,
+        steps: Sequence[Step],
+        today: date,
+        *,
+        fresh: bool,
+    ) -> list[ClockState]:
+        if not defn.clocks:
+            return []
+        states = [
+            s
+            for spec in defn.clocks.values()
+            if (s := compute(spec, steps, self.calendar, today)) is not None
+        ]
+        if not fresh:
+            session.execute(sa.delete(_CLOCKS).where(_CLOCKS.c.matter_id == matter_id))
+        if states:
+            session.execute(
+                sa.insert(_CLOCKS),
+                [
+                    {
+                        "matter_id": matter_id,
+                        "name": s.spec.name,
+                        "status": s.status,
+                        "started_on": s.started_on,
+                        "due_on": s.due_on,
+                        "stopped_on": s.stopped_on,
+                        "provisional": s.provisional,
+                        "paused_days": s.paused_days,
+                        "extensions": s.extensions,
+                    }
+                    for s in states
+                ],
+            )
+        return states
+
+    # -- outbox ------------------------------------------------------------------------------
+
+    def _queue(self, session: Session, event: EventRecord, now: datetime) -> None:
+        rows = []
+        for name, (plugin, sink) in self._sinks.items():
+            try:
+                wanted = sink.wants(event)
+            except Exception as exc:
+                raise PluginError(plugin, f"sink {name}.wants", exc) from exc
+            if wanted:
+                rows.append(
+                    {
+                        "event_id": event.id,
+                        "sink": name,
+                        "key": f"{event.matter_id}:{event.seq}:{name}",
+                        "payload": canonical_json(event.as_dict()),
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                    }
+                )
+        if rows:
+            session.execute(sa.insert(_OUTBOX), rows)
+
+    def deliver_outbox(self, *, event_id: int | None = None, limit: int = 100) -> DeliveryReport:
+        """Deliver due outbox messages; failures are recorded and retried later with backoff."""
+        now = self.clock.now()
+        query = (
+            sa.select(_OUTBOX)
+            .where(_OUTBOX.c.delivered_at.is_(None), _OUTBOX.c.next_attempt_at <= now)
+            .order_by(_OUTBOX.c.id)
+            .limit(limit)
+        )
+        if event_id is not None:
+            query = query.where(_OUTBOX.c.event_id == event_id)
+        with self.store.read() as session:
+            messages = session.execute(query).all()
+        delivered = failed = 0
+        for msg in messages:
+            entry = self._sinks.get(msg.sink)
+            error: str | None
+            if entry is None:
+                error = f"sink {msg.sink!r} is not loaded; install or enable its plugin"
+            else:
+                try:
+                    entry[1].deliver(
+                        OutboxDelivery(msg.key, msg.sink, msg.attempts + 1, json.loads(msg.payload))
+                    )
+                    error = None
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+            attempts = msg.attempts + 1
+            values: dict[str, Any] = {"attempts": attempts, "last_error": error}
+            if error is None:
+                values["delivered_at"] = self.clock.now()
+                delivered += 1
+            else:
+                values["next_attempt_at"] = now + timedelta(
+                    seconds=min(3600, 30 * 2 ** (attempts - 1))
+                )
+                failed += 1
+            with self.store.write() as session:
+                session.execute(
+                    sa.update(_OUTBOX)
+                    .where(_OUTBOX.c.id == msg.id, _OUTBOX.c.delivered_at.is_(None))
+                    .values(**values)
+                )
+        with self.store.read() as session:
+            pending = (
+                session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(_OUTBOX)
+                    .where(_OUTBOX.c.delivered_at.is_(None))
+                )
+                or 0
+            )
+        return DeliveryReport(delivered, failed, pending)
+
+
+def open_and_walk(
+    engine: Engine,
+    workflow: str,
+    actor: str,
+    steps: Iterable[tuple[str, str, Mapping[str, Any]]],
+    **open_kwargs: Any,
+) -> MatterView:
+    """Open a matter and take ``(trigger, actor, data)`` steps in turn (used by the demo and tests)."""
+    result = engine.open(workflow, actor, **open_kwargs)
+    view = result.matter
+    for trigger, who, data in steps:
+        view = engine.advance(view, trigger, who, data).matter
+    return view

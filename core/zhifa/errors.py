@@ -1,0 +1,163 @@
+"""One exception tree for zhifa. Every message says what went wrong, why, and how to fix it.
+
+::
+
+    ZhifaError                      root; ``exit_code`` is what the CLI exits with
+    ├── InputError                  bad input or usage (exit 2); nothing was written
+    │   ├── FieldError              one or more fields of a step are missing or malformed
+    │   ├── DefinitionError         a workflow file breaks the schema (names file, path, fault)
+    │   ├── ImportFileError         a CSV/.xlsx file has bad rows (row numbers and reasons)
+    │   └── NotFoundError           a matter, officer, entity, workflow… does not exist
+    ├── RefusedError                a rule refused the step (exit 1); nothing was written
+    │   ├── PermissionRefused       the actor's role, department or certificate does not allow it
+    │   ├── GuardRefused            one or more guards failed; all reasons are listed
+    │   └── ConflictError           the matter changed since it was loaded: reload and retry
+    ├── PluginError                 a plugin raised; ``plugin`` names it (exit 1)
+    │   └── PluginConflict          two plugins register the same name; both are named
+    ├── DatabaseError               the database is unreachable or not migrated (exit 2)
+    └── IntegrityError              the record failed verification (exit 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ZhifaError(Exception):
+    """Root of every error zhifa raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def details(self) -> list[str]:
+        """Extra lines (one per reason) shown under the message."""
+        return []
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "details": self.details(),
+            "exit_code": self.exit_code,
+        }
+
+
+class InputError(ZhifaError):
+    """The input cannot be used as given."""
+
+    exit_code = 2
+
+
+class FieldError(InputError):
+    """Fields of a step are missing, unknown or malformed; ``problems`` maps field → fault."""
+
+    def __init__(self, message: str, problems: dict[str, str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+    def details(self) -> list[str]:
+        return [f"{name}: {fault}" for name, fault in self.problems.items()]
+
+
+class DefinitionError(InputError):
+    """A workflow definition file is invalid."""
+
+    def __init__(self, source: str, path: str, fault: str) -> None:
+        where = f"{source} at {path}" if path else source
+        super().__init__(f"workflow definition {where}: {fault}")
+        self.source = source
+        self.path = path
+        self.fault = fault
+
+
+class ImportFileError(InputError):
+    """A data file has bad rows; ``rows`` holds (row number, reason)."""
+
+    def __init__(self, message: str, rows: Sequence[tuple[int, str]]) -> None:
+        super().__init__(message)
+        self.rows = list(rows)
+
+    def details(self) -> list[str]:
+        return [f"row {n}: {reason}" for n, reason in self.rows]
+
+
+class NotFoundError(InputError):
+    """The named object does not exist."""
+
+
+class RefusedError(ZhifaError):
+    """A rule of the procedure refused the step."""
+
+    exit_code = 1
+
+
+class PermissionRefused(RefusedError):
+    """The actor may not take this step."""
+
+    def __init__(self, message: str, reasons: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.reasons = list(reasons)
+
+    def details(self) -> list[str]:
+        return list(self.reasons)
+
+
+class GuardRefused(RefusedError):
+    """Guards failed; ``reasons`` lists every failing one, each citing its rule."""
+
+    def __init__(self, message: str, reasons: Sequence[str]) -> None:
+        super().__init__(message)
+        self.reasons = list(reasons)
+
+    def details(self) -> list[str]:
+        return list(self.reasons)
+
+
+class ConflictError(RefusedError):
+    """Someone else changed the matter after it was loaded."""
+
+
+class PluginError(ZhifaError):
+    """A plugin raised while zhifa called it; ``plugin`` is its registered name."""
+
+    exit_code = 1
+
+    def __init__(self, plugin: str, hook: str, cause: BaseException) -> None:
+        super().__init__(
+            f"plugin {plugin!r} failed in hook {hook}: {type(cause).__name__}: {cause}; "
+            f"nothing was written — fix or disable the plugin "
+            f"(ZHIFA_DISABLE_PLUGIN_AUTOLOAD=1 turns off installed plugins)"
+        )
+        self.plugin = plugin
+        self.hook = hook
+        self.cause: BaseException | None = cause
+
+
+class PluginConflict(PluginError):
+    """Two plugins register the same guard, sink or definition name."""
+
+    def __init__(self, plugin: str, other: str, what: str) -> None:
+        ZhifaError.__init__(
+            self,
+            f"plugins {other!r} and {plugin!r} both register {what}; disable one of them "
+            "or rename it in one plugin",
+        )
+        self.plugin = plugin
+        self.other = other
+        self.hook = "register"
+        self.cause = None
+
+
+class DatabaseError(ZhifaError):
+    """The database cannot be used (unreachable, not migrated, wrong URL)."""
+
+    exit_code = 2
+
+
+class IntegrityError(ZhifaError):
+    """The tamper-evident record failed verification."""
+
+    exit_code = 1

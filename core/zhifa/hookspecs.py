@@ -1,0 +1,102 @@
+"""Every hook a zhifa plugin can implement. The docstrings are the reference documentation.
+
+A plugin is a module or object with functions marked ``@zhifa.hookimpl`` whose names are the hook
+names below; it is found through the ``zhifa`` entry-point group (or passed to ``Plugins`` in tests).
+The national baseline procedure (``zhifa.baseline``) is registered through the same manager.
+zhifa calls each implementation itself, so an error is reported with the plugin's name; wrappers
+(``hookwrapper=True``) are not supported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pluggy
+
+from zhifa.calendar import CalendarAddition
+from zhifa.context import EventRecord, Guard, ReportingSink, StepContext
+
+hookspec = pluggy.HookspecMarker("zhifa")
+
+
+@hookspec
+def zhifa_workflows() -> Iterable[Path]:
+    """Workflow definition files (YAML) this plugin ships.
+
+    Each file is validated against ``workflow.schema.json`` when zhifa starts; a file with the
+    same name and version as another plugin's but different content is refused, naming both.
+    A department that changes a workflow gives it a new ``version``: running matters stay on the
+    version they were opened on.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_workflows():
+            return [Path(__file__).parent / "workflows" / "food_clue.yaml"]
+    """
+
+
+@hookspec
+def zhifa_guards() -> Iterable[Guard]:
+    """Named guards that workflow definitions can require on a step.
+
+    A guard's ``check(ctx, **args)`` returns None to let the step go on, or one or more reasons,
+    each citing the rule (law and article). The engine runs every guard of a step and reports all
+    failing reasons together; nothing is written. Two plugins may not register the same name.
+
+    Example::
+
+        def _sample_kept(ctx, **args):
+            if not ctx.data.get("sample_id"):
+                return "a sample must be kept (食品安全法 第八十七条)"
+            return None
+
+        @zhifa.hookimpl
+        def zhifa_guards():
+            return [Guard("sample_kept", _sample_kept, "a sample is kept", needs_data=True)]
+    """
+
+
+@hookspec
+def zhifa_before_transition(ctx: StepContext) -> Iterable[str] | None:
+    """Called for every step (including the opening one) after the workflow's own guards passed.
+
+    Return reasons to refuse the step (they are reported like guard reasons), or None. Runs inside
+    the step's transaction and must not write.
+    """
+
+
+@hookspec
+def zhifa_after_transition(ctx: StepContext, event: EventRecord) -> None:
+    """Called inside the step's transaction after its event is appended, before commit.
+
+    A plugin may write its own rows through ``ctx.session``; if it raises, the whole step is rolled
+    back and the error names the plugin. Notifications to the outside world belong in a reporting
+    sink, which runs after commit.
+    """
+
+
+@hookspec
+def zhifa_reporting_sinks() -> Iterable[ReportingSink]:
+    """Sinks that receive committed steps through the outbox.
+
+    For each step, every sink whose ``wants(event)`` is true gets one outbox message in the step's
+    transaction. After commit the engine calls ``deliver``; a sink that raises is retried later
+    with backoff and never rolls back or blocks the matter. Messages carry a stable ``key`` so a
+    sink can ignore a message it has already handled.
+    """
+
+
+@hookspec
+def zhifa_calendar_additions() -> Iterable[CalendarAddition]:
+    """Local holidays (``working=False``) or working days (``working=True``) for the calendar.
+
+    They override the official calendar on their day and count in every statutory clock.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_calendar_additions():
+            return [CalendarAddition(date(2026, 9, 30), working=False, reason="地方性节日")]
+    """

@@ -1,0 +1,189 @@
+"""The tables, as SQLAlchemy 2 typed models. Alembic migrations are the only way they are created.
+
+All times are naive Beijing time (see :mod:`zhifa.clock`). Event payloads are stored as the exact
+canonical JSON text that was hashed, so verification never depends on how a database re-encodes JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Department(Base):
+    """An enforcement department (执法部门)."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(String(6))
+
+
+class Officer(Base):
+    """An enforcement officer (执法人员) with roles and an enforcement certificate (执法证)."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    roles: Mapped[str] = mapped_column(String(200))  # comma-separated role codes, sorted
+    certificate_no: Mapped[str | None] = mapped_column(String(64))
+    certificate_valid_from: Mapped[date | None] = mapped_column(Date)
+    certificate_valid_to: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)
+
+
+class Entity(Base):
+    """A market entity (市场主体) identified by its unified social credit code."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(50))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    industry: Mapped[str] = mapped_column(String(100))
+    credit_class: Mapped[str | None] = mapped_column(String(8))
+    risk_level: Mapped[str | None] = mapped_column(String(16))
+
+
+class WorkflowVersion(Base):
+    """One version of a workflow definition, with the exact text matters run on."""
+
+    __tablename__ = "workflow_versions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Matter(Base):
+    """A matter (事项): one run of a workflow. ``version`` is the optimistic-lock counter."""
+
+    __tablename__ = "matters"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workflow", "workflow_version"],
+            ["workflow_versions.name", "workflow_versions.version"],
+        ),
+        Index("ix_matters_workflow_state", "workflow", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(String(64))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+
+class MatterLink(Base):
+    """A link between matters: a clue that opened a case, a case that spawned a transfer…"""
+
+    __tablename__ = "matter_links"
+    __table_args__ = (UniqueConstraint("source_id", "target_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class Event(Base):
+    """One recorded step (全过程记录). Append-only: database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("matter_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(64))
+    to_state: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    evidence: Mapped[str] = mapped_column(Text)  # canonical JSON list of {name, sha256, size}
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Clock(Base):
+    """A statutory clock of a matter, recomputed from its events at every step."""
+
+    __tablename__ = "clocks"
+    __table_args__ = (Index("ix_clocks_status_due_on", "status", "due_on"),)
+
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | paused | met | missed
+    started_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    stopped_on: Mapped[date | None] = mapped_column(Date)
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    paused_days: Mapped[int] = mapped_column(Integer)
+    extensions: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxMessage(Base):
+    """A message for a reporting sink, queued in the step's transaction, delivered after commit."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("event_id", "sink"),
+        Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    sink: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(100), unique=True)  # idempotency key for the sink
+    payload: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)

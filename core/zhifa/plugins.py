@@ -1,0 +1,146 @@
+"""The plugin manager: the baseline procedure, entry-point plugins and any passed in directly.
+
+Entry points in the ``zhifa`` group are loaded unless ``ZHIFA_DISABLE_PLUGIN_AUTOLOAD`` is set.
+zhifa calls each hook implementation itself so that an exception names the plugin that raised.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points, version
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from zhifa import hookspecs
+from zhifa.calendar import CalendarAddition, WorkCalendar
+from zhifa.context import Guard, ReportingSink
+from zhifa.definitions import Definition, load_file
+from zhifa.errors import DefinitionError, PluginConflict, PluginError
+
+BASELINE = "zhifa.baseline"
+AUTOLOAD_ENV = "ZHIFA_DISABLE_PLUGIN_AUTOLOAD"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "hooks": list(self.hooks),
+        }
+
+
+class Plugins:
+    """The loaded plugins and what they contribute."""
+
+    def __init__(self, extra: Iterable[object] = (), *, autoload: bool | None = None) -> None:
+        from zhifa import baseline
+
+        self.pm = pluggy.PluginManager("zhifa")
+        self.pm.add_hookspecs(hookspecs)
+        self._dists: dict[str, tuple[str, str]] = {}
+        self._register(baseline, BASELINE, ("zhifa", version("zhifa")))
+        if autoload is None:
+            autoload = not os.environ.get(AUTOLOAD_ENV)
+        if autoload:
+            self._load_entry_points()
+        for i, plugin in enumerate(extra):
+            name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
+            self._register(plugin, name, ("(passed in)", ""))
+
+    def _register(self, plugin: object, name: str, dist: tuple[str, str]) -> None:
+        try:
+            self.pm.register(plugin, name=name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginError(name, "register", exc) from None
+        self._dists[name] = dist
+
+    def _load_entry_points(self) -> None:
+        for ep in entry_points(group="zhifa"):
+            if self.pm.has_plugin(ep.name) or self.pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                raise PluginError(ep.name, "import", exc) from None
+            dist = ep.dist
+            self._register(
+                plugin, ep.name, (dist.name, dist.version) if dist else ("(unknown)", "")
+            )
+
+    def call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call every implementation of ``hook``; an exception becomes :class:`PluginError`."""
+        caller = getattr(self.pm.hook, hook)
+        results: list[tuple[str, Any]] = []
+        for impl in reversed(caller.get_hookimpls()):
+            args = {k: kwargs[k] for k in impl.argnames}
+            try:
+                result = impl.function(**args)
+            except Exception as exc:
+                raise PluginError(impl.plugin_name, hook, exc) from exc
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results
+
+    def listing(self) -> list[PluginInfo]:
+        out = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
+            dist, ver = self._dists.get(name, ("", ""))
+            out.append(PluginInfo(name, dist, ver, hooks))
+        return out
+
+    def definitions(self) -> list[Definition]:
+        """Every workflow definition file the plugins ship, validated."""
+        seen: dict[tuple[str, int], tuple[str, Definition]] = {}
+        for plugin, paths in self.call("zhifa_workflows"):
+            for path in paths:
+                defn = load_file(Path(path))
+                prior = seen.get(defn.key)
+                if prior is not None and prior[1].digest != defn.digest:
+                    raise DefinitionError(
+                        defn.source_name,
+                        "version",
+                        f"workflow {defn.name} version {defn.version} is defined differently by "
+                        f"plugins {prior[0]!r} and {plugin!r}; one of them must use a new version",
+                    )
+                seen[defn.key] = (plugin, defn)
+        return [d for _, d in seen.values()]
+
+    def guards(self) -> dict[str, tuple[str, Guard]]:
+        """Guard name → (plugin name, guard)."""
+        out: dict[str, tuple[str, Guard]] = {}
+        for plugin, guards in self.call("zhifa_guards"):
+            for guard in guards:
+                if guard.name in out:
+                    raise PluginConflict(plugin, out[guard.name][0], f"guard {guard.name!r}")
+                out[guard.name] = (plugin, guard)
+        return out
+
+    def sinks(self) -> dict[str, tuple[str, ReportingSink]]:
+        out: dict[str, tuple[str, ReportingSink]] = {}
+        for plugin, sinks in self.call("zhifa_reporting_sinks"):
+            for sink in sinks:
+                if sink.name in out:
+                    raise PluginConflict(plugin, out[sink.name][0], f"reporting sink {sink.name!r}")
+                out[sink.name] = (plugin, sink)
+        return out
+
+    def calendar(self) -> WorkCalendar:
+        additions: list[CalendarAddition] = []
+        for _plugin, items in self.call("zhifa_calendar_additions"):
+            additions.extend(items)
+        return WorkCalendar(additions)

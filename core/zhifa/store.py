@@ -1,0 +1,139 @@
+"""Database access: the URL, the engine, and the two kinds of transaction.
+
+``Store.read()`` gives a session that never writes; ``Store.write()`` gives one that commits on
+success and rolls back on any error. On SQLite a write transaction starts with ``BEGIN IMMEDIATE``
+so writers queue for the lock instead of failing half-way; the optimistic version check in the
+engine then decides who wins.
+
+SQLite runs in WAL mode with foreign keys on and ``synchronous=NORMAL``: a committed step survives
+a crash of the program, but the last steps before a power cut may be lost (never a corrupt file).
+Offices that need more run PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from zhifa.errors import DatabaseError
+
+DEFAULT_URL = "sqlite:///zhifa.db"
+ENV_URL = "ZHIFA_DATABASE_URL"
+
+
+def resolve_url(explicit: str | None = None) -> str:
+    """``--db`` if given, else ``ZHIFA_DATABASE_URL``, else ``zhifa.db`` in the current directory."""
+    url = explicit or os.environ.get(ENV_URL) or DEFAULT_URL
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # zhifa issues BEGIN itself (see _sqlite_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    write = conn.get_execution_options().get("zhifa_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_db_engine(url: str) -> sa.Engine:
+    """An engine for ``url`` with zhifa's SQLite settings applied; errors become one sentence."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"{url!r} is not a database URL; use sqlite:///path/to/file.db or "
+            "postgresql://user@host:5432/dbname"
+        ) from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except NoSuchModuleError:
+        raise DatabaseError(
+            f"no driver for {parsed.drivername!r}; for PostgreSQL install zhifa[postgres]"
+        ) from None
+    except ModuleNotFoundError as exc:
+        raise DatabaseError(
+            f"the database driver {exc.name!r} is not installed; "
+            "for PostgreSQL run pip install 'zhifa[postgres]'"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+class Store:
+    """The database zhifa works on."""
+
+    def __init__(self, url: str | None = None, *, engine: sa.Engine | None = None) -> None:
+        self.url = resolve_url(url) if engine is None else engine.url.render_as_string(False)
+        self.engine = engine if engine is not None else create_db_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def ping(self) -> None:
+        """Connect once; raise :class:`DatabaseError` with the reason if that fails."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise DatabaseError(
+                f"cannot reach the database {describe(self.url)}: {reason}; check --db or {ENV_URL}"
+            ) from None
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session that never writes; objects loaded in it stay readable after the block."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.expunge_all()
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            session.connection(execution_options={"zhifa_write": True})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()

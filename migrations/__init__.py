@@ -1,0 +1,1 @@
+"""Alembic environment and versions for zhifa's schema (installed as ``zhifa.migrations``)."""

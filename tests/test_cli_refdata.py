@@ -1,0 +1,351 @@
+"""``zhifa dept``, ``zhifa officer`` and ``zhifa entity`` driven through the real entry point."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zhifa import refdata
+from zhifa.cli import main
+from zhifa.store import Store
+
+DEPT = "HZXH"
+A, B, C = "91110000600037341L", "91350100M000100Y43", "91110108551385082Q"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+Run = Callable[..., Outcome]
+
+
+@pytest.fixture
+def zhifa(capsys: pytest.CaptureFixture[str], sqlite_url: str) -> Run:
+    """Run ``zhifa ARGS --db URL`` through :func:`zhifa.cli.main`; exit code, stdout, stderr."""
+
+    def run(*args: str | Path, db: bool = True) -> Outcome:
+        argv = [str(a) for a in args] + (["--db", sqlite_url] if db else [])
+        capsys.readouterr()
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        out, err = capsys.readouterr()
+        return Outcome(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def seeded(sqlite_url: str) -> Iterator[Store]:
+    """Department HZXH, officer C1 and entity A."""
+    store = Store(sqlite_url)
+    refdata.add_department(store, code=DEPT, name="西湖区市场监管局", region_code="330106")
+    refdata.add_officer(store, id="C1", name="李明", department=DEPT, roles="inspector")
+    refdata.add_entity(
+        store, uscc=A, name="某食品有限公司", kind="企业", region_code="330106", industry="食品销售"
+    )
+    yield store
+    store.dispose()
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def assert_one_sentence(outcome: Outcome, fragment: str) -> None:
+    """Exit 2, nothing on stdout, and one line on stderr: the error sentence, no traceback."""
+    assert outcome.code == 2, outcome
+    assert outcome.out == ""
+    lines = outcome.err.strip().splitlines()
+    assert len(lines) == 1, outcome.err
+    assert lines[0].startswith("error: ")
+    assert fragment in lines[0]
+    assert "Traceback" not in outcome.err
+
+
+def test_add_list_and_show(zhifa: Run) -> None:
+    added = zhifa("dept", "add", DEPT, "西湖区市场监管局", "--region", "330106")
+    assert added.code == 0
+    assert added.out.strip() == "added department HZXH 西湖区市场监管局 (region 330106)"
+    assert zhifa("dept", "list", "--json").json() == {
+        "departments": [{"code": DEPT, "name": "西湖区市场监管局", "region_code": "330106"}]
+    }
+
+    officer = zhifa(
+        "officer", "add", "C1", "--name", "李明", "--dept", DEPT,
+        "--roles", "inspector,case_handler", "--certificate", "ZF-1",
+        "--valid-from", "2024-01-01", "--valid-to", "2027/12/31", "--json",
+    )  # fmt: skip
+    assert officer.code == 0
+    assert officer.json() == {
+        "id": "C1",
+        "name": "李明",
+        "department": DEPT,
+        "roles": ["case_handler", "inspector"],
+        "certificate_no": "ZF-1",
+        "certificate_valid_from": "2024-01-01",
+        "certificate_valid_to": "2027-12-31",
+    }
+    assert [
+        o["id"] for o in zhifa("officer", "list", "--dept", DEPT, "--json").json()["officers"]
+    ] == ["C1"]
+
+    entity = zhifa(
+        "entity", "add", A.lower(), "--name", "某食品有限公司", "--kind", "企业",
+        "--region", "330106", "--industry", "食品销售", "--credit-class", "b", "--risk", "中",
+        "--json",
+    )  # fmt: skip
+    assert entity.code == 0
+    shown = entity.json()
+    assert (shown["uscc"], shown["credit_class"], shown["risk_level"]) == (A, "B", "medium")
+    assert zhifa("entity", "show", f" {A.lower()} ", "--json").json() == shown
+    assert zhifa("entity", "show", str(shown["id"]), "--json").json() == shown
+    listed = zhifa("entity", "list", "--region", "33", "--json").json()
+    assert listed == {"total": 1, "entities": [shown]}
+
+    for args, expected in [
+        (("dept", "list"), "西湖区市场监管局"),
+        (("officer", "list"), "李明"),
+        (("entity", "list"), A),
+        (("entity", "show", A), "USCC 统一社会信用代码"),
+    ]:
+        human = zhifa(*args)
+        assert human.code == 0
+        assert expected in human.out
+        assert human.err == ""
+
+
+def test_empty_lists_say_how_to_add(zhifa: Run) -> None:
+    for args, hint in [
+        (("dept", "list"), "zhifa dept add"),
+        (("officer", "list"), "zhifa officer import"),
+        (("entity", "list"), "zhifa entity import"),
+    ]:
+        outcome = zhifa(*args)
+        assert (outcome.code, hint in outcome.out) == (0, True)
+
+
+BAD_INPUT = [
+    pytest.param(
+        ["entity", "add", A[:17] + "0", "--name", "x", "--kind", "企业",
+         "--region", "330106", "--industry", "零售"],
+        "invalid unified social credit code: the check character",
+        id="entity-bad-uscc",
+    ),
+    pytest.param(
+        ["entity", "add", B, "--name", "x", "--kind", "企业", "--region", "3301",
+         "--industry", "零售"],
+        "region_code is '3301', not a 6-digit",
+        id="entity-bad-region",
+    ),
+    pytest.param(
+        ["entity", "add", A, "--name", "x", "--kind", "企业", "--region", "330106",
+         "--industry", "零售"],
+        "already exists; to change it, import a file",
+        id="entity-exists",
+    ),
+    pytest.param(
+        ["officer", "add", "C9", "--name", "x", "--dept", "NOPE", "--roles", "inspector"],
+        "department 'NOPE' does not exist; add it with `zhifa dept add",
+        id="officer-unknown-department",
+    ),
+    pytest.param(
+        ["officer", "add", "C9", "--name", "x", "--dept", DEPT, "--roles", "boss"],
+        "unknown role boss",
+        id="officer-unknown-role",
+    ),
+    pytest.param(
+        ["officer", "add", "C9", "--name", "x", "--dept", DEPT, "--roles", "inspector",
+         "--certificate", "ZF-9"],
+        "the certificate fields go together",
+        id="officer-partial-certificate",
+    ),
+    pytest.param(
+        ["officer", "add", "C9", "--name", "x", "--dept", DEPT, "--roles", "inspector",
+         "--certificate", "ZF-9", "--valid-from", "soon", "--valid-to", "2027-01-01"],
+        "'soon' is not a date",
+        id="officer-bad-date",
+    ),
+    pytest.param(
+        ["officer", "add", "C1", "--name", "x", "--dept", DEPT, "--roles", "inspector"],
+        "officer 'C1' already exists",
+        id="officer-exists",
+    ),
+    pytest.param(["officer", "list", "--dept", "NOPE"], "department 'NOPE'", id="list-unknown-dept"),
+    pytest.param(
+        ["dept", "add", DEPT, "x", "--region", "330106"], "already exists", id="dept-exists"
+    ),
+    pytest.param(["dept", "add", "N", "x", "--region", "33"], "6-digit", id="dept-bad-region"),
+    pytest.param(["entity", "show", B], f"no entity has the unified social credit code {B}",
+                 id="entity-unknown"),
+    pytest.param(["entity", "show", "nonsense"], "is neither an entity id", id="entity-bad-key"),
+    pytest.param(["entity", "list", "--region", "3x"], "is not a region code", id="bad-region"),
+    pytest.param(["entity", "list", "--limit", "0"], "limit must be at least 1", id="bad-limit"),
+    pytest.param(["entity", "import", "entities.xls"], "use .csv or .xlsx", id="xls"),
+    pytest.param(["officer", "import", "missing.csv"], "does not exist", id="missing-file"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "fragment"), BAD_INPUT)
+def test_bad_input_exits_2_with_one_sentence(
+    zhifa: Run, seeded: Store, args: list[str], fragment: str
+) -> None:
+    assert_one_sentence(zhifa(*args), fragment)
+
+
+@pytest.mark.parametrize(("args", "fragment"), BAD_INPUT[:4])
+def test_bad_input_with_json_prints_the_error_object(
+    zhifa: Run, seeded: Store, args: list[str], fragment: str
+) -> None:
+    outcome = zhifa(*args, "--json")
+    assert outcome.code == 2
+    error = outcome.json()
+    assert error["exit_code"] == 2
+    assert fragment in error["message"]
+    assert error["error"] in {"InputError", "NotFoundError"}
+
+
+def test_usage_errors_exit_2_without_a_traceback(zhifa: Run) -> None:
+    outcome = zhifa("officer", "add", "C1", "--name", "李明")
+    assert outcome.code == 2
+    assert "Missing option '--dept'" in outcome.err
+    assert "Traceback" not in outcome.err
+
+
+def test_import_refuses_bad_rows_then_skip_bad_imports_the_good(
+    zhifa: Run, seeded: Store, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "主体.csv",
+        [
+            ["统一社会信用代码", "企业名称", "主体类型", "行政区划", "行业", "风险等级"],
+            [B, "小吃店", "个体工商户", "330106", "餐饮服务", "高"],
+            [C, "合作社", "农民专业合作社", "3301", "农业", ""],
+            [A, "某食品有限公司（更名）", "企业", "330106", "食品销售", "低"],
+            [B.lower(), "小吃店二", "个体工商户", "330106", "餐饮服务", ""],
+        ],
+        encoding="gb18030",
+    )
+    refused = zhifa("entity", "import", path)
+    assert refused.code == 2
+    assert refused.out == ""
+    lines = refused.err.strip().splitlines()
+    assert lines[0] == (
+        "error: 主体.csv has 2 bad rows out of 4, so no entities were written; correct the rows "
+        "listed below, or use --skip-bad to import only the good rows"
+    )
+    assert [line.split(":")[0] for line in lines[1:]] == ["  - row 3", "  - row 5"]
+    assert "Traceback" not in refused.err
+    assert zhifa("entity", "list", "--json").json()["total"] == 1
+
+    done = zhifa("entity", "import", path, "--skip-bad", "--json")
+    assert done.code == 0
+    result = done.json()
+    assert (result["file"], result["created"], result["updated"]) == ("主体.csv", 1, 1)
+    assert [row["row"] for row in result["skipped"]] == [3, 5]
+    assert "is also on row 2" in result["skipped"][1]["reason"]
+    assert zhifa("entity", "show", A, "--json").json()["risk_level"] == "low"
+
+    again = zhifa("entity", "import", path, "--skip-bad")
+    assert again.code == 0
+    assert "entities created 0, updated 2; bad rows skipped 2" in again.out
+
+
+def test_officer_and_department_import(zhifa: Run, seeded: Store, tmp_path: Path) -> None:
+    depts = write_csv(
+        tmp_path / "depts.csv", [["code", "name", "region_code"], ["HZSC", "上城区", "330102"]]
+    )
+    assert zhifa("dept", "import", depts, "--json").json()["created"] == 1
+    officers = write_csv(
+        tmp_path / "officers.csv",
+        [
+            ["工号", "姓名", "所属部门", "角色", "执法证号", "发证日期", "有效期至"],
+            ["C1", "李明", DEPT, "办案人员、检查人员", "ZF-1", "2024/1/1", "2027/12/31"],
+            ["X1", "外局长", "HZSC", "head", "", "", ""],
+        ],
+        encoding="utf-8-sig",
+    )
+    outcome = zhifa("officer", "import", officers)
+    assert outcome.code == 0
+    assert "officers created 1, updated 1; bad rows skipped 0" in outcome.out
+    listed = zhifa("officer", "list", "--json").json()["officers"]
+    assert [(o["id"], o["roles"], o["certificate_valid_to"]) for o in listed] == [
+        ("C1", ["case_handler", "inspector"], "2027-12-31"),
+        ("X1", ["head"], None),
+    ]
+
+
+COMMANDS = [
+    ("dept", "add"),
+    ("dept", "import"),
+    ("dept", "list"),
+    ("officer", "add"),
+    ("officer", "import"),
+    ("officer", "list"),
+    ("entity", "add"),
+    ("entity", "import"),
+    ("entity", "list"),
+    ("entity", "show"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_documents_itself_and_takes_db_and_json(
+    zhifa: Run, command: tuple[str, str]
+) -> None:
+    outcome = zhifa(*command, "--help", db=False)
+    assert outcome.code == 0
+    assert f"Usage: zhifa {' '.join(command)}" in outcome.out
+    assert "--db" in outcome.out
+    assert "--json" in outcome.out
+    summary = outcome.out.split("\n\n")[1].strip()
+    assert summary.endswith(".") and len(summary) > 20
+
+
+def test_the_installed_command_in_a_subprocess(sqlite_url: str, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "entities.csv",
+        [["uscc", "name", "kind", "region_code", "industry"], [A, "甲", "企业", "330106", "零售"]],
+    )
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env.pop("ZHIFA_DEBUG", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "zhifa", *args, "--db", sqlite_url],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            timeout=120,
+            check=False,
+        )
+
+    imported = run("entity", "import", str(path), "--json")
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["created"] == 1
+    missing = run("entity", "show", B)
+    assert missing.returncode == 2
+    assert missing.stdout == ""
+    assert missing.stderr.count("\n") == 1
+    assert missing.stderr.startswith("error: no entity has the unified social credit code")

@@ -1,0 +1,444 @@
+"""Engine.advance: one transaction, every check, nothing written on refusal; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import pluggy
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import ENTITY
+from zhifa.calendar import CalendarAddition
+from zhifa.clock import FixedClock
+from zhifa.context import EventRecord, OutboxDelivery, StepContext
+from zhifa.engine import Engine
+from zhifa.errors import (
+    ConflictError,
+    FieldError,
+    GuardRefused,
+    InputError,
+    NotFoundError,
+    PermissionRefused,
+    PluginConflict,
+    PluginError,
+    RefusedError,
+)
+from zhifa.machine import compile_definition
+from zhifa.model import Event, Matter, OutboxMessage
+from zhifa.plugins import Plugins
+from zhifa.store import Store
+
+hookimpl = pluggy.HookimplMarker("zhifa")
+RECEIVED = datetime(2026, 2, 10, 9, 0)
+
+
+def make_engine(
+    store: Store, *plugins: object, at: datetime = RECEIVED
+) -> tuple[Engine, FixedClock]:
+    clock = FixedClock(at)
+    return Engine(store, plugins=Plugins(plugins, autoload=False), clock=clock), clock
+
+
+def counts(store: Store) -> tuple[int, int]:
+    with store.read() as s:
+        return (
+            s.scalar(sa.select(sa.func.count()).select_from(Matter)) or 0,
+            s.scalar(sa.select(sa.func.count()).select_from(Event)) or 0,
+        )
+
+
+def open_clue(engine: Engine, actor: str = "C1") -> Any:
+    return engine.open(
+        "clue", actor, {"source": "complaint", "summary": "过期食品"}, entity=ENTITY
+    ).matter
+
+
+def test_open_and_advance_record_hashed_events(bureau: Store) -> None:
+    engine, clock = make_engine(bureau)
+    m = open_clue(engine)
+    assert (m.state, m.version) == ("received", 1)
+    clock.advance(hours=2)
+    r = engine.advance(m, "assign", "H1", {"verifiers": ["C1", "C2"]})
+    assert (r.matter.state, r.matter.version) == ("verifying", 2)
+    history = engine.history(m.id)
+    assert [(e.seq, e.trigger, e.from_state, e.to_state) for e in history] == [
+        (1, "open", None, "received"),
+        (2, "assign", "received", "verifying"),
+    ]
+    assert history[1].prev_hash == history[0].hash == r.event.prev_hash
+    assert r.matter.head_hash == history[1].hash
+    assert history[1].data == {"verifiers": ["C1", "C2"]}
+    assert history[0].data["_matter"]["workflow_version"] == 1
+    assert r.matter.data["assign"] == {"verifiers": ["C1", "C2"]}
+
+
+@pytest.mark.parametrize(
+    ("actor", "fragment"),
+    [
+        ("C1", "this step needs head"),  # wrong role
+        ("X1", "belongs to HZSC, the matter to HZXH"),  # other department
+    ],
+)
+def test_permission_refused_writes_nothing(bureau: Store, actor: str, fragment: str) -> None:
+    engine, _ = make_engine(bureau)
+    m = open_clue(engine)
+    before = counts(bureau)
+    with pytest.raises(PermissionRefused) as err:
+        engine.advance(m, "assign", actor, {"verifiers": ["C1"]})
+    assert any(fragment in r for r in err.value.reasons)
+    assert counts(bureau) == before
+    assert engine.load(m.id).version == 1
+
+
+@pytest.mark.parametrize(
+    ("day", "allowed"),
+    [(datetime(2026, 3, 2, 17, 0), True), (datetime(2026, 3, 3, 9, 0), False)],
+    ids=["last-valid-day", "day-after-expiry"],
+)
+def test_actor_certificate_at_its_last_valid_day(
+    bureau: Store, day: datetime, allowed: bool
+) -> None:
+    engine, clock = make_engine(bureau)
+    m = engine.advance(open_clue(engine), "assign", "H1", {"verifiers": ["C1"]}).matter
+    clock.set(day)
+    step = {"kind": "testing", "body": "检验院"}
+    if allowed:
+        assert engine.advance(m, "start_testing", "C3", step, day).matter.state == "testing"
+    else:
+        with pytest.raises(PermissionRefused) as err:
+            engine.advance(m, "start_testing", "C3", step, day)
+        assert "expired on 2026-03-02" in err.value.reasons[0]
+        assert "第四十二条" in err.value.reasons[0]
+
+
+def test_field_errors_are_reported_together(bureau: Store) -> None:
+    engine, _ = make_engine(bureau)
+    m = engine.advance(open_clue(engine), "assign", "H1", {"verifiers": ["C1"]}).matter
+    before = counts(bureau)
+    with pytest.raises(FieldError) as err:
+        engine.advance(
+            m, "open_case", "H1", {"act_date": "yesterday", "handlers": ["C1"], "colour": "red"}
+        )
+    assert set(err.value.problems) == {"act_date", "handlers", "colour", "violation"}
+    assert "at least 2" in err.value.problems["handlers"]
+    assert counts(bureau) == before
+
+
+def test_all_failing_guards_are_reported_together(bureau: Store) -> None:
+    engine, clock = make_engine(bureau)
+    m = engine.advance(open_clue(engine), "assign", "H1", {"verifiers": ["C1"]}).matter
+    clock.set(datetime(2026, 3, 5, 9))
+    with pytest.raises(GuardRefused) as err:
+        engine.advance(
+            m,
+            "open_case",
+            "H1",
+            {"act_date": "2023-01-01", "handlers": ["C1", "C4"], "violation": "x"},
+        )
+    reasons = err.value.reasons
+    assert len(reasons) == 2
+    assert "第三十六条" in reasons[0]
+    assert "C4" in reasons[1] and "no enforcement certificate" in reasons[1]
+
+
+def test_trigger_not_possible_from_state_is_refused(bureau: Store) -> None:
+    engine, _ = make_engine(bureau)
+    m = open_clue(engine)
+    with pytest.raises(
+        RefusedError, match="cannot be taken from there .possible now: assign, hand_over"
+    ):
+        engine.advance(m, "extend", "H1", {"reason": "x"})
+
+
+def test_unknown_trigger_matter_and_officer_are_input_errors(bureau: Store) -> None:
+    engine, _ = make_engine(bureau)
+    m = open_clue(engine)
+    with pytest.raises(InputError, match="has no trigger 'approve'"):
+        engine.advance(m, "approve", "H1")
+    with pytest.raises(NotFoundError, match="matter 999 does not exist"):
+        engine.advance(999, "assign", "H1")
+    with pytest.raises(NotFoundError, match="officer 'nobody' does not exist"):
+        engine.advance(m, "assign", "nobody", {"verifiers": ["C1"]})
+    with pytest.raises(InputError, match="'ghost' named in the step does not exist"):
+        engine.advance(m, "assign", "H1", {"verifiers": ["ghost"]})
+
+
+def test_step_time_must_not_be_future_nor_before_last_step(bureau: Store) -> None:
+    engine, clock = make_engine(bureau)
+    m = open_clue(engine)
+    clock.set(datetime(2026, 2, 11, 9))
+    with pytest.raises(InputError, match="in the future"):
+        engine.advance(m, "assign", "H1", {"verifiers": ["C1"]}, datetime(2026, 2, 11, 9, 6))
+    with pytest.raises(InputError, match="before the matter's last recorded step"):
+        engine.advance(m, "assign", "H1", {"verifiers": ["C1"]}, datetime(2026, 2, 10, 8, 59))
+    # the same minute as the last step, and the tolerance edge, are accepted
+    assert engine.advance(
+        m, "assign", "H1", {"verifiers": ["C1"]}, datetime(2026, 2, 11, 9, 5)
+    ).matter
+
+
+def test_stale_view_is_a_conflict_and_writes_nothing(bureau: Store) -> None:
+    engine, _ = make_engine(bureau)
+    m = open_clue(engine)
+    engine.advance(m, "assign", "H1", {"verifiers": ["C1"]})
+    before = counts(bureau)
+    with pytest.raises(ConflictError, match="reload it"):
+        engine.advance(m, "hand_over", "H1", {"to_department": "x", "reason": "y"})
+    assert counts(bureau) == before
+
+
+def test_one_shared_machine_per_definition_version(bureau: Store) -> None:
+    engine, clock = make_engine(bureau)
+    for _ in range(5):
+        m = open_clue(engine)
+        clock.advance(minutes=1)
+        engine.advance(m, "assign", "H1", {"verifiers": ["C1"]})
+    compiled = compile_definition(engine.definition("clue"))
+    assert compiled is compile_definition(engine.definition("clue"))
+    assert compiled.machine.models == []  # no matter is ever registered on it
+
+
+class RaisingPlugin:
+    __name__ = "bad-plugin"
+
+    @hookimpl
+    def zhifa_before_transition(self, ctx: StepContext) -> Iterable[str] | None:
+        if ctx.step.name == "assign":
+            raise RuntimeError("lookup service down")
+        return None
+
+
+class AfterPlugin:
+    __name__ = "after-plugin"
+
+    @hookimpl
+    def zhifa_after_transition(self, ctx: StepContext, event: EventRecord) -> None:
+        if event.trigger == "assign":
+            raise ValueError("cannot archive")
+
+
+@pytest.mark.parametrize("plugin", [RaisingPlugin(), AfterPlugin()], ids=["before", "after"])
+def test_plugin_that_raises_is_named_and_leaves_the_matter_untouched(
+    bureau: Store, plugin: object
+) -> None:
+    engine, _ = make_engine(bureau, plugin)
+    m = open_clue(engine)
+    before = counts(bureau)
+    with pytest.raises(PluginError) as err:
+        engine.advance(m, "assign", "H1", {"verifiers": ["C1"]})
+    assert err.value.plugin == plugin.__name__  # type: ignore[attr-defined]
+    assert plugin.__name__ in err.value.message  # type: ignore[attr-defined]
+    assert counts(bureau) == before
+    assert engine.load(m.id).state == "received"
+
+
+class VetoPlugin:
+    __name__ = "veto"
+
+    @hookimpl
+    def zhifa_before_transition(self, ctx: StepContext) -> Iterable[str] | None:
+        return ["本局规定：移交须经法制科登记"] if ctx.step.name == "hand_over" else None
+
+
+def test_before_transition_reasons_refuse_the_step(bureau: Store) -> None:
+    engine, _ = make_engine(bureau, VetoPlugin())
+    m = open_clue(engine)
+    with pytest.raises(GuardRefused) as err:
+        engine.advance(m, "hand_over", "H1", {"to_department": "x", "reason": "y"})
+    assert err.value.reasons == ["本局规定：移交须经法制科登记"]
+
+
+class Sink:
+    name = "record-sink"
+
+    def __init__(self, fail_times: int = 0) -> None:
+        self.fail_times = fail_times
+        self.received: list[OutboxDelivery] = []
+
+    def wants(self, event: EventRecord) -> bool:
+        return event.trigger in ("open", "assign")
+
+    def deliver(self, message: OutboxDelivery) -> None:
+        if self.fail_times:
+            self.fail_times -= 1
+            raise ConnectionError("publicity platform unreachable")
+        self.received.append(message)
+
+
+class SinkPlugin:
+    __name__ = "sink-plugin"
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+
+    @hookimpl
+    def zhifa_reporting_sinks(self) -> list[Sink]:
+        return [self.sink]
+
+
+def test_reporting_sink_gets_committed_steps_once(bureau: Store) -> None:
+    sink = Sink()
+    engine, _ = make_engine(bureau, SinkPlugin(sink))
+    m = open_clue(engine)
+    engine.advance(m, "assign", "H1", {"verifiers": ["C1"]})
+    assert [d.event["trigger"] for d in sink.received] == ["open", "assign"]
+    assert sink.received[1].key == f"{m.id}:2:record-sink"
+    assert engine.deliver_outbox().delivered == 0  # nothing is delivered twice
+
+
+def test_failing_sink_is_retried_with_backoff_and_never_blocks_the_matter(bureau: Store) -> None:
+    sink = Sink(fail_times=2)
+    engine, clock = make_engine(bureau, SinkPlugin(sink))
+    m = open_clue(engine)
+    assert engine.load(m.id).state == "received"
+    with bureau.read() as s:
+        msg = s.scalars(sa.select(OutboxMessage)).one()
+        assert (msg.attempts, msg.delivered_at) == (1, None)
+        assert "publicity platform unreachable" in (msg.last_error or "")
+    assert engine.deliver_outbox().delivered == 0  # not due yet: backoff 30 s
+    clock.advance(seconds=30)
+    assert engine.deliver_outbox().failed == 1  # second failure, next in 60 s
+    clock.advance(seconds=60)
+    report = engine.deliver_outbox()
+    assert (report.delivered, report.pending) == (1, 0)
+    assert [d.attempt for d in sink.received] == [3]
+
+
+class LocalHoliday:
+    __name__ = "local-holiday"
+
+    @hookimpl
+    def zhifa_calendar_additions(self) -> list[CalendarAddition]:
+        return [CalendarAddition(datetime(2026, 3, 9).date(), working=False, reason="地方节日")]
+
+
+def test_calendar_additions_move_deadlines(bureau: Store) -> None:
+    plain, _ = make_engine(bureau)
+    local, _ = make_engine(bureau, LocalHoliday())
+    assert (
+        plain.open("clue", "C1", {"source": "report", "summary": "a"}).clocks[0].due_on.isoformat()
+        == "2026-03-09"
+    )
+    assert (
+        local.open("clue", "C1", {"source": "report", "summary": "b"}).clocks[0].due_on.isoformat()
+        == "2026-03-10"
+    )
+
+
+def test_changed_definition_without_new_version_is_refused(bureau: Store, tmp_path: Any) -> None:
+    engine, _ = make_engine(bureau)
+    open_clue(engine)
+    text = engine.definition("clue").source_text.replace("15 working days from receipt", "changed")
+    path = tmp_path / "clue.yaml"
+    path.write_text(text, "utf-8")
+
+    class Changed:
+        __name__ = "changed"
+
+        @hookimpl
+        def zhifa_workflows(self) -> list[Any]:
+            return [path]
+
+    from zhifa.errors import DefinitionError
+
+    with pytest.raises(DefinitionError, match="defined differently by plugins"):
+        make_engine(bureau, Changed())
+
+
+def test_available_triggers_explain_each_refusal(bureau: Store) -> None:
+    engine, _ = make_engine(bureau)
+    m = open_clue(engine)
+    options = {o.name: o for o in engine.available_triggers(m, "C1")}
+    assert not options["assign"].allowed
+    assert any("needs head" in r for r in options["assign"].reasons)
+    assert any("not possible in state received" in r for r in options["extend"].reasons)
+    head = {o.name: o for o in engine.available_triggers(m, "H1")}
+    assert head["assign"].allowed and head["hand_over"].allowed
+    assert head["assign"].waiting_for  # officers_certified runs once verifiers are given
+    assert counts(bureau) == (1, 1)  # reading never writes
+
+
+SAMPLING_WORKFLOW = """
+name: sampling
+version: 1
+label: {zh: 抽样检验, en: Sampling}
+initial: sampled
+states:
+  sampled: {zh: 已抽样, en: Sampled}
+  sent: {zh: 已送检, en: Sent to the laboratory, terminal: true}
+open:
+  label: {zh: 抽样, en: Take a sample}
+  roles: [inspector]
+triggers:
+  send:
+    label: {zh: 送检, en: Send}
+    from: sampled
+    to: sent
+    roles: [inspector]
+    fields:
+      sample_id: {type: string, label: {zh: 样品编号, en: Sample id}}
+    guards: [{name: sample_kept, copies: 2}]
+"""
+
+
+class DepartmentPlugin:
+    """A department plugin shipping its own workflow and the guard that workflow needs."""
+
+    __name__ = "zhifa-market-test"
+
+    def __init__(self, folder: Any) -> None:
+        self.path = folder / "sampling.yaml"
+        self.path.write_text(SAMPLING_WORKFLOW, "utf-8")
+
+    @hookimpl
+    def zhifa_workflows(self) -> list[Any]:
+        return [self.path]
+
+    @hookimpl
+    def zhifa_guards(self) -> list[Any]:
+        from zhifa.context import Guard
+
+        def sample_kept(ctx: StepContext, copies: int) -> str | None:
+            if not ctx.data.get("sample_id"):
+                return f"a sample id is needed: {copies} copies are kept (食品安全法 第八十七条)"
+            return None
+
+        return [Guard("sample_kept", sample_kept, "a sample is kept", needs_data=True)]
+
+
+def test_plugin_guards_serve_plugin_workflows(bureau: Store, tmp_path: Any) -> None:
+    engine, _ = make_engine(bureau, DepartmentPlugin(tmp_path))
+    assert [d.name for d in engine.workflows()] == ["clue", "sampling"]
+    m = engine.open("sampling", "C1").matter
+    with pytest.raises(GuardRefused) as err:
+        engine.advance(m, "send", "C1", {})
+    assert err.value.reasons == ["a sample id is needed: 2 copies are kept (食品安全法 第八十七条)"]
+    assert engine.advance(m, "send", "C1", {"sample_id": "S-1"}).matter.state == "sent"
+
+
+def test_definition_requiring_an_unknown_guard_is_refused_at_load(
+    bureau: Store, tmp_path: Any
+) -> None:
+    plugin = DepartmentPlugin(tmp_path)
+    plugin.zhifa_guards = lambda: []  # type: ignore[method-assign]
+    from zhifa.errors import DefinitionError
+
+    with pytest.raises(
+        DefinitionError,
+        match="sampling.yaml at triggers.send.guards: guard 'sample_kept' is not provided",
+    ):
+        make_engine(bureau, plugin)
+
+
+def test_two_plugins_registering_one_guard_name_are_both_named(
+    bureau: Store, tmp_path: Any
+) -> None:
+    first, second = DepartmentPlugin(tmp_path), DepartmentPlugin(tmp_path)
+    second.__name__ = "zhifa-other"  # type: ignore[misc]
+    with pytest.raises(PluginConflict) as err:
+        make_engine(bureau, first, second)
+    assert "'zhifa-market-test'" in err.value.message and "'zhifa-other'" in err.value.message
+    assert "guard 'sample_kept'" in err.value.message

@@ -1,0 +1,896 @@
+"""Reference data: checking values, adding, finding, and importing CSV/.xlsx files (SQLite and
+PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import event, select
+
+from zhifa import refdata
+from zhifa.errors import ImportFileError, InputError, NotFoundError
+from zhifa.ids import uscc_check_char
+from zhifa.model import Entity, Officer
+from zhifa.store import Store
+
+DEPT = "HZXH"
+A, B, C = "91110000600037341L", "91350100M000100Y43", "91110108551385082Q"
+
+Row = Sequence[object]
+MakeFile = Callable[..., Path]
+
+
+def make_uscc(n: int, region: str = "330106") -> str:
+    body = f"91{region}{n:09d}"
+    return body + uscc_check_char(body)
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return f"{value.year}/{value.month}/{value.day}"
+    return str(value)
+
+
+def _csv_writer(encoding: str) -> Callable[[Path, Sequence[Row]], Path]:
+    def write(base: Path, rows: Sequence[Row]) -> Path:
+        path = base.with_suffix(".csv")
+        with path.open("w", encoding=encoding, newline="") as handle:
+            csv.writer(handle).writerows([[_csv_cell(v) for v in row] for row in rows])
+        return path
+
+    return write
+
+
+def _write_xlsx(base: Path, rows: Sequence[Row]) -> Path:
+    path = base.with_suffix(".xlsx")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+WRITERS: dict[str, Callable[[Path, Sequence[Row]], Path]] = {
+    "csv-utf8": _csv_writer("utf-8"),
+    "csv-utf8-bom": _csv_writer("utf-8-sig"),
+    "csv-gb18030": _csv_writer("gb18030"),
+    "xlsx": _write_xlsx,
+}
+
+
+@pytest.fixture(params=list(WRITERS))
+def make_file(request: pytest.FixtureRequest, tmp_path: Path) -> MakeFile:
+    """Writes rows as the format under test; dates become 2024/1/1 in CSV, date cells in .xlsx."""
+    writer = WRITERS[request.param]
+
+    def make(rows: Sequence[Row], name: str = "data") -> Path:
+        return writer(tmp_path / name, rows)
+
+    return make
+
+
+@pytest.fixture
+def csv_file(tmp_path: Path) -> MakeFile:
+    def make(rows: Sequence[Row], name: str = "data") -> Path:
+        return WRITERS["csv-utf8"](tmp_path / name, rows)
+
+    return make
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Store]:
+    """A migrated database (SQLite, then PostgreSQL) with department HZXH."""
+    store = Store(db_url)
+    refdata.add_department(store, code=DEPT, name="西湖区市场监管局", region_code="330106")
+    yield store
+    store.dispose()
+
+
+def stored_entities(store: Store) -> dict[str, tuple[object, ...]]:
+    with store.read() as session:
+        return {
+            e.uscc: (e.name, e.kind, e.region_code, e.industry, e.credit_class, e.risk_level)
+            for e in session.execute(select(Entity)).scalars()
+        }
+
+
+def stored_officers(store: Store) -> dict[str, tuple[object, ...]]:
+    with store.read() as session:
+        return {
+            o.id: (
+                o.name,
+                o.department_code,
+                o.roles,
+                o.certificate_no,
+                o.certificate_valid_from,
+                o.certificate_valid_to,
+            )
+            for o in session.execute(select(Officer)).scalars()
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-03-02",
+        "2026/3/2",
+        "2026.03.02",
+        "2026年3月2日",
+        "20260302",
+        " 2026-3-2 ",
+        "2026-03-02 00:00:00",
+        date(2026, 3, 2),
+        datetime(2026, 3, 2, 0, 0),
+        20260302,
+    ],
+)
+def test_dates_are_read_in_the_forms_offices_write(value: refdata.Cell) -> None:
+    assert refdata.parse_date(value) == date(2026, 3, 2)
+
+
+@pytest.mark.parametrize("value", ["2026-02-30", "next week", "", "3/2/2026", "2026-13-01"])
+def test_a_non_date_is_refused_with_the_accepted_form(value: str) -> None:
+    with pytest.raises(InputError, match="is not a date; write it as 2026-03-02"):
+        refdata.parse_date(value)
+
+
+@pytest.mark.parametrize(
+    ("given", "risk"),
+    [
+        ("low", "low"),
+        ("Medium", "medium"),
+        ("HIGH", "high"),
+        ("低", "low"),
+        ("中", "medium"),
+        ("高", "high"),
+        ("高风险", "high"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_risk_levels_in_english_or_chinese_are_stored_in_english(
+    given: str | None, risk: str | None
+) -> None:
+    entity = refdata.EntityIn.parse(
+        uscc=A, name="n", kind="企业", region_code="330106", industry="餐饮", risk_level=given
+    )
+    assert entity.risk_level == risk
+
+
+def test_entity_values_are_normalised() -> None:
+    entity = refdata.EntityIn.parse(
+        uscc=" 9111 0000 6000 3734 1l",
+        name=" 某食品有限公司 ",
+        kind="企业",
+        region_code=330106,
+        industry="食品销售",
+        credit_class="b",
+    )
+    assert entity == refdata.EntityIn(A, "某食品有限公司", "企业", "330106", "食品销售", "B", None)
+
+
+GOOD_ENTITY: dict[str, refdata.Cell] = {
+    "uscc": A,
+    "name": "某食品有限公司",
+    "kind": "企业",
+    "region_code": "330106",
+    "industry": "食品销售",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"uscc": A[:17]}, "a USCC has 18 characters"),
+        ({"uscc": ""}, "uscc is empty"),
+        ({"name": " "}, "name is empty"),
+        ({"kind": ""}, "kind is empty"),
+        ({"industry": None}, "industry is empty"),
+        ({"region_code": "3301"}, "region_code is '3301', not a 6-digit"),
+        ({"region_code": "33010A"}, "not a 6-digit administrative division code"),
+        (
+            {"credit_class": "F"},
+            "credit_class 'F' is not a credit class (信用等级); use letters A–E",
+        ),
+        ({"credit_class": "A1"}, "use letters A–E"),
+        ({"risk_level": "很高"}, "risk_level '很高' is not a risk level"),
+        ({"name": "名" * 201}, "name has 201 characters, at most 200 fit"),
+    ],
+)
+def test_each_bad_entity_value_is_named(change: dict[str, refdata.Cell], fragment: str) -> None:
+    with pytest.raises(InputError) as caught:
+        refdata.EntityIn.parse(**{**GOOD_ENTITY, **change})
+    assert fragment in caught.value.message
+
+
+def test_all_faults_of_a_record_are_reported_together() -> None:
+    with pytest.raises(InputError) as caught:
+        refdata.EntityIn.parse(**{**GOOD_ENTITY, "name": "", "region_code": "1", "risk_level": "x"})
+    message = caught.value.message
+    assert "name is empty" in message
+    assert "region_code is '1'" in message
+    assert "risk_level 'x'" in message
+
+
+GOOD_OFFICER: dict[str, refdata.Cell] = {
+    "id": "C1",
+    "name": "李明",
+    "department": DEPT,
+    "roles": "inspector,case_handler",
+}
+CERT = {
+    "certificate_no": "ZF-C1",
+    "certificate_valid_from": "2024-01-01",
+    "certificate_valid_to": "2027/12/31",
+}
+
+
+@pytest.mark.parametrize(
+    ("certificate", "expected"),
+    [
+        ({}, (None, None, None)),
+        (CERT, ("ZF-C1", date(2024, 1, 1), date(2027, 12, 31))),
+        (
+            {**CERT, "certificate_valid_to": "2024-01-01"},
+            ("ZF-C1", date(2024, 1, 1), date(2024, 1, 1)),
+        ),
+        (
+            {**CERT, "certificate_valid_from": date(2024, 1, 1)},
+            ("ZF-C1", date(2024, 1, 1), date(2027, 12, 31)),
+        ),
+        ({"certificate_no": "", "certificate_valid_from": None}, (None, None, None)),
+    ],
+)
+def test_certificate_fields_all_or_none(
+    certificate: dict[str, refdata.Cell], expected: tuple[object, ...]
+) -> None:
+    officer = refdata.OfficerIn.parse(**GOOD_OFFICER, **certificate)
+    assert (
+        officer.certificate_no,
+        officer.certificate_valid_from,
+        officer.certificate_valid_to,
+    ) == expected
+    assert officer.roles == ("case_handler", "inspector")
+
+
+@pytest.mark.parametrize(
+    ("certificate", "fragment"),
+    [
+        (
+            {"certificate_no": "ZF-C1"},
+            "certificate_valid_from, certificate_valid_to are missing",
+        ),
+        (
+            {"certificate_valid_from": "2024-01-01", "certificate_valid_to": "2027-12-31"},
+            "certificate_no is missing",
+        ),
+        ({**CERT, "certificate_valid_to": ""}, "certificate_valid_to is missing"),
+        (
+            {**CERT, "certificate_valid_from": "2028-01-01"},
+            "certificate_valid_from 2028-01-01 is after certificate_valid_to 2027-12-31",
+        ),
+        ({**CERT, "certificate_valid_to": "soon"}, "certificate_valid_to: 'soon' is not a date"),
+    ],
+)
+def test_certificate_faults(certificate: dict[str, refdata.Cell], fragment: str) -> None:
+    with pytest.raises(InputError) as caught:
+        refdata.OfficerIn.parse(**GOOD_OFFICER, **certificate)
+    assert fragment in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        ("inspector", ("inspector",)),
+        ("case_handler；inspector", ("case_handler", "inspector")),
+        ("办案人员、检查人员", ("case_handler", "inspector")),
+        ("主要负责人 负责人", ("head", "principal_head")),
+        (["legal_reviewer", "head"], ("head", "legal_reviewer")),
+    ],
+)
+def test_roles_by_code_or_chinese_name(roles: Any, expected: tuple[str, ...]) -> None:
+    officer = refdata.OfficerIn.parse(**{**GOOD_OFFICER, "roles": roles})
+    assert officer.roles == expected
+
+
+@pytest.mark.parametrize(
+    ("roles", "fragment"),
+    [("boss", "unknown role boss"), ("", "at least one role is needed")],
+)
+def test_bad_roles_are_refused(roles: str, fragment: str) -> None:
+    with pytest.raises(InputError, match=fragment):
+        refdata.OfficerIn.parse(**{**GOOD_OFFICER, "roles": roles})
+
+
+# ---------------------------------------------------------------------------------------------
+# Adding and finding
+
+
+def test_add_and_find_entities(db: Store) -> None:
+    added = refdata.add_entity(
+        db,
+        uscc=A.lower(),
+        name="某食品有限公司",
+        kind="企业",
+        region_code="330106",
+        industry="食品销售",
+        credit_class="b",
+        risk_level="中",
+    )
+    refdata.add_entity(
+        db, uscc=B, name="小吃店", kind="个体工商户", region_code="330102", industry="餐饮服务"
+    )
+    refdata.add_entity(
+        db, uscc=C, name="合作社", kind="农民专业合作社", region_code="320100", industry="餐饮服务"
+    )
+    assert refdata.entity_as_dict(added) == {
+        "id": added.id,
+        "uscc": A,
+        "name": "某食品有限公司",
+        "kind": "企业",
+        "region_code": "330106",
+        "industry": "食品销售",
+        "credit_class": "B",
+        "risk_level": "medium",
+    }
+    for key in (A, A.lower(), f" {A[:9]} {A[9:]} ", added.id, str(added.id)):
+        assert refdata.get_entity(db, key).uscc == A
+
+    def usccs(**filters: Any) -> list[str]:
+        return [e.uscc for e in refdata.list_entities(db, **filters)]
+
+    assert usccs() == [A, B, C]
+    assert usccs(region="330102") == [B]
+    assert usccs(region="33") == [A, B]
+    assert usccs(industry="餐饮服务") == [B, C]
+    assert usccs(region="3301", industry="餐饮服务") == [B]
+    assert usccs(limit=2) == [A, B]
+    assert usccs(limit=None, offset=1) == [B, C]
+    assert refdata.count_entities(db) == 3
+    assert refdata.count_entities(db, region="33") == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "error", "fragment"),
+    [
+        (B, NotFoundError, f"no entity has the unified social credit code {B}"),
+        ("999", NotFoundError, "no entity has the id 999"),
+        (999, NotFoundError, "no entity has the id 999"),
+        ("99999999999999999", NotFoundError, "no entity has the id 99999999999999999"),
+        (2**40, NotFoundError, f"no entity has the id {2**40}"),
+        ("hello", InputError, "'hello' is neither an entity id nor a unified social credit code"),
+        (A[:17] + "0", InputError, "should be 'L'"),
+    ],
+)
+def test_get_entity_explains_a_miss(
+    db: Store, key: str | int, error: type[InputError], fragment: str
+) -> None:
+    with pytest.raises(error) as caught:
+        refdata.get_entity(db, key)
+    assert fragment in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("region", "limit"), [("3x", 10), ("1234567", 10), ("", 10), (None, 0), (None, -1)]
+)
+def test_list_entities_refuses_bad_filters(store: Store, region: str | None, limit: int) -> None:
+    with pytest.raises(InputError):
+        refdata.list_entities(store, region=region, limit=limit)
+
+
+def test_add_and_find_officers(db: Store) -> None:
+    refdata.add_department(db, code="HZSC", name="上城区市场监管局", region_code="330102")
+    officer = refdata.add_officer(
+        db,
+        id="C1",
+        name="李明",
+        department=DEPT,
+        roles="case_handler inspector",
+        certificate_no="ZF-C1",
+        certificate_valid_from="2024-01-01",
+        certificate_valid_to="2027-12-31",
+    )
+    refdata.add_officer(db, id="X1", name="外局长", department="HZSC", roles=["head"])
+    assert refdata.officer_as_dict(officer) == {
+        "id": "C1",
+        "name": "李明",
+        "department": DEPT,
+        "roles": ["case_handler", "inspector"],
+        "certificate_no": "ZF-C1",
+        "certificate_valid_from": date(2024, 1, 1),
+        "certificate_valid_to": date(2027, 12, 31),
+    }
+    assert stored_officers(db)["C1"][2] == "case_handler,inspector"
+    assert refdata.get_officer(db, " C1 ").role_set == {"case_handler", "inspector"}
+    assert [o.id for o in refdata.list_officers(db)] == ["C1", "X1"]
+    assert [o.id for o in refdata.list_officers(db, department="HZSC")] == ["X1"]
+    assert [d.code for d in refdata.list_departments(db)] == ["HZSC", DEPT]
+    assert refdata.get_department(db, DEPT).name == "西湖区市场监管局"
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "fragment"),
+    [
+        (
+            lambda s: refdata.add_officer(s, id="C9", name="某", department="NOPE", roles="head"),
+            InputError,
+            "department 'NOPE' does not exist; add it with `zhifa dept add",
+        ),
+        (
+            lambda s: refdata.add_officer(s, id="C1", name="某", department=DEPT, roles="head"),
+            InputError,
+            "officer 'C1' already exists; to change the officer, import a file",
+        ),
+        (
+            lambda s: refdata.add_entity(
+                s, uscc=A.lower(), name="某", kind="企业", region_code="330106", industry="x"
+            ),
+            InputError,
+            f"an entity with the unified social credit code {A} already exists",
+        ),
+        (
+            lambda s: refdata.add_department(s, code=DEPT, name="某", region_code="330106"),
+            InputError,
+            f"department '{DEPT}' already exists",
+        ),
+        (
+            lambda s: refdata.add_department(s, code="N", name="某", region_code="33"),
+            InputError,
+            "region_code is '33', not a 6-digit",
+        ),
+        (lambda s: refdata.get_officer(s, "C9"), NotFoundError, "no officer has the id 'C9'"),
+        (
+            lambda s: refdata.list_officers(s, department="NOPE"),
+            NotFoundError,
+            "department 'NOPE' does not exist",
+        ),
+        (
+            lambda s: refdata.get_department(s, "NOPE"),
+            NotFoundError,
+            "department 'NOPE' does not exist",
+        ),
+    ],
+    ids=[
+        "officer-in-unknown-department",
+        "officer-id-taken",
+        "entity-uscc-taken",
+        "department-code-taken",
+        "department-bad-region",
+        "unknown-officer",
+        "officers-of-unknown-department",
+        "unknown-department",
+    ],
+)
+def test_adding_and_finding_refuse_clearly_and_write_nothing(
+    db: Store, call: Callable[[Store], object], error: type[InputError], fragment: str
+) -> None:
+    refdata.add_officer(db, id="C1", name="李明", department=DEPT, roles="inspector")
+    refdata.add_entity(db, uscc=A, name="甲", kind="企业", region_code="330106", industry="x")
+    before = (stored_officers(db), stored_entities(db), len(refdata.list_departments(db)))
+    with pytest.raises(error) as caught:
+        call(db)
+    assert fragment in caught.value.message
+    assert "\n" not in caught.value.message
+    assert (stored_officers(db), stored_entities(db), len(refdata.list_departments(db))) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Importing entities
+
+ENTITY_HEADERS = {
+    "chinese": [
+        "统一社会信用代码",
+        "企业名称",
+        "主体类型",
+        "行政区划",
+        "行业",
+        "信用等级",
+        "风险等级",
+    ],
+    "english": ["USCC", "Name", "Kind", "Region Code", "industry", "credit_class", "risk"],
+    "variants": ["*社会信用代码", "名称", "类型", "区划代码", "所属行业", "信用分类", "risk_level"],
+}
+ENTITY_ROWS: list[Row] = [
+    [f" {A.lower()}", "某食品有限公司", "企业", 330106, "食品销售", "b", "中"],
+    [B, "张三小吃店", "个体工商户", "330102", "餐饮服务", None, "HIGH"],
+    [C, "某农业专业合作社", "农民专业合作社", 330108, "农业", "A", None],
+]
+ENTITIES_STORED = {
+    A: ("某食品有限公司", "企业", "330106", "食品销售", "B", "medium"),
+    B: ("张三小吃店", "个体工商户", "330102", "餐饮服务", None, "high"),
+    C: ("某农业专业合作社", "农民专业合作社", "330108", "农业", "A", None),
+}
+
+
+@pytest.mark.parametrize("header", list(ENTITY_HEADERS))
+def test_import_entities_from_every_format_and_header(
+    db: Store, make_file: MakeFile, header: str
+) -> None:
+    path = make_file([ENTITY_HEADERS[header], *ENTITY_ROWS])
+    result = refdata.import_entities(db, path)
+    assert (result.created, result.updated, result.skipped) == (3, 0, [])
+    assert result.source == path.name
+    assert stored_entities(db) == ENTITIES_STORED
+
+
+BAD_ENTITY_ROWS: list[Row] = [
+    ENTITY_HEADERS["chinese"],
+    [A, "甲", "企业", "330106", "食品销售", None, None],  # row 2
+    [B, "乙", "企业", "3301", "餐饮服务", None, None],  # row 3: region
+    [None, None, None, None, None, None, None],  # row 4: blank, skipped but counted
+    [C, "丙", "企业", "330106", "餐饮服务", None, None],  # row 5
+    [A[:17] + "0", "丁", "企业", "330106", "零售", None, None],  # row 6: check character
+    [A.lower(), "甲二", "企业", "330106", "食品销售", None, None],  # row 7: same USCC as row 2
+    [make_uscc(7), "戊", "", "330106", "零售", "F", "很高"],  # row 8: three faults
+]
+BAD_ENTITY_REASONS = {
+    3: ["region_code is '3301'"],
+    6: ["the check character of", "should be 'L'"],
+    7: [f"unified social credit code {A} is also on row 2; keep one row per key"],
+    8: ["kind is empty", "credit_class 'F'", "risk_level '很高'"],
+}
+
+
+def _assert_reasons(rows: Sequence[tuple[int, str]], expected: dict[int, list[str]]) -> None:
+    assert [n for n, _ in rows] == sorted(expected)
+    for number, reason in rows:
+        for fragment in expected[number]:
+            assert fragment in reason, (number, reason)
+
+
+def test_bad_rows_are_reported_by_row_number_and_nothing_is_written(
+    db: Store, make_file: MakeFile
+) -> None:
+    path = make_file(BAD_ENTITY_ROWS)
+    with pytest.raises(ImportFileError) as caught:
+        refdata.import_entities(db, path)
+    error = caught.value
+    _assert_reasons(error.rows, BAD_ENTITY_REASONS)
+    assert error.message.startswith(f"{path.name} has 4 bad rows out of 6, so no entities")
+    assert "--skip-bad" in error.message
+    assert error.details()[0].startswith("row 3: region_code")
+    assert error.exit_code == 2
+    assert stored_entities(db) == {}
+
+
+def test_skip_bad_writes_the_good_rows_and_returns_the_bad(db: Store, make_file: MakeFile) -> None:
+    advanced: list[int] = []
+    result = refdata.import_entities(
+        db, make_file(BAD_ENTITY_ROWS), skip_bad=True, progress=advanced.append
+    )
+    assert (result.created, result.updated) == (2, 0)
+    _assert_reasons(result.skipped, BAD_ENTITY_REASONS)
+    assert set(stored_entities(db)) == {A, C}
+    assert stored_entities(db)[A][0] == "甲"
+    assert sum(advanced) == 6
+    assert result.as_dict()["skipped"] == [{"row": n, "reason": r} for n, r in result.skipped]
+
+
+def test_import_updates_existing_entities_and_keeps_columns_the_file_leaves_out(
+    db: Store, csv_file: MakeFile
+) -> None:
+    old = refdata.add_entity(
+        db,
+        uscc=A,
+        name="旧名称",
+        kind="企业",
+        region_code="330106",
+        industry="食品销售",
+        credit_class="A",
+        risk_level="low",
+    )
+    header = ["uscc", "name", "kind", "region_code", "industry", "credit_class"]
+    path = csv_file(
+        [
+            header,
+            [A, "新名称", "企业", "330108", "食品生产", ""],
+            [B, "小吃店", "个体工商户", "330102", "餐饮服务", "C"],
+        ]
+    )
+    result = refdata.import_entities(db, path)
+    assert (result.created, result.updated, result.skipped) == (1, 1, [])
+    assert stored_entities(db) == {
+        A: ("新名称", "企业", "330108", "食品生产", None, "low"),
+        B: ("小吃店", "个体工商户", "330102", "餐饮服务", "C", None),
+    }
+    assert refdata.get_entity(db, A).id == old.id
+    again = refdata.import_entities(db, path)
+    assert (again.created, again.updated) == (0, 2)
+
+
+def test_large_imports_run_in_batches_without_a_query_per_row(
+    db: Store, csv_file: MakeFile
+) -> None:
+    count = 2 * refdata.BATCH_SIZE + 100
+    rows: list[Row] = [["uscc", "name", "kind", "region_code", "industry"]]
+    rows += [[make_uscc(n), f"企业{n}", "企业", "330106", "零售"] for n in range(count)]
+    path = csv_file(rows)
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        first = refdata.import_entities(db, path)
+        first_statements = len(statements)
+        second = refdata.import_entities(db, path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert (first.created, first.updated) == (count, 0)
+    assert (second.created, second.updated) == (0, count)
+    assert refdata.count_entities(db) == count
+    assert first_statements < 20
+    assert len(statements) - first_statements < 20
+
+
+@pytest.mark.parametrize(
+    ("header", "fragments"),
+    [
+        (
+            ["统一社会信用代码", "名字", "类型", "行政区划", "行业"],
+            [
+                "unknown column 名字",
+                "missing column name",
+                "accepted headers are uscc/统一社会信用代码",
+            ],
+        ),
+        (
+            ["uscc", "name", "kind", "region_code"],
+            ["(missing column industry)", "industry/行业"],
+        ),
+        (
+            ["uscc", "名称", "企业名称", "kind", "region_code", "industry"],
+            ["'名称' and '企业名称' both mean name"],
+        ),
+        (
+            ["uscc", "name", "kind", "region_code", "industry", "colour", "size"],
+            ["unknown columns colour, size", "risk_level/risk/风险等级 (optional)"],
+        ),
+    ],
+)
+def test_a_header_that_does_not_fit_names_the_columns(
+    store: Store, make_file: MakeFile, header: list[str], fragments: list[str]
+) -> None:
+    path = make_file([header, [A, "甲", "企业", "330106", "零售", "x", "y"]])
+    with pytest.raises(InputError) as caught:
+        refdata.import_entities(store, path)
+    assert not isinstance(caught.value, ImportFileError)
+    assert caught.value.message.startswith(f"{path.name}: the header row does not fit entities")
+    for fragment in fragments:
+        assert fragment in caught.value.message
+    assert stored_entities(store) == {}
+
+
+def test_leading_empty_rows_are_skipped_and_row_numbers_stay_physical(
+    store: Store, make_file: MakeFile
+) -> None:
+    path = make_file(
+        [
+            [None, None],
+            ["uscc", "name", "kind", "region_code", "industry"],
+            [A, "甲", "企业", "33", "零售"],
+        ]
+    )
+    with pytest.raises(ImportFileError) as caught:
+        refdata.import_entities(store, path)
+    assert [n for n, _ in caught.value.rows] == [3]
+
+
+def test_a_row_wider_than_the_header_is_bad(store: Store, csv_file: MakeFile) -> None:
+    path = csv_file(
+        [
+            ["uscc", "name", "kind", "region_code", "industry"],
+            [A, "甲", "有限", "公司", "330106", "零售"],
+            [B, "乙", "企业", "330106", "零售", "", ""],
+        ]
+    )
+    result = refdata.import_entities(store, path, skip_bad=True)
+    assert result.created == 1
+    assert result.skipped == [
+        (
+            2,
+            "the row has values in 6 columns but the header has 5; "
+            "put quotes around values that contain commas",
+        )
+    ]
+
+
+def _bytes_file(name: str, data: bytes) -> Callable[[Path], Path]:
+    def make(tmp_path: Path) -> Path:
+        path = tmp_path / name
+        path.write_bytes(data)
+        return path
+
+    return make
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (_bytes_file("entities.xls", b"x"), "entities.xls is not a .csv or .xlsx file; use .csv"),
+        (_bytes_file("entities.txt", b"x"), "use .csv or .xlsx"),
+        (lambda tmp: tmp / "missing.csv", "missing.csv does not exist; check the path"),
+        (lambda tmp: tmp, "is not a .csv or .xlsx file"),
+        (
+            lambda tmp: (tmp / "folder.csv").mkdir() or tmp / "folder.csv",
+            "folder.csv is not a file",
+        ),
+        (_bytes_file("broken.xlsx", b"not a zip"), "broken.xlsx is not a readable .xlsx workbook"),
+        (_bytes_file("binary.csv", b"uscc\n\xff\xfe\xff\n"), "is neither UTF-8 nor GB18030"),
+        (_bytes_file("empty.csv", b""), "empty.csv has no rows; its first row must be the header"),
+        (_bytes_file("blank.csv", b",,\n\n"), "blank.csv has no rows"),
+    ],
+)
+def test_unusable_files_are_refused_in_one_sentence(
+    store: Store, tmp_path: Path, make: Callable[[Path], Path], fragment: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        refdata.import_entities(store, make(tmp_path))
+    assert fragment in caught.value.message
+    assert "\n" not in caught.value.message
+
+
+# ---------------------------------------------------------------------------------------------
+# Importing officers
+
+OFFICER_HEADERS = {
+    "chinese": ["工号", "姓名", "所属部门", "角色", "执法证号", "有效期起", "有效期止"],
+    "chinese-variants": ["编号", "姓名", "部门", "角色", "执法证号", "发证日期", "有效期至"],
+    "english": [
+        "id",
+        "name",
+        "department",
+        "roles",
+        "certificate_no",
+        "certificate_valid_from",
+        "certificate_valid_to",
+    ],
+}
+OFFICER_ROWS: list[Row] = [
+    [
+        1001,
+        "李明",
+        DEPT,
+        "inspector, case_handler",
+        "ZF-1001",
+        date(2024, 1, 1),
+        date(2027, 12, 31),
+    ],
+    ["C2", "王芳", DEPT, "办案人员、法制审核人员", None, None, None],
+]
+OFFICERS_STORED = {
+    "1001": (
+        "李明",
+        DEPT,
+        "case_handler,inspector",
+        "ZF-1001",
+        date(2024, 1, 1),
+        date(2027, 12, 31),
+    ),
+    "C2": ("王芳", DEPT, "case_handler,legal_reviewer", None, None, None),
+}
+
+
+@pytest.mark.parametrize("header", list(OFFICER_HEADERS))
+def test_import_officers_from_every_format_and_header(
+    db: Store, make_file: MakeFile, header: str
+) -> None:
+    result = refdata.import_officers(db, make_file([OFFICER_HEADERS[header], *OFFICER_ROWS]))
+    assert (result.created, result.updated, result.skipped) == (2, 0, [])
+    assert stored_officers(db) == OFFICERS_STORED
+
+
+def test_officer_rows_are_checked_against_the_departments(db: Store, make_file: MakeFile) -> None:
+    path = make_file(
+        [
+            OFFICER_HEADERS["english"],
+            ["C1", "李明", DEPT, "inspector", None, None, None],  # row 2
+            ["C2", "王芳", "NOPE", "inspector", None, None, None],  # row 3: no such department
+            ["C3", "赵强", DEPT, "inspector", "ZF-3", None, None],  # row 4: certificate partial
+            ["C4", "孙丽", DEPT, "head", "ZF-4", "2027-01-01", "2026-01-01"],  # row 5: from > to
+            ["C1", "李明二", DEPT, "head", None, None, None],  # row 6: same id as row 2
+            ["C6", "周", DEPT, "boss", None, None, None],  # row 7: unknown role
+        ]
+    )
+    expected = {
+        3: ["department 'NOPE' does not exist; add it with `zhifa dept add NOPE"],
+        4: ["certificate_valid_from, certificate_valid_to are missing"],
+        5: ["is after certificate_valid_to"],
+        6: ["officer id C1 is also on row 2"],
+        7: ["unknown role boss"],
+    }
+    with pytest.raises(ImportFileError) as caught:
+        refdata.import_officers(db, path)
+    _assert_reasons(caught.value.rows, expected)
+    assert stored_officers(db) == {}
+
+    result = refdata.import_officers(db, path, skip_bad=True)
+    _assert_reasons(result.skipped, expected)
+    assert (result.created, list(stored_officers(db))) == (1, ["C1"])
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "certificate"),
+    [
+        (
+            ["id", "name", "department", "roles"],
+            ["C1", "李明", DEPT, "head"],
+            ("ZF-1", date(2024, 1, 1), date(2027, 1, 1)),
+        ),
+        (
+            OFFICER_HEADERS["english"],
+            ["C1", "李明", DEPT, "head", "", "", ""],
+            (None, None, None),
+        ),
+        (
+            OFFICER_HEADERS["english"],
+            ["C1", "李明", DEPT, "head", "ZF-2", "2025-01-01", "2030-01-01"],
+            ("ZF-2", date(2025, 1, 1), date(2030, 1, 1)),
+        ),
+    ],
+    ids=["no-certificate-columns-keeps", "empty-certificate-clears", "new-certificate"],
+)
+def test_import_updates_officers(
+    db: Store, csv_file: MakeFile, header: list[str], row: Row, certificate: tuple[Any, ...]
+) -> None:
+    refdata.add_officer(
+        db,
+        id="C1",
+        name="旧名",
+        department=DEPT,
+        roles="inspector",
+        certificate_no="ZF-1",
+        certificate_valid_from="2024-01-01",
+        certificate_valid_to="2027-01-01",
+    )
+    result = refdata.import_officers(db, csv_file([header, row]))
+    assert (result.created, result.updated) == (0, 1)
+    assert stored_officers(db)["C1"] == ("李明", DEPT, "head", *certificate)
+
+
+def test_officer_header_needs_all_certificate_columns_or_none(
+    store: Store, csv_file: MakeFile
+) -> None:
+    path = csv_file(
+        [["工号", "姓名", "部门", "角色", "执法证号"], ["C1", "李明", DEPT, "head", "Z"]]
+    )
+    with pytest.raises(InputError) as caught:
+        refdata.import_officers(store, path)
+    assert "missing columns certificate_valid_from, certificate_valid_to" in caught.value.message
+
+
+def test_departments_import_and_update(db: Store, csv_file: MakeFile) -> None:
+    path = csv_file(
+        [
+            ["部门代码", "名称", "行政区划"],
+            [DEPT, "杭州市西湖区市场监督管理局", "330106"],
+            ["HZSC", "上城区市场监管局", 330102],
+        ]
+    )
+    result = refdata.import_departments(db, path)
+    assert (result.created, result.updated) == (1, 1)
+    assert [(d.code, d.name) for d in refdata.list_departments(db)] == [
+        ("HZSC", "上城区市场监管局"),
+        (DEPT, "杭州市西湖区市场监督管理局"),
+    ]
+
+
+def test_accepted_headers_are_published() -> None:
+    headers = refdata.accepted_headers("entities")
+    assert headers["uscc"][:2] == ["uscc", "统一社会信用代码"]
+    assert "有效期止" in refdata.accepted_headers("officers")["certificate_valid_to"]

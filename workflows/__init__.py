@@ -1,0 +1,1 @@
+"""The national baseline workflow definitions (installed as ``zhifa.workflows``)."""
