@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from zhifa.model import Base
 from zhifa.store import create_db_engine
 

@@ -22,7 +22,9 @@ def _race(url: str, matter_id: int, barrier: Any, results: Any) -> None:
     from zhifa.plugins import Plugins
 
     store = Store(url)
-    engine = Engine(store, plugins=Plugins(autoload=False), clock=FixedClock(datetime(2026, 2, 11, 9)))
+    engine = Engine(
+        store, plugins=Plugins(autoload=False), clock=FixedClock(datetime(2026, 2, 11, 9))
+    )
     view = engine.load(matter_id)  # everyone loads version 1 before anyone writes
     barrier.wait(timeout=60)
     try:
@@ -43,7 +45,9 @@ def test_concurrent_advances_never_lose_an_update(bureau: Store) -> None:
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
     url = bureau.engine.url.render_as_string(hide_password=False)
-    procs = [ctx.Process(target=_race, args=(url, matter.id, barrier, results)) for _ in range(WORKERS)]
+    procs = [
+        ctx.Process(target=_race, args=(url, matter.id, barrier, results)) for _ in range(WORKERS)
+    ]
     for p in procs:
         p.start()
     for p in procs:

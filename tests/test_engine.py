@@ -148,7 +148,7 @@ def test_trigger_not_possible_from_state_is_refused(bureau: Store) -> None:
     engine, _ = make_engine(bureau)
     m = open_clue(engine)
     with pytest.raises(
-        RefusedError, match="cannot be taken from there .possible now: assign, hand_over"
+        RefusedError, match=r"cannot be taken from there .possible now: assign, hand_over"
     ):
         engine.advance(m, "extend", "H1", {"reason": "x"})
 
@@ -428,7 +428,7 @@ def test_definition_requiring_an_unknown_guard_is_refused_at_load(
 
     with pytest.raises(
         DefinitionError,
-        match="sampling.yaml at triggers.send.guards: guard 'sample_kept' is not provided",
+        match=r"sampling.yaml at triggers.send.guards: guard 'sample_kept' is not provided",
     ):
         make_engine(bureau, plugin)
 

@@ -3,6 +3,7 @@ recorded exactly when a step is taken."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,9 +37,13 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(sequence=steps)
-def test_random_steps_stay_on_the_graph(sqlite_bureau: Store, sequence: list[tuple[str, str, bool, int]]) -> None:
+def test_random_steps_stay_on_the_graph(
+    sqlite_bureau: Store, sequence: list[tuple[str, str, bool, int]]
+) -> None:
     engine, clock = make_engine(sqlite_bureau)
     defn = engine.definition("clue")
     moment = datetime(2026, 2, 10, 9)
@@ -50,7 +55,9 @@ def test_random_steps_stay_on_the_graph(sqlite_bureau: Store, sequence: list[tup
         clock.set(moment)
         before = engine.load(matter.id)
         try:
-            result = engine.advance(before, trigger, actor, VALID_DATA[trigger] if with_data else {})
+            result = engine.advance(
+                before, trigger, actor, VALID_DATA[trigger] if with_data else {}
+            )
         except ZhifaError:
             after = engine.load(matter.id)
             assert (after.state, after.version) == (before.state, before.version)
@@ -64,7 +71,7 @@ def test_random_steps_stay_on_the_graph(sqlite_bureau: Store, sequence: list[tup
         assert actor in ("H1", "C1", "C2", "C3")  # only certified officers of the department act
     history = engine.history(matter.id)
     assert history[-1].to_state == engine.load(matter.id).state
-    for prev, ev in zip(history, history[1:], strict=False):
+    for prev, ev in itertools.pairwise(history):
         assert ev.from_state == prev.to_state
         assert defn.triggers[ev.trigger].moves[ev.from_state] == ev.to_state  # type: ignore[index]
     assert verify(sqlite_bureau).intact

@@ -46,14 +46,16 @@ def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
 
 def test_unmigrated_database_is_refused_with_the_fix(empty_url: str) -> None:
     store = Store(empty_url)
-    with pytest.raises(DatabaseError, match="has no zhifa schema.*run: zhifa db upgrade"):
+    with pytest.raises(DatabaseError, match=r"has no zhifa schema.*run: zhifa db upgrade"):
         migrate.require_current(store)
     store.dispose()
 
 
 def test_unreachable_database_is_one_sentence() -> None:
     store = Store("postgresql://nobody@127.0.0.1:1/none")
-    with pytest.raises(DatabaseError, match="cannot reach the database .*check --db or ZHIFA_DATABASE_URL"):
+    with pytest.raises(
+        DatabaseError, match=r"cannot reach the database .*check --db or ZHIFA_DATABASE_URL"
+    ):
         store.ping()
 
 

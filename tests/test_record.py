@@ -55,12 +55,28 @@ def _drop_guards(store: Store, conn: sa.Connection) -> None:
 @pytest.mark.parametrize(
     ("tamper", "seq", "fragment"),
     [
-        ("UPDATE events SET data = '{\"verifiers\":[\"C2\"]}' WHERE matter_id = :m AND seq = 2", 2, "altered"),
-        ("UPDATE events SET occurred_at = occurred_at WHERE matter_id = :m AND seq = 2", None, None),
-        ("UPDATE events SET to_state = 'verifying_extended' WHERE matter_id = :m AND seq = 2", 2, "altered"),
+        (
+            'UPDATE events SET data = \'{"verifiers":["C2"]}\' WHERE matter_id = :m AND seq = 2',
+            2,
+            "altered",
+        ),
+        (
+            "UPDATE events SET occurred_at = occurred_at WHERE matter_id = :m AND seq = 2",
+            None,
+            None,
+        ),
+        (
+            "UPDATE events SET to_state = 'verifying_extended' WHERE matter_id = :m AND seq = 2",
+            2,
+            "altered",
+        ),
         ("DELETE FROM events WHERE matter_id = :m AND seq = 3", 3, "event 3 is missing"),
         ("DELETE FROM events WHERE matter_id = :m AND seq = 2", 2, "missing"),
-        ("UPDATE matters SET state = 'case_opened' WHERE id = :m", 3, "last event ended in 'testing'"),
+        (
+            "UPDATE matters SET state = 'case_opened' WHERE id = :m",
+            3,
+            "last event ended in 'testing'",
+        ),
     ],
     ids=["data", "no-op-update", "state", "last-event-deleted", "middle-deleted", "matter-state"],
 )
