@@ -421,3 +421,41 @@ def test_wheel_ships_workflows_and_migrations(tmp_path: Path) -> None:
         "zhifa/py.typed",
     ):
         assert required in names
+
+    # The installed package, not this checkout, runs from an unrelated directory: `-S` skips the
+    # editable install's path hook, the wheel is unpacked alone, the dependencies come from this
+    # environment's site-packages.
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), wheel],
+        check=True,
+        capture_output=True,
+    )
+    deps = next(p for p in sys.path if p.endswith("site-packages"))
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), deps])}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-S", "-m", "zhifa", *args],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    origin = subprocess.run(
+        [sys.executable, "-S", "-c", "import zhifa; print(zhifa.__file__)"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert origin.startswith(str(site))
+    run("db", "upgrade")
+    assert (workdir / "zhifa.db").exists()
+    assert "clue" in run("workflow", "list")

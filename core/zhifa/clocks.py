@@ -93,13 +93,13 @@ def _due(
     """Walk forward from ``start`` counting days outside pauses; None while a pause is open."""
     working = spec.unit == "working_days"
     day, counted, provisional = start, 0, False
+    i = 0  # pauses are in order and never overlap: the first one not yet over
     while counted < total:
         day += timedelta(days=1)
-        pause = next(
-            (p for p in pauses if p.covers(day) or (p.ended is None and day > p.began)), None
-        )
-        if pause is not None:
-            if pause.ended is None:
+        while i < len(pauses) and (ended := pauses[i].ended) is not None and ended < day:
+            i += 1
+        if i < len(pauses) and pauses[i].began < day:
+            if pauses[i].ended is None:
                 return None, provisional
             continue
         if working:
@@ -118,10 +118,12 @@ def _count(
     spec: ClockSpec, after: date, through: date, cal: WorkCalendar, pauses: Sequence[Pause]
 ) -> int:
     """Days of the clock's unit in (after, through], outside pauses."""
-    n, day = 0, after
+    n, day, i = 0, after, 0
     while day < through:
         day += timedelta(days=1)
-        if any(p.covers(day) for p in pauses):
+        while i < len(pauses) and (ended := pauses[i].ended) is not None and ended < day:
+            i += 1
+        if i < len(pauses) and pauses[i].covers(day):
             continue
         n += cal.is_working_day(day) if spec.unit == "working_days" else 1
     return n

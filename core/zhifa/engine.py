@@ -17,6 +17,7 @@ Reads (``load``, ``history``, ``clocks``, ``available_triggers``) never write.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +65,40 @@ _MATTERS = cast(sa.Table, Matter.__table__)
 _EVENTS = cast(sa.Table, Event.__table__)
 _CLOCKS = cast(sa.Table, ClockRow.__table__)
 _OUTBOX = cast(sa.Table, OutboxMessage.__table__)
+_OFFICERS = cast(sa.Table, Officer.__table__)
+
+# The statements of the hot path, built once: constructing a statement costs more than running it
+# from SQLAlchemy's compiled cache.
+_SELECT_MATTER = sa.select(_MATTERS).where(_MATTERS.c.id == sa.bindparam("z_id"))
+_SELECT_OFFICER = sa.select(_OFFICERS).where(_OFFICERS.c.id == sa.bindparam("z_id"))
+_SELECT_STEPS = (
+    sa.select(_EVENTS.c.occurred_at, _EVENTS.c.trigger, _EVENTS.c.to_state)
+    .where(_EVENTS.c.matter_id == sa.bindparam("z_id"))
+    .order_by(_EVENTS.c.seq)
+)
+_INSERT_EVENT = sa.insert(_EVENTS)
+_UPDATE_MATTER = (
+    sa.update(_MATTERS)
+    .where(_MATTERS.c.id == sa.bindparam("z_id"), _MATTERS.c.version == sa.bindparam("z_version"))
+    .values(
+        state=sa.bindparam("z_state"),
+        data=sa.bindparam("z_data", type_=_MATTERS.c.data.type),
+        version=sa.bindparam("z_new_version"),
+        head_hash=sa.bindparam("z_hash"),
+        updated_at=sa.bindparam("z_updated_at", type_=_MATTERS.c.updated_at.type),
+    )
+)
+_UPDATE_OPENED = (
+    sa.update(_MATTERS)
+    .where(_MATTERS.c.id == sa.bindparam("z_id"), _MATTERS.c.version == sa.bindparam("z_version"))
+    .values(
+        version=sa.bindparam("z_new_version"),
+        head_hash=sa.bindparam("z_hash"),
+        updated_at=sa.bindparam("z_updated_at", type_=_MATTERS.c.updated_at.type),
+    )
+)
+_DELETE_CLOCKS = sa.delete(_CLOCKS).where(_CLOCKS.c.matter_id == sa.bindparam("z_id"))
+_INSERT_CLOCKS = sa.insert(_CLOCKS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +142,13 @@ class DeliveryReport:
     pending: int
 
 
-def _actor(row: Officer) -> Actor:
+def _actor(row: Any) -> Actor:
+    """An officer row (ORM object or Core row) as a step sees it."""
     return Actor(
         id=row.id,
         name=row.name,
         department=row.department_code,
-        roles=row.role_set,
+        roles=frozenset(r for r in row.roles.split(",") if r),
         certificate_no=row.certificate_no,
         certificate_valid_from=row.certificate_valid_from,
         certificate_valid_to=row.certificate_valid_to,
@@ -166,9 +202,11 @@ class _Written:
         self.inserted_primary_key_id: int = int(key[0]) if key is not None else 0
 
 
-def _run(session: Session, statement: sa.Executable) -> _Written:
-    """Execute an INSERT or UPDATE; keep its row count and inserted key."""
-    return _Written(cast(CursorResult[Any], session.execute(statement)))
+def _run(
+    session: Session, statement: sa.Executable, params: Mapping[str, Any] | None = None
+) -> _Written:
+    """Execute an INSERT or UPDATE on the session's connection; keep its row count and key."""
+    return _Written(cast(CursorResult[Any], session.connection().execute(statement, params)))
 
 
 def _reasons(result: Any) -> list[str]:
@@ -331,15 +369,11 @@ class Engine:
 
     @staticmethod
     def _timed_steps(session: Session, matter_id: int) -> list[tuple[Step, datetime]]:
-        rows = session.execute(
-            sa.select(_EVENTS.c.occurred_at, _EVENTS.c.trigger, _EVENTS.c.to_state)
-            .where(_EVENTS.c.matter_id == matter_id)
-            .order_by(_EVENTS.c.seq)
-        ).all()
-        return [(Step(r.occurred_at.date(), r.trigger, r.to_state), r.occurred_at) for r in rows]
+        rows = session.connection().execute(_SELECT_STEPS, {"z_id": matter_id}).all()
+        return [(Step(r[0].date(), r[1], r[2]), r[0]) for r in rows]
 
     def _officer(self, session: Session, officer_id: str) -> Actor:
-        row = session.get(Officer, officer_id)
+        row = session.connection().execute(_SELECT_OFFICER, {"z_id": officer_id}).first()
         if row is None:
             raise NotFoundError(
                 f"officer {officer_id!r} does not exist; list officers with `zhifa officer list`"
@@ -523,7 +557,7 @@ class Engine:
                 "entity": entity,
                 "title": name,
             }
-            return self._append(
+            result = self._append(
                 session,
                 defn,
                 ctx,
@@ -538,6 +572,7 @@ class Engine:
                 [],
                 extra={"_matter": marker},
             )
+        return self._committed(result)
 
     def advance(
         self,
@@ -555,7 +590,7 @@ class Engine:
         matter_id = matter.id if isinstance(matter, MatterView) else matter
         recorded = self.clock.now()
         with self.store.write() as session:
-            row = session.execute(sa.select(_MATTERS).where(_MATTERS.c.id == matter_id)).first()
+            row = session.connection().execute(_SELECT_MATTER, {"z_id": matter_id}).first()
             if row is None:
                 raise NotFoundError(
                     f"matter {matter_id} does not exist; list matters with `zhifa matter list`"
@@ -596,7 +631,7 @@ class Engine:
             self._check_guards(ctx)
             to_state = self.compiled(defn).fire(view.state, trigger)
             new_data = {**view.data, trigger: values}
-            return self._append(
+            result = self._append(
                 session,
                 defn,
                 ctx,
@@ -612,6 +647,7 @@ class Engine:
                 matter_data=new_data,
                 from_state=view.state,
             )
+        return self._committed(result)
 
     @staticmethod
     def _moment(at: datetime | None, recorded: datetime, last: datetime | None) -> datetime:
@@ -687,32 +723,34 @@ class Engine:
         try:
             event_id = _run(
                 session,
-                sa.insert(_EVENTS).values(
-                    matter_id=matter_id,
-                    seq=seq,
-                    trigger=ctx.step.name,
-                    from_state=from_state,
-                    to_state=to_state,
-                    actor_id=ctx.actor.id,
-                    occurred_at=moment,
-                    recorded_at=recorded,
-                    data=data_text,
-                    evidence=evidence_text,
-                    prev_hash=prev_hash,
-                    hash=digest,
-                ),
+                _INSERT_EVENT,
+                {
+                    "matter_id": matter_id,
+                    "seq": seq,
+                    "trigger": ctx.step.name,
+                    "from_state": from_state,
+                    "to_state": to_state,
+                    "actor_id": ctx.actor.id,
+                    "occurred_at": moment,
+                    "recorded_at": recorded,
+                    "data": data_text,
+                    "evidence": evidence_text,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                },
             ).inserted_primary_key_id
         except SAIntegrityError:
             raise self._conflict(matter_id, version, None) from None
-        changes: dict[str, Any] = {"version": seq, "head_hash": digest, "updated_at": recorded}
+        changes: dict[str, Any] = {
+            "z_id": matter_id,
+            "z_version": version,
+            "z_new_version": seq,
+            "z_hash": digest,
+            "z_updated_at": recorded,
+        }
         if from_state is not None:
-            changes |= {"state": to_state, "data": matter_data}
-        updated = _run(
-            session,
-            sa.update(_MATTERS)
-            .where(_MATTERS.c.id == matter_id, _MATTERS.c.version == version)
-            .values(**changes),
-        )
+            changes |= {"z_state": to_state, "z_data": matter_data}
+        updated = _run(session, _UPDATE_OPENED if from_state is None else _UPDATE_MATTER, changes)
         if updated.rowcount != 1:
             raise self._conflict(matter_id, version, None)
         event = EventRecord(
@@ -737,11 +775,25 @@ class Engine:
         )
         self._queue(session, event, recorded)
         self.plugins.call("zhifa_after_transition", ctx=ctx, event=event)
-        row = session.execute(sa.select(_MATTERS).where(_MATTERS.c.id == matter_id)).one()
-        result = StepResult(_view(row), event, tuple(clock_states))
-        session.commit()
+        current = ctx.matter
+        if current is None:  # just opened: read back what the database filled in
+            row = session.connection().execute(_SELECT_MATTER, {"z_id": matter_id}).one()
+            after = _view(row)
+        else:
+            after = dataclasses.replace(
+                current,
+                state=to_state,
+                version=seq,
+                head_hash=digest,
+                updated_at=recorded,
+                data=matter_data if matter_data is not None else current.data,
+            )
+        return StepResult(after, event, tuple(clock_states))
+
+    def _committed(self, result: StepResult) -> StepResult:
+        """After a step's commit: hand its outbox messages to the reporting sinks."""
         if self._sinks:
-            self.deliver_outbox(event_id=event_id)
+            self.deliver_outbox(event_id=result.event.id)
         return result
 
     def _write_clocks(
@@ -761,11 +813,12 @@ class Engine:
             for spec in defn.clocks.values()
             if (s := compute(spec, steps, self.calendar, today)) is not None
         ]
+        conn = session.connection()
         if not fresh:
-            session.execute(sa.delete(_CLOCKS).where(_CLOCKS.c.matter_id == matter_id))
+            conn.execute(_DELETE_CLOCKS, {"z_id": matter_id})
         if states:
-            session.execute(
-                sa.insert(_CLOCKS),
+            conn.execute(
+                _INSERT_CLOCKS,
                 [
                     {
                         "matter_id": matter_id,
