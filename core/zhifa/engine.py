@@ -18,6 +18,7 @@ Reads (``load``, ``history``, ``clocks``, ``available_triggers``) never write.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import Session
@@ -71,8 +74,27 @@ _OFFICERS = cast(sa.Table, Officer.__table__)
 # from SQLAlchemy's compiled cache.
 _SELECT_MATTER = sa.select(_MATTERS).where(_MATTERS.c.id == sa.bindparam("z_id"))
 _SELECT_OFFICER = sa.select(_OFFICERS).where(_OFFICERS.c.id == sa.bindparam("z_id"))
+# A step reads the matter and the acting officer in one round trip; the officer's columns are
+# NULL when no such officer exists.
+_ACTOR_COLUMNS = ("id", "name", "department_code", "roles", "certificate_no")
+_SELECT_MATTER_AND_ACTOR = (
+    sa.select(
+        _MATTERS,
+        *(_OFFICERS.c[c].label(f"actor_{c}") for c in _ACTOR_COLUMNS),
+        _OFFICERS.c.certificate_valid_from.label("actor_certificate_valid_from"),
+        _OFFICERS.c.certificate_valid_to.label("actor_certificate_valid_to"),
+    )
+    .select_from(_MATTERS.outerjoin(_OFFICERS, _OFFICERS.c.id == sa.bindparam("z_actor")))
+    .where(_MATTERS.c.id == sa.bindparam("z_id"))
+)
+# ``occurred_at`` comes back as the driver gives it: SQLite's ISO text is parsed by
+# ``datetime.fromisoformat`` (C), far cheaper per row than the generic SQLite DateTime processor.
 _SELECT_STEPS = (
-    sa.select(_EVENTS.c.occurred_at, _EVENTS.c.trigger, _EVENTS.c.to_state)
+    sa.select(
+        sa.type_coerce(_EVENTS.c.occurred_at, sa.String).label("occurred_at"),
+        _EVENTS.c.trigger,
+        _EVENTS.c.to_state,
+    )
     .where(_EVENTS.c.matter_id == sa.bindparam("z_id"))
     .order_by(_EVENTS.c.seq)
 )
@@ -97,8 +119,17 @@ _UPDATE_OPENED = (
         updated_at=sa.bindparam("z_updated_at", type_=_MATTERS.c.updated_at.type),
     )
 )
-_DELETE_CLOCKS = sa.delete(_CLOCKS).where(_CLOCKS.c.matter_id == sa.bindparam("z_id"))
-_INSERT_CLOCKS = sa.insert(_CLOCKS)
+
+
+@functools.cache
+def _upsert_clocks(dialect: str) -> sa.Executable:
+    """INSERT … ON CONFLICT (matter, clock) DO UPDATE, for SQLite and PostgreSQL."""
+    insert = sqlite_insert(_CLOCKS) if dialect == "sqlite" else pg_insert(_CLOCKS)
+    kept = ("status", "started_on", "due_on", "stopped_on", "provisional", "paused_days")
+    return insert.on_conflict_do_update(
+        index_elements=[_CLOCKS.c.matter_id, _CLOCKS.c.name],
+        set_={name: insert.excluded[name] for name in (*kept, "extensions")},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,16 +400,25 @@ class Engine:
 
     @staticmethod
     def _timed_steps(session: Session, matter_id: int) -> list[tuple[Step, datetime]]:
-        rows = session.connection().execute(_SELECT_STEPS, {"z_id": matter_id}).all()
-        return [(Step(r[0].date(), r[1], r[2]), r[0]) for r in rows]
+        out = []
+        for raw, trigger, to_state in session.connection().execute(
+            _SELECT_STEPS, {"z_id": matter_id}
+        ):
+            at = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
+            out.append((Step(at.date(), trigger, to_state), at))
+        return out
 
     def _officer(self, session: Session, officer_id: str) -> Actor:
         row = session.connection().execute(_SELECT_OFFICER, {"z_id": officer_id}).first()
         if row is None:
-            raise NotFoundError(
-                f"officer {officer_id!r} does not exist; list officers with `zhifa officer list`"
-            )
+            raise self._no_officer(officer_id)
         return _actor(row)
+
+    @staticmethod
+    def _no_officer(officer_id: str) -> NotFoundError:
+        return NotFoundError(
+            f"officer {officer_id!r} does not exist; list officers with `zhifa officer list`"
+        )
 
     def available_triggers(
         self, matter: int | MatterView, actor: str, at: datetime | None = None
@@ -590,7 +630,11 @@ class Engine:
         matter_id = matter.id if isinstance(matter, MatterView) else matter
         recorded = self.clock.now()
         with self.store.write() as session:
-            row = session.connection().execute(_SELECT_MATTER, {"z_id": matter_id}).first()
+            row = (
+                session.connection()
+                .execute(_SELECT_MATTER_AND_ACTOR, {"z_id": matter_id, "z_actor": actor})
+                .first()
+            )
             if row is None:
                 raise NotFoundError(
                     f"matter {matter_id} does not exist; list matters with `zhifa matter list`"
@@ -615,7 +659,17 @@ class Engine:
                     f"matter {matter_id} is {view.state} {defn.states[view.state].label}; "
                     f"{trigger!r} cannot be taken from there (possible now: {', '.join(possible)})"
                 )
-            officer = self._officer(session, actor)
+            if row.actor_id is None:
+                raise self._no_officer(actor)
+            officer = Actor(
+                id=row.actor_id,
+                name=row.actor_name,
+                department=row.actor_department_code,
+                roles=frozenset(r for r in row.actor_roles.split(",") if r),
+                certificate_no=row.actor_certificate_no,
+                certificate_valid_from=row.actor_certificate_valid_from,
+                certificate_valid_to=row.actor_certificate_valid_to,
+            )
             timed = self._timed_steps(session, matter_id)
             steps = [s for s, _ in timed]
             moment = self._moment(at, recorded, timed[-1][1] if timed else None)
@@ -770,9 +824,7 @@ class Engine:
             hash=digest,
         )
         steps = [*steps, Step(moment.date(), ctx.step.name, to_state)]
-        clock_states = self._write_clocks(
-            session, defn, matter_id, steps, recorded.date(), fresh=from_state is None
-        )
+        clock_states = self._write_clocks(session, defn, matter_id, steps, recorded.date())
         self._queue(session, event, recorded)
         self.plugins.call("zhifa_after_transition", ctx=ctx, event=event)
         current = ctx.matter
@@ -803,9 +855,9 @@ class Engine:
         matter_id: int,
         steps: Sequence[Step],
         today: date,
-        *,
-        fresh: bool,
     ) -> list[ClockState]:
+        """Recompute the matter's clocks and store them (a clock, once started, never goes away,
+        so an upsert per clock keeps the rows current)."""
         if not defn.clocks:
             return []
         states = [
@@ -813,12 +865,10 @@ class Engine:
             for spec in defn.clocks.values()
             if (s := compute(spec, steps, self.calendar, today)) is not None
         ]
-        conn = session.connection()
-        if not fresh:
-            conn.execute(_DELETE_CLOCKS, {"z_id": matter_id})
         if states:
+            conn = session.connection()
             conn.execute(
-                _INSERT_CLOCKS,
+                _upsert_clocks(conn.dialect.name),
                 [
                     {
                         "matter_id": matter_id,
