@@ -60,8 +60,7 @@ def calendar_clock(days: int) -> ClockSpec:
         days=days,
         runs_in=frozenset({"open"}),
         paused_in=frozenset({"held"}),
-        extend_trigger="extend",
-        extend_days=3,
+        extended_by=(("extend", 3),),
     )
 
 
@@ -70,7 +69,7 @@ def test_clue_verification_clock_as_declared(verification: ClockSpec) -> None:
     assert verification.days == 15
     assert verification.runs_in == {"received", "verifying", "verifying_extended"}
     assert verification.paused_in == {"testing", "testing_extended"}
-    assert (verification.extend_trigger, verification.extend_days) == ("extend", 15)
+    assert verification.extended_by == (("extend", 15),)
 
 
 def test_clock_that_never_started_is_none(verification: ClockSpec, cal: WorkCalendar) -> None:
@@ -394,3 +393,28 @@ def test_as_dict(verification: ClockSpec) -> None:
         "pauses": [{"began": "2026-03-02", "ended": "2026-03-04"}],
         "remaining": 1,
     }
+
+
+def test_a_clock_may_have_several_extension_triggers_each_adding_its_own_days(
+    cal: WorkCalendar,
+) -> None:
+    spec = ClockSpec(
+        name="decision",
+        label=Label("办案期限", "Decision period"),
+        basis="test",
+        unit="calendar_days",
+        days=90,
+        runs_in=frozenset({"open"}),
+        paused_in=frozenset(),
+        extended_by=(("extend", 30), ("extend_further", 15)),
+    )
+    opened = [Step(D(2026, 3, 2), "open", "open")]
+    # 90 calendar days from 2 March end on Sunday 31 May: the deadline moves to Monday 1 June.
+    assert state(spec, opened, D(2026, 3, 2), cal).due_on == D(2026, 6, 1)
+    once = [*opened, Step(D(2026, 5, 20), "extend", "open")]
+    assert state(spec, once, D(2026, 5, 20), cal).due_on == D(2026, 6, 30)
+    twice = [*once, Step(D(2026, 6, 29), "extend_further", "open")]
+    last = state(spec, twice, D(2026, 7, 15), cal)
+    assert (last.due_on, last.extensions, last.allowed) == (D(2026, 7, 15), 2, 135)
+    assert not last.overdue
+    assert state(spec, twice, D(2026, 7, 16), cal).overdue

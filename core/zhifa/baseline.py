@@ -9,6 +9,7 @@ from zhifa import hookimpl
 from zhifa.context import Guard
 from zhifa.definitions import builtin_workflow_files
 from zhifa.guards import BASELINE_GUARDS
+from zhifa.procedure import guards as procedure_guards
 
 
 @hookimpl
@@ -18,4 +19,4 @@ def zhifa_workflows() -> Iterable[Path]:
 
 @hookimpl
 def zhifa_guards() -> Iterable[Guard]:
-    return BASELINE_GUARDS
+    return (*BASELINE_GUARDS, *procedure_guards())

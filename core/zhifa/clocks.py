@@ -50,6 +50,7 @@ class ClockState:
     stopped_on: date | None
     provisional: bool
     extensions: int
+    extended_days: int
     pauses: tuple[Pause, ...]
     paused_days: int
     remaining: int | None  # days (of the clock's unit) left on ``as_of``; negative when overdue
@@ -62,7 +63,7 @@ class ClockState:
 
     @property
     def allowed(self) -> int:
-        return self.spec.days + self.extensions * self.spec.extend_days
+        return self.spec.days + self.extended_days
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -136,7 +137,7 @@ def compute(
     started: date | None = None
     stopped: date | None = None
     pauses: list[Pause] = []
-    extensions = 0
+    extensions = extended_days = 0
     for step in steps:
         if stopped is not None:
             break
@@ -144,8 +145,9 @@ def compute(
             if step.to_state in spec.runs_in:
                 started = step.on
             continue
-        if spec.extend_trigger is not None and step.trigger == spec.extend_trigger:
+        if spec.extended_by and (added := spec.extension_days(step.trigger)):
             extensions += 1
+            extended_days += added
         if step.to_state in spec.paused_in:
             if not pauses or pauses[-1].ended is not None:
                 pauses.append(Pause(step.on, None))
@@ -158,7 +160,7 @@ def compute(
                 pauses[-1] = Pause(pauses[-1].began, step.on)
     if started is None:
         return None
-    total = spec.days + extensions * spec.extend_days
+    total = spec.days + extended_days
     due, provisional = _due(spec, started, total, pauses, cal)
     closed = [p for p in pauses if p.ended is not None]
     paused_days = sum(
@@ -191,6 +193,7 @@ def compute(
         stopped_on=stopped,
         provisional=provisional,
         extensions=extensions,
+        extended_days=extended_days,
         pauses=tuple(pauses),
         paused_days=paused_days,
         remaining=remaining,

@@ -92,8 +92,11 @@ class ClockSpec:
     days: int
     runs_in: frozenset[str]
     paused_in: frozenset[str]
-    extend_trigger: str | None
-    extend_days: int
+    extended_by: tuple[tuple[str, int], ...] = ()  # (trigger, days added each time it is taken)
+
+    def extension_days(self, trigger: str) -> int:
+        """Days a step with ``trigger`` adds to this clock (0 when it does not extend it)."""
+        return next((days for name, days in self.extended_by if name == trigger), 0)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -278,11 +281,12 @@ def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
         for key in ("runs_in", "paused_in"):
             for i, s in enumerate(c.get(key, ())):
                 need_state(s, f"{path}.{key}[{i}]")
-        ext = c.get("extended_by")
-        if ext and ext["trigger"] not in triggers:
-            raise _fault(
-                src, f"{path}.extended_by.trigger", f"trigger {ext['trigger']!r} is not declared"
-            )
+        ext = c.get("extended_by") or []
+        extensions = [ext] if isinstance(ext, dict) else ext
+        for i, e in enumerate(extensions):
+            where = f"{path}.extended_by" + ("" if isinstance(ext, dict) else f"[{i}]")
+            if e["trigger"] not in triggers:
+                raise _fault(src, f"{where}.trigger", f"trigger {e['trigger']!r} is not declared")
         clocks[cname] = ClockSpec(
             name=cname,
             label=_label(c["label"]),
@@ -291,8 +295,7 @@ def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
             days=c["days"],
             runs_in=frozenset(c["runs_in"]),
             paused_in=frozenset(c.get("paused_in", ())),
-            extend_trigger=ext["trigger"] if ext else None,
-            extend_days=ext["days"] if ext else 0,
+            extended_by=tuple((e["trigger"], e["days"]) for e in extensions),
         )
 
     _check_graph(src, raw["initial"], states, triggers)

@@ -65,9 +65,7 @@ def describe(d: Definition) -> dict[str, Any]:
                 "days": c.days,
                 "runs_in": sorted(c.runs_in),
                 "paused_in": sorted(c.paused_in),
-                "extended_by": {"trigger": c.extend_trigger, "days": c.extend_days}
-                if c.extend_trigger
-                else None,
+                "extended_by": [{"trigger": t, "days": n} for t, n in c.extended_by],
             }
             for c in d.clocks.values()
         },
@@ -145,7 +143,7 @@ def show(
         console.print(triggers)
         for c in d.clocks.values():
             unit = "working days" if c.unit == "working_days" else "calendar days"
-            ext = f", +{c.extend_days} by {c.extend_trigger}" if c.extend_trigger else ""
+            ext = "".join(f", +{n} by {t}" for t, n in c.extended_by)
             console.print(
                 f"clock {c.name} {c.label}: {c.days} {unit}{ext}; runs in {', '.join(sorted(c.runs_in))}; "
                 f"paused in {', '.join(sorted(c.paused_in)) or '—'}; {c.basis}"
