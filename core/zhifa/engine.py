@@ -57,7 +57,15 @@ from zhifa.errors import (
 )
 from zhifa.machine import CompiledWorkflow, compile_definition
 from zhifa.model import Clock as ClockRow
-from zhifa.model import Entity, Event, Matter, Officer, OutboxMessage, WorkflowVersion
+from zhifa.model import (
+    Entity,
+    Event,
+    Matter,
+    MatterLink,
+    Officer,
+    OutboxMessage,
+    WorkflowVersion,
+)
 from zhifa.plugins import Plugins
 from zhifa.record import GENESIS, Evidence, canonical_json, event_hash
 from zhifa.roles import ROLES
@@ -69,6 +77,8 @@ _EVENTS = cast(sa.Table, Event.__table__)
 _CLOCKS = cast(sa.Table, ClockRow.__table__)
 _OUTBOX = cast(sa.Table, OutboxMessage.__table__)
 _OFFICERS = cast(sa.Table, Officer.__table__)
+_LINKS = cast(sa.Table, MatterLink.__table__)
+FOLLOWS = "follows"  # the kind of link from a matter to one opened from it
 
 # The statements of the hot path, built once: constructing a statement costs more than running it
 # from SQLAlchemy's compiled cache.
@@ -164,6 +174,41 @@ class TriggerOption:
                 for f in self.fields
             ],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    """A running statutory clock of a matter, as seen on a given day."""
+
+    matter: MatterView
+    clock: ClockState
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "matter": self.matter.id,
+            "workflow": self.matter.workflow,
+            "state": self.matter.state,
+            "title": self.matter.title,
+            "department": self.matter.department,
+            **self.clock.as_dict(),
+        }
+
+
+def _names(view: MatterView, officer: str | None) -> bool:
+    """Whether ``officer`` is named anywhere in the matter's recorded step data."""
+    if officer is None:
+        return False
+
+    def found(value: Any) -> bool:
+        if isinstance(value, str):
+            return value == officer
+        if isinstance(value, Mapping):
+            return any(found(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return any(found(v) for v in value)
+        return False
+
+    return found(view.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +426,99 @@ class Engine:
                 out.append(state)
         return out
 
+    def links(self, matter_id: int) -> tuple[list[MatterView], list[MatterView]]:
+        """The matters ``matter_id`` follows, and those that follow it (oldest first)."""
+        with self.store.read() as session:
+            rows = session.execute(
+                sa.select(_LINKS.c.source_id, _LINKS.c.target_id)
+                .where(sa.or_(_LINKS.c.source_id == matter_id, _LINKS.c.target_id == matter_id))
+                .order_by(_LINKS.c.id)
+            ).all()
+            ids = {r.source_id for r in rows} | {r.target_id for r in rows}
+            views = {
+                r.id: _view(r)
+                for r in session.execute(sa.select(_MATTERS).where(_MATTERS.c.id.in_(ids)))
+            }
+        before = [views[r.source_id] for r in rows if r.target_id == matter_id]
+        after = [views[r.target_id] for r in rows if r.source_id == matter_id]
+        return before, after
+
+    def story(self, matter_id: int) -> list[tuple[int, MatterView]]:
+        """The whole chain of linked matters around ``matter_id``, as (depth, matter) in
+        reading order: from the first matter it came from down through everything that followed."""
+        root = self.load(matter_id)
+        seen = {root.id}
+        while True:
+            before, _ = self.links(root.id)
+            earlier = [m for m in before if m.id not in seen]
+            if not earlier:
+                break
+            root = earlier[0]
+            seen.add(root.id)
+        out: list[tuple[int, MatterView]] = []
+        walked: set[int] = set()
+
+        def walk(view: MatterView, depth: int) -> None:
+            if view.id in walked:
+                return
+            walked.add(view.id)
+            out.append((depth, view))
+            for child in self.links(view.id)[1]:
+                walk(child, depth + 1)
+
+        walk(root, 0)
+        return out
+
+    def due(
+        self,
+        *,
+        department: str | None = None,
+        officer: str | None = None,
+        within: int | None = None,
+        today: date | None = None,
+    ) -> list[DueItem]:
+        """Running statutory clocks, soonest first: overdue ones, and with ``within`` only those
+        due in the next ``within`` days. Each clock is recomputed from the record, so a
+        provisional deadline is corrected as soon as calendar data exists. ``officer`` keeps the
+        matters that officer took a step on or is named in."""
+        day = today or self.clock.now().date()
+        query = (
+            sa.select(_MATTERS)
+            .where(
+                _MATTERS.c.id.in_(
+                    sa.select(_CLOCKS.c.matter_id).where(_CLOCKS.c.status == "running")
+                )
+            )
+            .order_by(_MATTERS.c.id)
+        )
+        if department:
+            query = query.where(_MATTERS.c.department_code == department)
+        items: list[DueItem] = []
+        with self.store.read() as session:
+            views = [_view(r) for r in session.execute(query)]
+            involved: set[int] | None = None
+            if officer is not None:
+                self._officer(session, officer)
+                involved = set(
+                    session.scalars(
+                        sa.select(_EVENTS.c.matter_id).where(_EVENTS.c.actor_id == officer)
+                    )
+                )
+            for view in views:
+                if involved is not None and view.id not in involved and not _names(view, officer):
+                    continue
+                defn = self.definition(view.workflow, view.workflow_version)
+                steps = self._steps(session, view.id)
+                for spec in defn.clocks.values():
+                    state = compute(spec, steps, self.calendar, day)
+                    if state is None or state.status != "running" or state.due_on is None:
+                        continue
+                    if within is not None and (state.due_on - day).days > within:
+                        continue
+                    items.append(DueItem(view, state))
+        items.sort(key=lambda i: (i.clock.due_on or day, i.matter.id))
+        return items
+
     def matters(
         self, *, workflow: str | None = None, state: str | None = None, limit: int | None = None
     ) -> list[MatterView]:
@@ -413,6 +551,23 @@ class Engine:
         if row is None:
             raise self._no_officer(officer_id)
         return _actor(row)
+
+    @staticmethod
+    def _parent(session: Session, follows: int | MatterView, moment: datetime) -> MatterView:
+        parent_id = follows.id if isinstance(follows, MatterView) else follows
+        row = session.connection().execute(_SELECT_MATTER, {"z_id": parent_id}).first()
+        if row is None:
+            raise NotFoundError(
+                f"matter {parent_id} does not exist, so nothing can follow it; "
+                "list matters with `zhifa matter list`"
+            )
+        parent = _view(row)
+        if moment < parent.opened_at:
+            raise InputError(
+                f"the new matter would begin at {moment:%Y-%m-%d %H:%M}, before matter "
+                f"{parent.id} it follows began ({parent.opened_at:%Y-%m-%d %H:%M}); check --at"
+            )
+        return parent
 
     @staticmethod
     def _no_officer(officer_id: str) -> NotFoundError:
@@ -545,14 +700,22 @@ class Engine:
         department: str | None = None,
         entity: str | None = None,
         evidence: Sequence[Evidence] = (),
+        follows: int | MatterView | None = None,
     ) -> StepResult:
-        """Open a matter on the newest version of ``workflow``; ``at`` is when it began."""
+        """Open a matter on the newest version of ``workflow``; ``at`` is when it began.
+
+        ``follows`` is the matter this one comes from (the clue that opens a case, the case that
+        spawns a transfer…): it must be of the same department, the two are linked, the new
+        matter takes its entity unless given, and the link is part of the opening event's
+        hashed data.
+        """
         defn = self.definition(workflow)
         recorded = self.clock.now()
         moment = self._moment(at, recorded, None)
         with self.store.write() as session:
             defn = self._definition_for(session, defn.name, defn.version, register=True)
             officer = self._officer(session, actor)
+            parent = self._parent(session, follows, moment) if follows is not None else None
             dept = department or officer.department
             entity_id: int | None = None
             if entity is not None:
@@ -561,6 +724,18 @@ class Engine:
                 if entity_id is None:
                     raise NotFoundError(
                         f"no market entity with code {code}; add it with `zhifa entity add` first"
+                    )
+            if parent is not None:
+                if entity_id is not None and parent.entity_id not in (None, entity_id):
+                    raise InputError(
+                        f"matter {parent.id} concerns another market entity than {entity}; "
+                        "a matter that follows another concerns the same entity — leave --entity out"
+                    )
+                entity_id = entity_id if entity_id is not None else parent.entity_id
+                if parent.department != dept:
+                    raise InputError(
+                        f"matter {parent.id} belongs to {parent.department}, not {dept}; a "
+                        "department opens follow-up matters only on its own matters"
                     )
             problems = self._permission_problems(defn.open, officer, dept, moment.date())
             if problems:
@@ -590,13 +765,19 @@ class Engine:
                     head_hash=GENESIS,
                 ),
             ).inserted_primary_key_id
-            marker = {
+            marker: dict[str, Any] = {
                 "workflow": defn.name,
                 "workflow_version": defn.version,
                 "department": dept,
                 "entity": entity,
                 "title": name,
             }
+            if parent is not None:
+                marker["follows"] = {"matter": parent.id, "workflow": parent.workflow}
+                session.connection().execute(
+                    sa.insert(_LINKS),
+                    {"source_id": parent.id, "target_id": matter_id, "kind": FOLLOWS},
+                )
             result = self._append(
                 session,
                 defn,

@@ -25,9 +25,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from zhifa.cli import audit, db, demo, matter, plugins, refdata, workflow
+    from zhifa.cli import audit, db, demo, due, matter, plugins, refdata, workflow
 
-    for module in (db, plugins, workflow, refdata, matter, audit, demo):
+    for module in (db, plugins, workflow, refdata, matter, due, audit, demo):
         module.register(app)
 
 

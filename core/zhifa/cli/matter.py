@@ -148,6 +148,14 @@ def open_matter(
         str | None, typer.Option(help="Department code (default: the actor's).")
     ] = None,
     evidence: EvidenceOption = None,
+    follows: Annotated[
+        int | None,
+        typer.Option(
+            "--follows",
+            metavar="ID",
+            help="The matter this one comes from (e.g. the clue a case is opened on); linked.",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -162,6 +170,7 @@ def open_matter(
         department=dept,
         entity=entity,
         evidence=_evidence(evidence),
+        follows=follows,
     )
     emit(as_json, _step_payload(result), lambda: _print_step(engine, result))
 
@@ -259,12 +268,14 @@ def show(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """A matter's state, data, statutory clocks (with pauses and extensions) and full history."""
+    """A matter's state, data, statutory clocks (with pauses and extensions), full history, and
+    the story of linked matters it belongs to (what it came from, what followed it)."""
     engine = open_engine(db)
     matter = engine.load(matter_id)
     defn = engine.definition(matter.workflow, matter.workflow_version)
     history = engine.history(matter_id)
     clocks = engine.clocks(matter)
+    story = engine.story(matter_id)
     entity = None
     if matter.entity_id is not None:
         with engine.store.read() as session:
@@ -282,6 +293,15 @@ def show(
         for c in clocks:
             console.print(f"  ⏱ {_clock_line(c)}", markup=False)
         console.print(_history_rows(dict(defn.states), history))
+        if len(story) > 1:
+            console.print("linked matters:")
+            for depth, m in story:
+                mark = "▶ " if m.id == matter.id else "  "
+                label = engine.definition(m.workflow, m.workflow_version).states[m.state].label
+                console.print(
+                    f"  {'   ' * depth}{mark}#{m.id} {m.workflow}: {m.state} {label} · {m.title}",
+                    markup=False,
+                )
 
     emit(
         as_json,
@@ -290,6 +310,10 @@ def show(
             "entity": entity,
             "clocks": [c.as_dict() for c in clocks],
             "history": [e.as_dict() for e in history],
+            "story": [
+                {"depth": depth, "id": m.id, "workflow": m.workflow, "state": m.state}
+                for depth, m in story
+            ],
         },
         render,
     )
