@@ -361,8 +361,22 @@ _UPDATE_MATTER = (
         data=sa.bindparam("data", type_=MATTERS.c.data.type),
     )
 )
-_DELETE_CLOCKS = sa.delete(CLOCKS).where(CLOCKS.c.matter_id == sa.bindparam("b_id"))
-_INSERT_CLOCK = sa.insert(CLOCKS)
+
+
+def _upsert_clock(dialect: str) -> Any:
+    """The clock row written as the engine writes it: one INSERT … ON CONFLICT DO UPDATE."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = sqlite_insert(CLOCKS) if dialect == "sqlite" else pg_insert(CLOCKS)
+    cols = ("status", "started_on", "due_on", "stopped_on", "provisional", "paused_days")
+    return insert.on_conflict_do_update(
+        index_elements=[CLOCKS.c.matter_id, CLOCKS.c.name],
+        set_={c: insert.excluded[c] for c in (*cols, "extensions")},
+    )
+
+
+_UPSERT_CLOCK = {name: _upsert_clock(name) for name in ("sqlite", "postgresql")}
 
 
 class BaselineSteps:
@@ -445,9 +459,8 @@ class BaselineSteps:
                 if updated.rowcount != 1:
                     raise RuntimeError(f"baseline lost the version race on matter {matter_id}")
                 paused = to_state == "testing"
-                conn.execute(_DELETE_CLOCKS, {"b_id": matter_id})
                 conn.execute(
-                    _INSERT_CLOCK,
+                    _UPSERT_CLOCK[conn.dialect.name],
                     {
                         "matter_id": matter_id,
                         "name": "verification",
