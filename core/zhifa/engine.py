@@ -218,16 +218,21 @@ class DeliveryReport:
     pending: int
 
 
-def _actor(row: Any) -> Actor:
-    """An officer row (ORM object or Core row) as a step sees it."""
+def _actor(row: Any, prefix: str = "") -> Actor:
+    """An officer row (ORM object or Core row) as a step sees it; ``prefix`` is the label prefix
+    of the officer's columns in a joined row."""
+
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return Actor(
-        id=row.id,
-        name=row.name,
-        department=row.department_code,
-        roles=frozenset(r for r in row.roles.split(",") if r),
-        certificate_no=row.certificate_no,
-        certificate_valid_from=row.certificate_valid_from,
-        certificate_valid_to=row.certificate_valid_to,
+        id=col("id"),
+        name=col("name"),
+        department=col("department_code"),
+        roles=frozenset(r for r in col("roles").split(",") if r),
+        certificate_no=col("certificate_no"),
+        certificate_valid_from=col("certificate_valid_from"),
+        certificate_valid_to=col("certificate_valid_to"),
     )
 
 
@@ -842,15 +847,7 @@ class Engine:
                 )
             if row.actor_id is None:
                 raise self._no_officer(actor)
-            officer = Actor(
-                id=row.actor_id,
-                name=row.actor_name,
-                department=row.actor_department_code,
-                roles=frozenset(r for r in row.actor_roles.split(",") if r),
-                certificate_no=row.actor_certificate_no,
-                certificate_valid_from=row.actor_certificate_valid_from,
-                certificate_valid_to=row.actor_certificate_valid_to,
-            )
+            officer = _actor(row, "actor_")
             timed = self._timed_steps(session, matter_id)
             steps = [s for s, _ in timed]
             moment = self._moment(at, recorded, timed[-1][1] if timed else None)
