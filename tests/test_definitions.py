@@ -326,6 +326,30 @@ FAULTS: list[Any] = [
         "'person'",
         id="field-type",
     ),
+    pytest.param(
+        _set("triggers.decline.fields.explanation", {"type": "json", "label": LABEL}),
+        "triggers.decline.fields.explanation",
+        "'schema' is a required property",
+        id="json-without-schema",
+    ),
+    pytest.param(
+        _set(
+            "triggers.decline.fields.explanation",
+            {"type": "json", "label": LABEL, "schema": {"type": "wibble"}},
+        ),
+        "triggers.decline.fields.explanation.schema",
+        "is not a valid JSON schema",
+        id="json-bad-schema",
+    ),
+    pytest.param(
+        _set(
+            "triggers.decline.fields.explanation",
+            {"type": "text", "label": LABEL, "schema": {"type": "object"}},
+        ),
+        "triggers.decline.fields.explanation",
+        "'schema' is allowed only on fields of type json",
+        id="schema-on-non-json",
+    ),
 ]
 
 

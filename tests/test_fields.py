@@ -378,3 +378,52 @@ def test_all_problems_are_reported_together() -> None:
         assert name in err.message
     assert err.details() == [f"{n}: {p}" for n, p in err.problems.items()]
     assert err.as_dict()["error"] == "FieldError"
+
+
+# --- json, checked against the schema the definition declares -----------------------------------
+
+ITEMS_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["item", "result"],
+        "additionalProperties": False,
+        "properties": {
+            "item": {"type": "string"},
+            "result": {"enum": ["ok", "problem"]},
+        },
+    },
+}
+
+
+def json_spec() -> FieldSpec:
+    import fastjsonschema
+
+    return spec("json", schema=ITEMS_SCHEMA, check=fastjsonschema.compile(ITEMS_SCHEMA))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [{"item": "A1", "result": "ok"}],
+        '[{"item": "A1", "result": "problem"}, {"item": "A2", "result": "ok"}]',  # from the CLI
+    ],
+)
+def test_json_meeting_its_schema_is_kept_as_json(value: Any) -> None:
+    out = convert(json_spec(), value)
+    assert isinstance(out, list) and out[0]["item"] == "A1"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "value must contain at least 1 items"),
+        ([{"item": "A1", "result": "maybe"}], r"value\[0\].result must be one of"),
+        ([{"item": "A1"}], r"value\[0\] must contain \['result'\] properties"),
+        ("[{", "is not valid JSON"),
+        ({1, 2}, "must be JSON"),
+    ],
+)
+def test_json_that_breaks_its_schema_names_where(value: Any, message: str) -> None:
+    refused(json_spec(), value, message)

@@ -46,6 +46,8 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     max_length: int | None = None
+    schema: Mapping[str, Any] | None = None  # for type json: the JSON schema its value must meet
+    check: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,26 @@ def _validator() -> Callable[[Any], Any]:
     return validate
 
 
+def _value_schema(
+    schema: Mapping[str, Any] | None, src: str, path: str
+) -> Callable[[Any], Any] | None:
+    """The compiled JSON schema of a json field, or a definition error naming its path."""
+    if schema is None:
+        return None
+    try:
+        check: Callable[[Any], Any] = fastjsonschema.compile(dict(schema))
+    except fastjsonschema.JsonSchemaDefinitionException as exc:
+        raise _fault(src, path, f"is not a valid JSON schema: {exc}") from None
+    return check
+
+
+def describe_value_error(err: fastjsonschema.JsonSchemaValueException) -> str:
+    """A json field's schema violation as one phrase naming where in the value it is."""
+    where = (err.name or "data").replace("data", "value", 1)
+    detail = err.message.removeprefix(err.name or "").strip()
+    return f"{where} {detail}"
+
+
 def _label(raw: Mapping[str, str]) -> Label:
     return Label(raw["zh"], raw["en"])
 
@@ -163,6 +185,8 @@ def _describe(err: fastjsonschema.JsonSchemaValueException) -> str:
         return f"{value!r} is not allowed: {err.message.split(' must ', 1)[-1].replace('be one of', 'use one of')}"
     if err.rule == "not" and isinstance(value, dict) and "choices" in value:
         return "'choices' is allowed only on fields of type enum"
+    if err.rule == "not" and isinstance(value, dict) and "schema" in value:
+        return "'schema' is allowed only on fields of type json"
     detail = err.message.removeprefix(err.name or "").strip()
     return f"{value!r} {detail}" if isinstance(value, str | int | float) else detail
 
@@ -224,6 +248,8 @@ def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
                 minimum=f.get("min"),
                 maximum=f.get("max"),
                 max_length=f.get("max_length"),
+                schema=f.get("schema"),
+                check=_value_schema(f.get("schema"), src, f"{path}.fields.{fname}.schema"),
             )
         guards = tuple(
             GuardRef(g, {})

@@ -7,13 +7,16 @@ decimals) so the record hashes the same whatever the source. All problems are re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import fastjsonschema
+
 from zhifa.clock import parse_moment, to_beijing
-from zhifa.definitions import FieldSpec, StepSpec
+from zhifa.definitions import FieldSpec, StepSpec, describe_value_error
 from zhifa.errors import FieldError, InputError
 from zhifa.ids import uscc_problem
 
@@ -85,6 +88,24 @@ def _as_officers(value: Any, spec: FieldSpec) -> list[str]:
     return ids
 
 
+def _as_json(value: Any, spec: FieldSpec) -> Any:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise ValueError("must be JSON: objects, lists, text, numbers, true/false") from None
+    if spec.check is not None:
+        try:
+            spec.check(value)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            raise ValueError(describe_value_error(exc)) from None
+    return value
+
+
 def convert(spec: FieldSpec, value: Any) -> Any:
     """The canonical value of one field, or ``ValueError`` saying what is wrong."""
     kind = spec.type
@@ -122,6 +143,8 @@ def convert(spec: FieldSpec, value: Any) -> Any:
         return value.strip()
     if kind == "officers":
         return _as_officers(value, spec)
+    if kind == "json":
+        return _as_json(value, spec)
     if kind == "entity":
         code = "".join(str(value).split()).upper()
         problem = uscc_problem(code)
