@@ -31,6 +31,24 @@ class Actor:
     certificate_valid_from: date | None
     certificate_valid_to: date | None
 
+    @classmethod
+    def from_row(cls, row: Any, prefix: str = "") -> Actor:
+        """An officer row (ORM object or Core row) as a step sees it; ``prefix`` is the label
+        prefix of the officer's columns in a joined row."""
+
+        def col(name: str) -> Any:
+            return getattr(row, prefix + name)
+
+        return cls(
+            id=col("id"),
+            name=col("name"),
+            department=col("department_code"),
+            roles=frozenset(r for r in col("roles").split(",") if r),
+            certificate_no=col("certificate_no"),
+            certificate_valid_from=col("certificate_valid_from"),
+            certificate_valid_to=col("certificate_valid_to"),
+        )
+
     def certified_on(self, day: date) -> bool:
         return (
             self.certificate_no is not None
@@ -149,6 +167,7 @@ class StepContext:
     matter: MatterView | None
     history: Sequence[Step] = ()
     officers: Mapping[str, Actor] = field(default_factory=dict)
+    entity_id: int | None = None  # the market entity concerned, also while a matter is opened
 
     @property
     def from_state(self) -> str | None:

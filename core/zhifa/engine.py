@@ -218,24 +218,6 @@ class DeliveryReport:
     pending: int
 
 
-def _actor(row: Any, prefix: str = "") -> Actor:
-    """An officer row (ORM object or Core row) as a step sees it; ``prefix`` is the label prefix
-    of the officer's columns in a joined row."""
-
-    def col(name: str) -> Any:
-        return getattr(row, prefix + name)
-
-    return Actor(
-        id=col("id"),
-        name=col("name"),
-        department=col("department_code"),
-        roles=frozenset(r for r in col("roles").split(",") if r),
-        certificate_no=col("certificate_no"),
-        certificate_valid_from=col("certificate_valid_from"),
-        certificate_valid_to=col("certificate_valid_to"),
-    )
-
-
 def _view(row: Any) -> MatterView:
     return MatterView(
         id=row.id,
@@ -555,7 +537,7 @@ class Engine:
         row = session.connection().execute(_SELECT_OFFICER, {"z_id": officer_id}).first()
         if row is None:
             raise self._no_officer(officer_id)
-        return _actor(row)
+        return Actor.from_row(row)
 
     @staticmethod
     def _parent(session: Session, follows: int | MatterView, moment: datetime) -> MatterView:
@@ -656,6 +638,7 @@ class Engine:
         matter: MatterView | None,
         steps: Sequence[Step],
         officers: Mapping[str, Actor],
+        entity_id: int | None = None,
     ) -> StepContext:
         return StepContext(
             session=session,
@@ -668,6 +651,7 @@ class Engine:
             matter=matter,
             history=steps,
             officers=officers,
+            entity_id=matter.entity_id if matter is not None else entity_id,
         )
 
     def _named_officers(
@@ -683,7 +667,7 @@ class Engine:
         if not ids:
             return {}
         rows = session.scalars(sa.select(Officer).where(Officer.id.in_(sorted(ids)))).all()
-        found = {r.id: _actor(r) for r in rows}
+        found = {r.id: Actor.from_row(r) for r in rows}
         missing = sorted(ids - set(found))
         if missing:
             raise InputError(
@@ -750,7 +734,7 @@ class Engine:
             values = fieldval.validate(defn.open, data or {})
             officers = self._named_officers(session, defn.open, values)
             ctx = self._context(
-                session, defn, defn.open, officer, values, moment, None, (), officers
+                session, defn, defn.open, officer, values, moment, None, (), officers, entity_id
             )
             self._check_guards(ctx)
             name = (title or str(values.get("summary") or defn.label.zh)).strip()[:300]
@@ -847,7 +831,7 @@ class Engine:
                 )
             if row.actor_id is None:
                 raise self._no_officer(actor)
-            officer = _actor(row, "actor_")
+            officer = Actor.from_row(row, "actor_")
             timed = self._timed_steps(session, matter_id)
             steps = [s for s, _ in timed]
             moment = self._moment(at, recorded, timed[-1][1] if timed else None)

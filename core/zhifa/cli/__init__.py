@@ -25,9 +25,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from zhifa.cli import audit, db, demo, due, matter, plugins, refdata, workflow
+    from zhifa.cli import accountability, audit, db, demo, due, matter, plugins, refdata, workflow
 
-    for module in (db, plugins, workflow, refdata, matter, due, audit, demo):
+    for module in (db, plugins, workflow, refdata, matter, due, accountability, audit, demo):
         module.register(app)
 
 

@@ -1,0 +1,218 @@
+"""The accountability review (尽职免责): findings read from the record, independent reviewers, and
+conclusions the record does not contradict."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import DEPT, ENTITY
+from tests.test_engine import counts, make_engine
+from zhifa.accountability import gather
+from zhifa.engine import Engine
+from zhifa.errors import GuardRefused
+from zhifa.model import Officer
+from zhifa.store import Store
+
+WINDOW = {"window_from": "2026-02-01", "window_to": "2026-03-31"}
+OPENING = {"incident_date": "2026-04-01", "incident": "消费者食用后腹泻", **WINDOW}
+
+
+def add_reviewer(store: Store) -> None:
+    with store.write() as session:
+        session.add(Officer(id="R1", name="审查员", department_code=DEPT, roles="legal_reviewer"))
+
+
+def history_of_supervision(engine: Engine, clock: Any) -> tuple[int, int]:
+    """Two clues on the entity: one verified with testing and handed over in time, one left
+    unverified past its 15 working days."""
+    clock.set(datetime(2026, 2, 10, 9))
+    tested = engine.open("clue", "C1", {"source": "complaint", "summary": "过期"}, entity=ENTITY)
+    clock.set(datetime(2026, 2, 11, 9))
+    engine.advance(tested.matter, "assign", "H1", {"verifiers": ["C1"]})
+    clock.set(datetime(2026, 2, 12, 9))
+    engine.advance(tested.matter.id, "start_testing", "C1", {"kind": "testing", "body": "省质检院"})
+    clock.set(datetime(2026, 3, 3, 9))
+    engine.advance(tested.matter.id, "finish_testing", "C1", {"result": "合格"})
+    engine.advance(
+        tested.matter.id, "hand_over", "H1", {"to_department": "卫健委", "reason": "职责"}
+    )
+    clock.set(datetime(2026, 3, 2, 10))
+    late = engine.open("clue", "C2", {"source": "report", "summary": "无证"}, entity=ENTITY)
+    clock.set(datetime(2026, 3, 3, 10))
+    engine.advance(late.matter, "assign", "H1", {"verifiers": ["C2"]})
+    clock.set(datetime(2026, 4, 2, 9))
+    return tested.matter.id, late.matter.id
+
+
+@pytest.fixture
+def reviewed(bureau: Store) -> tuple[Engine, Any, int, tuple[int, int]]:
+    add_reviewer(bureau)
+    engine, clock = make_engine(bureau)
+    clues = history_of_supervision(engine, clock)
+    review = engine.open("accountability", "H1", OPENING, entity=ENTITY).matter
+    return engine, clock, review.id, clues
+
+
+def test_findings_name_every_officer_with_their_steps_and_flags(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]],
+) -> None:
+    engine, _, _, (tested, late) = reviewed
+    with engine.store.read() as session:
+        f = gather(session, 1, date(2026, 2, 1), date(2026, 3, 31), date(2026, 4, 2))
+    assert f.matters == (tested, late)
+    assert set(f.officers) == {"C1", "C2", "H1"}
+    c1, c2, h1 = f.officers["C1"], f.officers["C2"], f.officers["H1"]
+    assert c1.matters == {tested} and c2.matters == {late} and h1.matters == {tested, late}
+    assert "expert_false_report" in c1.possible and not c2.possible
+    # the late clue's verification period (15 working days from 2 March) ended on 23 March
+    late_flag = f"matter {late}: deadline verification (2026-03-23) is overdue on 2026-04-02"
+    assert c2.flags == [late_flag] and h1.flags == [late_flag] and c1.flags == []
+    assert not any(o.supported for o in f.officers.values())  # no inspection with a result
+
+
+def test_the_window_bounds_are_inclusive(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]],
+) -> None:
+    engine, _, _, (tested, late) = reviewed
+    with engine.store.read() as session:
+        # the late clue was opened on 2 March: a window ending 1 March leaves it out
+        before = gather(session, 1, date(2026, 2, 10), date(2026, 3, 1), date(2026, 4, 2))
+        on = gather(session, 1, date(2026, 3, 2), date(2026, 3, 2), date(2026, 4, 2))
+    assert before.matters == (tested,)
+    assert on.matters == (late,)
+
+
+def test_a_step_outside_the_officers_roles_is_flagged(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]],
+) -> None:
+    engine, _, _, (tested, _) = reviewed
+    with engine.store.write() as session:
+        session.execute(sa.update(Officer).where(Officer.id == "H1").values(roles="inspector"))
+    with engine.store.read() as session:
+        f = gather(session, 1, date(2026, 2, 1), date(2026, 3, 31), date(2026, 4, 2))
+    assert any(
+        flag.startswith(f"matter {tested} step 2 (assign) on 2026-02-11 needs role head")
+        for flag in f.officers["H1"].flags
+    )
+
+
+@pytest.mark.parametrize(
+    ("opening", "entity", "reason"),
+    [
+        ({**OPENING, "window_from": "2026-04-01"}, ENTITY, "starts on 2026-04-01, after it ends"),
+        ({**OPENING, "window_to": "2026-04-03"}, ENTITY, "ends on 2026-04-03, after today"),
+        ({**OPENING, "incident_date": "2026-04-03"}, ENTITY, "incident date 2026-04-03 is after"),
+        (OPENING, None, "give --entity"),
+    ],
+)
+def test_a_review_window_that_does_not_fit_is_refused(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]],
+    opening: dict[str, str],
+    entity: str | None,
+    reason: str,
+) -> None:
+    engine = reviewed[0]
+    before = counts(engine.store)
+    with pytest.raises(GuardRefused) as info:
+        engine.open("accountability", "H1", opening, entity=entity)
+    assert any(reason in r for r in info.value.reasons)
+    assert counts(engine.store) == before
+
+
+def test_the_window_may_end_today(reviewed: tuple[Engine, Any, int, tuple[int, int]]) -> None:
+    engine = reviewed[0]
+    today = {**OPENING, "window_to": "2026-04-02", "incident_date": "2026-04-02"}
+    assert engine.open("accountability", "H1", today, entity=ENTITY).matter.state == "opened"
+
+
+def test_reviewers_may_not_review_their_own_conduct(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]],
+) -> None:
+    engine, _, review, _ = reviewed
+    with pytest.raises(GuardRefused) as info:
+        engine.advance(review, "review", "H1", {"reviewers": ["R1", "C2"]})
+    assert info.value.reasons == [
+        "reviewer 王芳 (C2) took a step or was named in the matters under review; nobody "
+        "reviews their own conduct"
+    ]
+    assert engine.advance(review, "review", "H1", {"reviewers": ["R1", "L1"]}).matter.state == (
+        "under_review"
+    )
+
+
+GOOD = {
+    "C1": {"outcome": "exempt", "grounds": ["expert_false_report"], "reasons": "检测报告不实"},
+    "C2": {"outcome": "accountable", "reasons": "超过核查期限未作处理"},
+    "H1": {"outcome": "accountable", "reasons": "未督促核查"},
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"C2": None}, "no conclusion for 王芳 (C2), whom the findings name"),
+        (
+            {"L1": {"outcome": "exempt", "grounds": ["no_causal_link"], "reasons": "x"}},
+            "L1 is not among",
+        ),
+        ({"C1": {"outcome": "exempt", "reasons": "x"}}, "concluded exempt with no ground"),
+        (
+            {"C2": {"outcome": "exempt", "grounds": ["inspected_as_required"], "reasons": "x"}},
+            "王芳 (C2): the record does not support '已按法律法规和检查计划履行检查职责'",
+        ),
+        (
+            {"C2": {"outcome": "exempt", "grounds": ["expert_false_report"], "reasons": "x"}},
+            "needs a commissioned testing or appraisal body",
+        ),
+        (
+            {"H1": {"outcome": "accountable", "grounds": ["no_causal_link"], "reasons": "x"}},
+            "concluded accountable but exemption grounds are given",
+        ),
+    ],
+)
+def test_conclusions_the_record_contradicts_are_refused(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]],
+    change: dict[str, Any],
+    reason: str,
+) -> None:
+    engine, _, review, _ = reviewed
+    engine.advance(review, "review", "H1", {"reviewers": ["R1", "L1"]})
+    conclusions = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
+    before = counts(engine.store)
+    with pytest.raises(GuardRefused) as info:
+        engine.advance(review, "conclude", "H1", {"conclusions": conclusions})
+    assert any(reason in r for r in info.value.reasons), info.value.reasons
+    assert counts(engine.store) == before
+
+
+def test_a_review_concludes_for_every_officer(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]],
+) -> None:
+    engine, _, review, _ = reviewed
+    engine.advance(review, "review", "H1", {"reviewers": ["R1", "L1"]})
+    done = engine.advance(review, "conclude", "H1", {"conclusions": GOOD})
+    assert done.matter.state == "concluded"
+    assert done.event.data["conclusions"]["C2"]["outcome"] == "accountable"
+
+
+def test_cli_findings(capsys: pytest.CaptureFixture[str], sqlite_url: str) -> None:
+    from tests.conftest import seed_bureau
+    from tests.test_cli import run, run_json
+
+    store = Store(sqlite_url)
+    seed_bureau(store)
+    engine, clock = make_engine(store)
+    _, late = history_of_supervision(engine, clock)
+    review = engine.open("accountability", "H1", OPENING, entity=ENTITY).matter
+    store.dispose()
+    found = run_json(capsys, "accountability", "findings", str(review.id), "--db", sqlite_url)
+    assert [o["officer"] for o in found["officers"]] == ["C1", "C2", "H1"]
+    assert found["officers"][0]["possible_grounds"] == ["expert_false_report"]
+    code, out, _ = run(capsys, "accountability", "findings", str(review.id), "--db", sqlite_url)
+    assert code == 0 and "王芳 (C2)" in out and "overdue" in out
+    code, _, err = run(capsys, "accountability", "findings", str(late), "--db", sqlite_url)
+    assert code == 2 and f"matter {late} is a clue, not an accountability review" in err
