@@ -411,7 +411,8 @@ class DepartmentPlugin:
 
 def test_plugin_guards_serve_plugin_workflows(bureau: Store, tmp_path: Any) -> None:
     engine, _ = make_engine(bureau, DepartmentPlugin(tmp_path))
-    assert [d.name for d in engine.workflows()] == ["clue", "sampling"]
+    names = [d.name for d in engine.workflows()]
+    assert "sampling" in names and "clue" in names
     m = engine.open("sampling", "C1").matter
     with pytest.raises(GuardRefused) as err:
         engine.advance(m, "send", "C1", {})
