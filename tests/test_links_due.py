@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEPT, ENTITY, OTHER_DEPT, seed_bureau
+from tests.conftest import DEPT, OTHER_DEPT, seed_bureau
 from tests.test_cli import run, run_json
 from tests.test_engine import counts, make_engine, open_clue
 from zhifa.audit import verify

@@ -11,6 +11,7 @@ working day of a period is the first working day *after* its start.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -107,6 +108,14 @@ class WorkCalendar:
     def add_calendar_days(self, start: date, n: int) -> Deadline:
         """``start + n`` days; a period ending on a holiday ends on the next working day."""
         return self.next_working_day(start + timedelta(days=n))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later; a day the month lacks falls back to its last day
+    (31 August + 6 months is 28 February, or 29 in a leap year)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def add_years(day: date, years: int) -> date:

@@ -1,0 +1,338 @@
+"""The publication workflow's rules: 市场监督管理行政处罚信息公示规定 (2021).
+
+Only ordinary-procedure decisions are published, never warning-only ones (第二条); within 20
+working days of the decision (第九条); withdrawn within 3 working days of a change, revocation or
+finding of unlawfulness or voidness (第十一条); published for 3 months when the penalty is only
+circulated criticism or a low fine, else 3 years, or the real term of a longer restriction
+(第十三条); stopped early after credit repair, never for the severe penalties (第十四条).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from zhifa.calendar import WorkCalendar, add_months, add_years
+from zhifa.context import Guard, GuardResult, StepContext
+from zhifa.definitions import OPEN
+
+RULES = "市场监督管理行政处罚信息公示规定"
+ART_2 = f"{RULES} 第二条"
+ART_9 = f"{RULES} 第九条"
+ART_11 = f"{RULES} 第十一条"
+ART_13 = f"{RULES} 第十三条"
+ART_14 = f"{RULES} 第十四条"
+
+PUBLISH_WITHIN_WORKING_DAYS = 20
+"""Publication within this many working days of the decision (第九条)."""
+
+LOW_FINE_THRESHOLD = Decimal("10000")
+"""*(local)* A fine of at most this many yuan is a "较低数额罚款" (第十三条第二款).
+
+The rule leaves the amount to provincial (or higher) departments; this default is a placeholder a
+department overrides by giving the guard ``publication_end_date`` the argument ``low_fine`` in its
+workflow definition (e.g. ``{name: publication_end_date, low_fine: 30000}``).
+"""
+
+SHORT_PERIOD_MONTHS = 3
+LONG_PERIOD_YEARS = 3
+
+REPAIR_AFTER_MONTHS = 6
+REPAIR_AFTER_MONTHS_SPECIAL = 12
+"""Publication needed before an early stop: 6 months, 12 for food, drugs and special equipment.
+
+第十四条第二款 leaves the period to SAMR; these follow its 2021 credit repair measures (see DOMAIN §5).
+"""
+
+LIGHT_KINDS = ("warning", "circulated_criticism")
+"""Kinds that alone, or with a low fine, give the short period (a warning being lighter than
+circulated criticism, a warning with a low fine is read as short too)."""
+
+OTHER_KINDS = (
+    "confiscation",
+    "permit_suspended",
+    "qualification_lowered",
+    "permit_revoked",
+    "licence_revoked",
+    "production_restricted",
+    "business_halted",
+    "closed",
+    "practice_restricted",
+)
+SEVERE_KINDS = (
+    "business_halted",
+    "production_restricted",
+    "practice_restricted",
+    "qualification_lowered",
+    "permit_revoked",
+    "licence_revoked",
+    "closed",
+)
+"""Penalties whose publication may never be stopped early (第十四条第三款)."""
+
+RESTRICTIONS = ("production_restricted", "practice_restricted")
+
+
+@dataclass(frozen=True, slots=True)
+class Penalty:
+    """The parts of a penalty decision that decide whether and how long it is published."""
+
+    kinds: frozenset[str]
+    fine: Decimal = Decimal(0)
+    restriction_ends_on: date | None = None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Penalty:
+        """The penalty recorded by the publication workflow's opening step."""
+        kinds = {k for k in (*LIGHT_KINDS, *OTHER_KINDS) if data.get(k) is True}
+        fine = Decimal(str(data.get("fine_amount") or 0))
+        if fine > 0:
+            kinds.add("fine")
+        raw = data.get("restriction_ends_on")
+        return cls(frozenset(kinds), fine, date.fromisoformat(raw) if raw else None)
+
+    @property
+    def warning_only(self) -> bool:
+        return self.kinds == {"warning"}
+
+
+def is_low_fine(fine: Decimal, threshold: Decimal = LOW_FINE_THRESHOLD) -> bool:
+    """Whether ``fine`` (yuan) is a low fine: at most ``threshold``."""
+    return fine <= threshold
+
+
+def short_period(penalty: Penalty, low_fine: Decimal = LOW_FINE_THRESHOLD) -> bool:
+    """Whether the penalty is only circulated criticism (or a warning) and/or a low fine (第十三条)."""
+    if penalty.kinds - {*LIGHT_KINDS, "fine"}:
+        return False
+    return "fine" not in penalty.kinds or is_low_fine(penalty.fine, low_fine)
+
+
+def publicity_end(
+    published_on: date, penalty: Penalty, low_fine: Decimal = LOW_FINE_THRESHOLD
+) -> date:
+    """The last day of publicity for ``penalty`` published on ``published_on`` (第十三条).
+
+    3 months for circulated criticism or a low fine only; else 3 years, or the end of a restriction
+    of business or practice when it runs longer. The day of publication is not counted.
+    """
+    if short_period(penalty, low_fine):
+        return add_months(published_on, SHORT_PERIOD_MONTHS)
+    end = add_years(published_on, LONG_PERIOD_YEARS)
+    restricted = penalty.kinds & set(RESTRICTIONS)
+    if restricted and penalty.restriction_ends_on and penalty.restriction_ends_on > end:
+        return penalty.restriction_ends_on
+    return end
+
+
+def repair_earliest(published_on: date, months: int) -> date:
+    """The first day publication may be stopped early: the day after ``months`` of publication."""
+    return add_months(published_on, months) + timedelta(days=1)
+
+
+def publication_due(decision_date: date, cal: WorkCalendar) -> date:
+    """The last day to publish a decision of ``decision_date``: its 20th working day after."""
+    return cal.add_working_days(decision_date, PUBLISH_WITHIN_WORKING_DAYS).due
+
+
+def _opened(ctx: StepContext) -> Mapping[str, Any]:
+    return (ctx.matter.data.get(OPEN) or {}) if ctx.matter is not None else ctx.data
+
+
+def _published_on(ctx: StepContext) -> date | None:
+    return next((s.on for s in reversed(ctx.history) if s.trigger == "publish"), None)
+
+
+# -- guards ---------------------------------------------------------------------------------------
+
+
+def publication_publishable(ctx: StepContext, **_: Any) -> GuardResult:
+    """An ordinary-procedure decision, not a warning only, dated no later than its registration."""
+    problems = []
+    if ctx.data.get("procedure") != "ordinary":
+        problems.append(
+            "only decisions made in the ordinary procedure are published; a simple-procedure "
+            f"decision is not ({ART_2}第一款)"
+        )
+    penalty = Penalty.from_data(ctx.data)
+    if not penalty.kinds:
+        problems.append("the decision names no penalty: give at least one kind or a fine")
+    elif penalty.warning_only:
+        problems.append(f"a decision giving only a warning is not published ({ART_2}第二款)")
+    raw = ctx.data.get("decision_date")
+    if raw and date.fromisoformat(raw) > ctx.at.date():
+        problems.append(f"the decision date {raw} is after its registration on {ctx.at.date()}")
+    return problems
+
+
+def publication_in_time(ctx: StepContext, **_: Any) -> GuardResult:
+    """Published by the 20th working day after the decision, or the delay is explained (第九条)."""
+    raw = _opened(ctx).get("decision_date")
+    if raw is None:
+        return None
+    decided = date.fromisoformat(raw)
+    due = publication_due(decided, ctx.calendar)
+    day = ctx.at.date()
+    if day <= due or ctx.data.get("delay_reason"):
+        return None
+    return (
+        f"a decision of {decided} is published within {PUBLISH_WITHIN_WORKING_DAYS} working days, "
+        f"by {due}; {day} is late ({ART_9}); record the reason for the delay in delay_reason"
+    )
+
+
+def publication_end_date(
+    ctx: StepContext, low_fine: Decimal | int | str | None = None, **_: Any
+) -> GuardResult:
+    """The recorded publicity end date is the one the rule gives (第十三条)."""
+    raw = ctx.data.get("publicity_ends_on")
+    if raw is None:
+        return None
+    threshold = LOW_FINE_THRESHOLD if low_fine is None else Decimal(str(low_fine))
+    penalty = Penalty.from_data(_opened(ctx))
+    expected = publicity_end(ctx.at.date(), penalty, threshold)
+    if date.fromisoformat(raw) == expected:
+        return None
+    period = (
+        f"{SHORT_PERIOD_MONTHS} months (circulated criticism or a fine of at most {threshold} yuan)"
+        if short_period(penalty, threshold)
+        else f"{LONG_PERIOD_YEARS} years, or a longer restriction's term"
+    )
+    return (
+        f"publicity_ends_on is {raw}, but published on {ctx.at.date()} this penalty is shown for "
+        f"{period}, until {expected} ({ART_13})"
+    )
+
+
+def publication_change_date(ctx: StepContext, **_: Any) -> GuardResult:
+    """The change of the decision lies between the decision and this step."""
+    raw = ctx.data.get("changed_on")
+    if raw is None:
+        return None
+    changed = date.fromisoformat(raw)
+    decided_raw = _opened(ctx).get("decision_date")
+    if decided_raw and changed < date.fromisoformat(decided_raw):
+        return f"the change of {changed} is dated before the decision of {decided_raw}"
+    if changed > ctx.at.date():
+        return f"the change of {changed} is dated after this step ({ctx.at.date()})"
+    return None
+
+
+def publication_withdrawal_in_time(ctx: StepContext, **_: Any) -> GuardResult:
+    """Withdrawn within 3 working days of recording the change, or the delay is explained."""
+    state = ctx.clock("withdrawal")
+    if state is None or state.due_on is None or ctx.at.date() <= state.due_on:
+        return None
+    if ctx.data.get("delay_reason"):
+        return None
+    return (
+        f"the publication had to be withdrawn within {state.spec.days} working days of "
+        f"{state.started_on}, by {state.due_on}; {ctx.at.date()} is late ({ART_11}); "
+        "record the reason for the delay in delay_reason"
+    )
+
+
+def publication_early_stop(ctx: StepContext, **_: Any) -> GuardResult:
+    """Credit repair: all four conditions, no severe penalty, published long enough (第十四条)."""
+    problems = []
+    opened = _opened(ctx)
+    penalty = Penalty.from_data(opened)
+    severe = sorted(penalty.kinds & set(SEVERE_KINDS))
+    if severe:
+        problems.append(
+            f"publication of a penalty including {', '.join(severe)} may not be stopped early "
+            f"({ART_14}第三款)"
+        )
+    conditions = {
+        "obligations_performed": "第一项",
+        "harm_eliminated": "第二项",
+        "no_repeat": "第三项",
+        "not_listed": "第四项",
+    }
+    for name, item in conditions.items():
+        if ctx.data.get(name) is not True:
+            problems.append(f"{name}: the condition is not met ({ART_14}第一款{item})")
+    published = _published_on(ctx)
+    if published is not None:
+        months = (
+            REPAIR_AFTER_MONTHS_SPECIAL if opened.get("special_sector") else REPAIR_AFTER_MONTHS
+        )
+        earliest = repair_earliest(published, months)
+        if ctx.at.date() < earliest:
+            problems.append(
+                f"published on {published}, it may be stopped early only after {months} months "
+                f"of publication, from {earliest} ({ART_14}第二款)"
+            )
+    return problems
+
+
+def publication_expired(ctx: StepContext, **_: Any) -> GuardResult:
+    """Publication stops once the recorded publicity end date is over (第十三条)."""
+    raw = ctx.earlier("publish", "publicity_ends_on")
+    if raw is None:
+        return None
+    end = date.fromisoformat(raw)
+    if ctx.at.date() <= end:
+        return (
+            f"the publicity period runs to the end of {end}; publication stops from "
+            f"{end + timedelta(days=1)}, not on {ctx.at.date()} ({ART_13})"
+        )
+    return None
+
+
+GUARDS = (
+    Guard(
+        "publication_publishable",
+        publication_publishable,
+        "an ordinary-procedure decision that is not a warning only, dated no later than the step",
+        ART_2,
+        needs_data=True,
+    ),
+    Guard(
+        "publication_in_time",
+        publication_in_time,
+        f"published within {PUBLISH_WITHIN_WORKING_DAYS} working days of the decision, or the "
+        "delay is explained",
+        ART_9,
+        needs_data=True,
+    ),
+    Guard(
+        "publication_end_date",
+        publication_end_date,
+        "the recorded publicity end date is 3 months or 3 years after publication, as the "
+        "penalty requires",
+        ART_13,
+        needs_data=True,
+    ),
+    Guard(
+        "publication_change_date",
+        publication_change_date,
+        "the change of the decision is dated between the decision and the step",
+        ART_11,
+        needs_data=True,
+    ),
+    Guard(
+        "publication_withdrawal_in_time",
+        publication_withdrawal_in_time,
+        "withdrawn within 3 working days of the change, or the delay is explained",
+        ART_11,
+        needs_data=True,
+    ),
+    Guard(
+        "publication_early_stop",
+        publication_early_stop,
+        "credit repair: the four conditions hold, the penalty is not severe and the publication "
+        "has lasted long enough",
+        ART_14,
+        needs_data=True,
+    ),
+    Guard(
+        "publication_expired",
+        publication_expired,
+        "the publicity end date has come",
+        ART_13,
+    ),
+)

@@ -1,0 +1,212 @@
+"""The transfer workflow's rules (移送): 行政执法机关移送涉嫌犯罪案件的规定 (2020).
+
+A suspected crime is reported by a team of at least two officers (第五条第一款), decided by the
+principal head within 3 days (第五条第二款), handed to the police within 24 hours of the approval with
+five kinds of material (第五条第二款、第六条); after the police decline, reconsideration may be asked
+within 3 days of receiving the notice (第九条第一款). Each guard returns None or reasons citing the
+article. Periods in days are the workflow's calendar-day clocks (see ``workflows/transfer.yaml``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from zhifa.context import Guard, GuardResult, StepContext
+from zhifa.definitions import OPEN
+
+REGULATION = "行政执法机关移送涉嫌犯罪案件的规定"
+ART_5_1 = f"{REGULATION} 第五条第一款"
+ART_5_2 = f"{REGULATION} 第五条第二款"
+ART_6 = f"{REGULATION} 第六条"
+
+MIN_TEAM = 2
+"""A transfer team (专案组) has at least this many officers (第五条第一款)."""
+
+HANDOVER_HOURS = 24
+"""An approved case reaches the police within this many hours of the approval (第五条第二款)."""
+
+MATERIALS: tuple[tuple[str, str, str], ...] = (
+    ("transfer_letter", "涉嫌犯罪案件移送书", "第六条第一项"),
+    ("investigation_report", "涉嫌犯罪案件情况的调查报告", "第六条第二项"),
+    ("seized_items_list", "涉案物品清单", "第六条第三项"),
+    ("test_reports", "有关检验报告或者鉴定结论", "第六条第四项"),
+    ("other_materials", "其他有关涉嫌犯罪的材料", "第六条第五项"),
+)
+"""The five kinds of material that go with a transfer: (field, name, item of 第六条)."""
+
+
+def missing_materials(data: Mapping[str, Any]) -> list[str]:
+    """The fields of :data:`MATERIALS` not marked present (true) in ``data``, in the rule's order."""
+    return [name for name, _, _ in MATERIALS if data.get(name) is not True]
+
+
+def handover_deadline(approved_at: datetime) -> datetime:
+    """The last moment an approved case may reach the police: 24 hours after the approval."""
+    return approved_at + timedelta(hours=HANDOVER_HOURS)
+
+
+def _approved_at(ctx: StepContext) -> datetime | None:
+    """When the matter's latest ``approve`` step happened (Beijing time, naive), from the record."""
+    if ctx.matter is None:
+        return None
+    from zhifa.model import Event
+
+    raw = ctx.session.execute(
+        sa.select(sa.type_coerce(Event.occurred_at, sa.String))
+        .where(Event.matter_id == ctx.matter.id, Event.trigger == "approve")
+        .order_by(Event.seq.desc())
+        .limit(1)
+    ).scalar()
+    if raw is None:
+        return None
+    return raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
+
+
+# -- guards ---------------------------------------------------------------------------------------
+
+
+def transfer_team(ctx: StepContext, **_: Any) -> GuardResult:
+    """A transfer to the police is reported by a team of at least two officers (第五条第一款)."""
+    if ctx.data.get("route") != "crime":
+        return None
+    team = list(ctx.data.get("team") or ())
+    if len(team) < MIN_TEAM:
+        return (
+            f"a suspected crime is reported by a team of at least {MIN_TEAM} officers; "
+            f"the team names {len(team)} ({ART_5_1})"
+        )
+    return None
+
+
+def transfer_route(ctx: StepContext, route: str = "", **_: Any) -> GuardResult:
+    """The step belongs to the route the report chose (crime: to the police; department: hand-over)."""
+    chosen = ctx.earlier(OPEN, "route")
+    if chosen != route:
+        if route == "crime":
+            return (
+                f"the report chose the route {chosen!r}, not a transfer of a suspected crime; "
+                f"only a crime transfer is approved by the principal head ({ART_5_2})"
+            )
+        return (
+            f"the report chose the route {chosen!r}: a suspected crime must go to the police and "
+            f"may not be handed to another department instead (行政处罚法 第二十七条; {REGULATION} "
+            "第十一条第一款)"
+        )
+    return None
+
+
+def transfer_in_time(
+    ctx: StepContext, clock: str = "", hard: bool = False, **_: Any
+) -> GuardResult:
+    """The step is taken by the last day of ``clock``.
+
+    Late, a ``hard`` period refuses the step (the right has lapsed); any other needs the reason
+    for the delay in ``delay_reason``, so the late step is still recorded, and the clock shows missed.
+    """
+    state = ctx.clock(clock)
+    if state is None or state.status != "running" or state.due_on is None:
+        return None
+    day = ctx.at.date()
+    if day <= state.due_on:
+        return None
+    late = (
+        f"the {state.spec.label} ended on {state.due_on} ({state.spec.days} days from "
+        f"{state.started_on}); {day} is too late ({state.spec.basis})"
+    )
+    if hard:
+        return (
+            f"{late}; the request can no longer be made — procuratorial supervision may still be "
+            "suggested (suggest_supervision)"
+        )
+    if not ctx.data.get("delay_reason"):
+        return f"{late}; record the reason for the delay in delay_reason"
+    return None
+
+
+def transfer_materials_complete(ctx: StepContext, **_: Any) -> GuardResult:
+    """Every one of the five kinds of material goes with the transfer (第六条)."""
+    labels = {name: (zh, item) for name, zh, item in MATERIALS}
+    return [
+        f"{name}: the transfer lacks the {labels[name][0]} ({REGULATION} {labels[name][1]}); "
+        "where nothing was seized or tested, attach a list or note saying so"
+        for name in missing_materials(ctx.data)
+    ]
+
+
+def transfer_within_24_hours(ctx: StepContext, **_: Any) -> GuardResult:
+    """The case reaches the police within 24 hours of the approval, or the delay is explained."""
+    approved = _approved_at(ctx)
+    if approved is None:
+        return None
+    deadline = handover_deadline(approved)
+    if ctx.at <= deadline or ctx.data.get("delay_reason"):
+        return None
+    return (
+        f"the case was approved at {approved:%Y-%m-%d %H:%M} and had to reach the police within "
+        f"{HANDOVER_HOURS} hours, by {deadline:%Y-%m-%d %H:%M} ({ART_5_2}); "
+        "record the reason for the delay in delay_reason"
+    )
+
+
+def transfer_receipt_date(ctx: StepContext, **_: Any) -> GuardResult:
+    """The receipt is dated between the hand-over and this step."""
+    raw = ctx.data.get("received_on")
+    if raw is None:
+        return None
+    received = datetime.fromisoformat(raw).date()
+    handed = next((s.on for s in reversed(ctx.history) if s.trigger == "hand_over"), None)
+    if handed is not None and received < handed:
+        return f"the receipt of {received} is dated before the hand-over of {handed}"
+    if received > ctx.at.date():
+        return f"the receipt of {received} is dated after this step ({ctx.at.date()})"
+    return None
+
+
+GUARDS = (
+    Guard(
+        "transfer_team",
+        transfer_team,
+        f"a transfer to the police is reported by a team of at least {MIN_TEAM} officers",
+        ART_5_1,
+        needs_data=True,
+    ),
+    Guard(
+        "transfer_route",
+        transfer_route,
+        "the step belongs to the route chosen in the report (crime or department)",
+        ART_5_2,
+    ),
+    Guard(
+        "transfer_in_time",
+        transfer_in_time,
+        "the step is taken by the last day of the named clock; a late step needs delay_reason, "
+        "and a hard period refuses it",
+        REGULATION,
+        needs_data=True,
+    ),
+    Guard(
+        "transfer_materials_complete",
+        transfer_materials_complete,
+        "the transfer carries all five kinds of material",
+        ART_6,
+        needs_data=True,
+    ),
+    Guard(
+        "transfer_within_24_hours",
+        transfer_within_24_hours,
+        f"the case reaches the police within {HANDOVER_HOURS} hours of the approval, or the delay "
+        "is explained",
+        ART_5_2,
+        needs_data=True,
+    ),
+    Guard(
+        "transfer_receipt_date",
+        transfer_receipt_date,
+        "the receipt is dated between the hand-over and the step",
+        needs_data=True,
+    ),
+)
