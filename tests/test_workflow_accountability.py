@@ -216,3 +216,41 @@ def test_cli_findings(capsys: pytest.CaptureFixture[str], sqlite_url: str) -> No
     assert code == 0 and "王芳 (C2)" in out and "overdue" in out
     code, _, err = run(capsys, "accountability", "findings", str(late), "--db", sqlite_url)
     assert code == 2 and f"matter {late} is a clue, not an accountability review" in err
+
+
+@pytest.mark.parametrize("draw", ["2026-第1批", None])
+def test_an_inspection_done_as_required_supports_the_exemption_unless_it_was_not_drawn(
+    bureau: Store, draw: str | None
+) -> None:
+    add_reviewer(bureau)
+    engine, clock = make_engine(bureau)
+    clock.set(datetime(2026, 3, 2, 9))
+    opening = {"source": "random_draw", "summary": "双随机抽查", "checklist": "A1: 食品贮存条件"}
+    if draw:
+        opening["draw"] = draw
+    m = engine.open("inspection", "C1", opening, entity=ENTITY).matter
+    clock.set(datetime(2026, 3, 3, 9))
+    engine.advance(m.id, "assign", "H1", {"inspectors": ["C1", "C2"]})
+    engine.advance(m.id, "start", "C1", {"present": ["C1", "C2"]})
+    clock.set(datetime(2026, 3, 3, 16))
+    engine.advance(m.id, "record_result", "C2", {"results": "A1: pass"})
+    clock.set(datetime(2026, 3, 10, 9))
+    engine.advance(m.id, "publish", "C1", {"text": "未发现问题"})
+    clock.set(datetime(2026, 4, 2, 9))
+    review = engine.open("accountability", "H1", OPENING, entity=ENTITY).matter.id
+    engine.advance(review, "review", "H1", {"reviewers": ["R1", "L1"]})
+    exempt = {"outcome": "exempt", "grounds": ["inspected_as_required"], "reasons": "按计划检查"}
+    conclusions = {"C1": exempt, "C2": exempt, "H1": {"outcome": "accountable", "reasons": "x"}}
+    with engine.store.read() as session:
+        f = gather(session, 1, date(2026, 2, 1), date(2026, 3, 31), date(2026, 4, 2))
+    if draw:
+        assert f.officers["C1"].supported == {"inspected_as_required"}
+        assert f.officers["C2"].supported == {"inspected_as_required"}
+        done = engine.advance(review, "conclude", "H1", {"conclusions": conclusions})
+        assert done.matter.state == "concluded"
+    else:
+        flag = f"matter {m.id} is an inspection recorded as drawn at random, but no draw"
+        assert all(x.startswith(flag) for x in f.officers["C1"].flags) and f.officers["C1"].flags
+        with pytest.raises(GuardRefused) as info:
+            engine.advance(review, "conclude", "H1", {"conclusions": conclusions})
+        assert len(info.value.reasons) == 2  # C1 and C2: the record does not support it
