@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import DEPT, OTHER_DEPT, seed_bureau
 from tests.test_cli import run, run_json
-from tests.test_engine import counts, make_engine, open_clue
+from tests.test_engine import SAMPLING_WORKFLOW, DepartmentPlugin, counts, make_engine, open_clue
 from zhifa.audit import verify
-from zhifa.errors import InputError, NotFoundError
+from zhifa.errors import DefinitionError, InputError, NotFoundError, RefusedError
 from zhifa.model import Entity
 from zhifa.store import Store
 
@@ -153,3 +154,37 @@ def test_cli_follows_show_walks_the_links_and_due_lists_deadlines(
     assert code == 2 and "--within must be 0 or more days" in err
     code, _, err = run(capsys, "matter", "open", "clue", *base, "--follows", "999")
     assert code == 2 and "matter 999 does not exist" in err
+
+
+# --- which matter may follow which ---------------------------------------------------------------
+
+
+def test_a_matter_follows_only_the_workflows_and_states_its_definition_names(
+    bureau: Store,
+) -> None:
+    engine, clock = make_engine(bureau)
+    clue = open_clue(engine)
+    clock.advance(hours=1)
+    case = {"procedure": "ordinary"}  # refused before its fields are even looked at
+    with pytest.raises(RefusedError, match=r"a case follows a clue only once it is case_opened"):
+        engine.open("case", "H1", case, follows=clue)
+    with pytest.raises(RefusedError, match=r"a credit_repair matter follows only a publication"):
+        engine.open("credit_repair", "H1", {}, follows=clue)
+    assert engine.links(clue.id) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("follows", "fault"),
+    [
+        ("nosuch: [open]", "follows.nosuch: workflow 'nosuch' is not loaded"),
+        ("clue: [case_opened, opened]", "follows.clue: clue has no state 'opened'"),
+    ],
+)
+def test_a_definition_that_follows_what_is_not_there_is_refused_at_load(
+    bureau: Store, tmp_path: Path, follows: str, fault: str
+) -> None:
+    text = SAMPLING_WORKFLOW.replace("initial:", f"follows:\n  {follows}\ninitial:", 1)
+    plugin = DepartmentPlugin(tmp_path)
+    plugin.path.write_text(text, "utf-8")
+    with pytest.raises(DefinitionError, match=fault):
+        make_engine(bureau, plugin)

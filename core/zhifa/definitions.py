@@ -118,6 +118,9 @@ class Definition:
     source_name: str
     source_text: str
     digest: str
+    # the workflows a matter of this one may follow (Engine.open(follows=)), each with the states
+    # the earlier matter must be in; empty: it may follow any matter
+    follows: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -339,6 +342,7 @@ def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
         source_name=src,
         source_text=text,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        follows={w: frozenset(s) for w, s in (raw.get("follows") or {}).items()},
     )
 
 

@@ -296,9 +296,29 @@ class Engine:
         self._latest: dict[str, Definition] = {}
         for defn in self.plugins.definitions():
             self._add_definition(defn)
+        for defn in self._defs.values():
+            self._check_follows(defn)
         self._checked: set[tuple[str, int]] = set()
 
     # -- definitions -------------------------------------------------------------------------
+
+    def _check_follows(self, defn: Definition) -> None:
+        """Each workflow a definition may follow is loaded and has the states it names."""
+        for name, states in defn.follows.items():
+            other = self._latest.get(name)
+            if other is None:
+                raise DefinitionError(
+                    defn.source_name,
+                    f"follows.{name}",
+                    f"workflow {name!r} is not loaded; loaded: {', '.join(sorted(self._latest))}",
+                )
+            unknown = sorted(states - set(other.states))
+            if unknown:
+                raise DefinitionError(
+                    defn.source_name,
+                    f"follows.{name}",
+                    f"{name} has no state {', '.join(map(repr, unknown))}",
+                )
 
     def _add_definition(self, defn: Definition) -> None:
         for step in (defn.open, *defn.triggers.values()):
@@ -556,6 +576,22 @@ class Engine:
             )
         return parent
 
+    def _may_follow(self, defn: Definition, parent: MatterView) -> None:
+        allowed = defn.follows.get(parent.workflow)
+        if allowed is None:
+            raise RefusedError(
+                f"a {defn.name} matter follows only a {' or '.join(sorted(defn.follows))} matter; "
+                f"matter {parent.id} is a {parent.workflow}"
+            )
+        if parent.state not in allowed:
+            other = self.definition(parent.workflow, parent.workflow_version)
+            wanted = ", ".join(f"{s} {other.states[s].label}" for s in sorted(allowed))
+            raise RefusedError(
+                f"matter {parent.id} is {parent.state} "
+                f"{other.states[parent.state].label}; a {defn.name} follows a {parent.workflow} "
+                f"only once it is {wanted}"
+            )
+
     @staticmethod
     def _no_officer(officer_id: str) -> NotFoundError:
         return NotFoundError(
@@ -705,6 +741,8 @@ class Engine:
             defn = self._definition_for(session, defn.name, defn.version, register=True)
             officer = self._officer(session, actor)
             parent = self._parent(session, follows, moment) if follows is not None else None
+            if parent is not None and defn.follows:
+                self._may_follow(defn, parent)
             dept = department or officer.department
             entity_id: int | None = None
             if entity is not None:
