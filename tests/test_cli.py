@@ -302,10 +302,29 @@ def test_demo_builds_and_verifies(capsys: pytest.CaptureFixture[str], tmp_path: 
         "第三十六条",
         "changed by someone else",
         "an extension must be approved before it ends",
+        "this step needs principal_head",  # transfer: only the principal head approves
+        "is heavier than the 130000.00 yuan notified",  # case: 行政处罚法 第四十五条
+        "→ administrative_resumed",  # transfer: the police open no criminal case
+        "→ closed 已结案",  # case: paid and closed
+        "until 2029-04-28",  # publication: the publicity end date
+        "possible from 2027-04-29",  # credit repair: refused before the minimum period
+        "→ stopped_early",  # ... then approved and the publication stopped early
+        "C4 marked as a clue",  # inspection
+        "nobody reviews their own conduct",  # accountability
+        "→ concluded",
         "record intact",
     ):
         assert fragment in story
-    assert len(run_json(capsys, "matter", "list", "--db", f"sqlite:///{target}")) == 3
+    listed = run_json(capsys, "matter", "list", "--db", f"sqlite:///{target}")
+    assert {m["workflow"] for m in listed} == {
+        "clue",
+        "case",
+        "transfer",
+        "publication",
+        "credit_repair",
+        "inspection",
+        "accountability",
+    }
 
 
 ENTRY_PLUGIN = """

@@ -443,3 +443,14 @@ def test_two_plugins_registering_one_guard_name_are_both_named(
         make_engine(bureau, first, second)
     assert "'zhifa-market-test'" in err.value.message and "'zhifa-other'" in err.value.message
     assert "guard 'sample_kept'" in err.value.message
+
+
+def test_a_refused_first_opening_does_not_leave_the_workflow_half_registered(
+    bureau: Store,
+) -> None:
+    engine, _ = make_engine(bureau)
+    with pytest.raises(FieldError):
+        engine.open("clue", "C1", {"source": "complaint"})  # the summary is missing
+    assert counts(bureau) == (0, 0)
+    m = open_clue(engine)  # the same engine registers the version again, in this step
+    assert (m.state, m.version) == ("received", 1)

@@ -254,3 +254,24 @@ def test_an_inspection_done_as_required_supports_the_exemption_unless_it_was_not
         with pytest.raises(GuardRefused) as info:
             engine.advance(review, "conclude", "H1", {"conclusions": conclusions})
         assert len(info.value.reasons) == 2  # C1 and C2: the record does not support it
+
+
+def test_an_officer_named_only_as_conflicted_did_not_inspect(bureau: Store) -> None:
+    engine, clock = make_engine(bureau)
+    clock.set(datetime(2026, 3, 2, 9))
+    opening = {
+        "source": "random_draw",
+        "draw": "2026-第1批",
+        "summary": "双随机抽查",
+        "checklist": "A1: 食品贮存条件",
+    }
+    m = engine.open("inspection", "C1", opening, entity=ENTITY).matter.id
+    clock.set(datetime(2026, 3, 3, 9))
+    engine.advance(m, "assign", "H1", {"inspectors": ["C1", "C2"], "declared_conflicts": ["C4"]})
+    engine.advance(m, "start", "C1", {"present": ["C1", "C2"]})
+    engine.advance(m, "record_result", "C2", {"results": "A1: pass"})
+    with engine.store.read() as session:
+        f = gather(session, 1, date(2026, 3, 1), date(2026, 3, 31), date(2026, 3, 4))
+    assert f.officers["C4"].named_in == {m} and f.officers["C4"].supported == set()
+    assert f.officers["C1"].supported == f.officers["C2"].supported == {"inspected_as_required"}
+    assert f.officers["H1"].supported == set()  # assigned the task, was not on site

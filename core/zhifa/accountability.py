@@ -6,8 +6,9 @@ from the immutable record only, every step taken in the review window on the ent
 officer it then works out:
 
 * which exemption grounds the record itself supports — ``inspected_as_required``: the officer
-  took part in an inspection of the entity in the window whose result was recorded with no
-  statutory deadline missed and no misconduct flag; ``expert_false_report`` is *possible* only
+  was on site at (or recorded the result of) an inspection of the entity in the window whose
+  result was recorded with no statutory deadline missed, and has no misconduct flag; being named
+  otherwise (say, as having declared a conflict) is not inspecting; ``expert_false_report`` is *possible* only
   where a testing or appraisal body was commissioned in those matters;
 * misconduct flags — an inspection recorded as a random draw with no draw behind it, a step
   the officer's roles do not allow, a step taken without a valid enforcement certificate, and
@@ -39,6 +40,7 @@ from zhifa.model import Clock, Event, Matter, Officer, WorkflowVersion
 REVIEW_WORKFLOW = "accountability"
 INSPECTION_WORKFLOW = "inspection"
 RESULT_TRIGGER = "record_result"  # the inspection step that records the result of each item
+ON_SITE = ("start", "present")  # the inspection step, and its field, naming who was on site
 TESTING_TRIGGER = "start_testing"  # a testing, inspection or appraisal body is commissioned
 
 EXEMPTION_GROUNDS: dict[str, tuple[str, str]] = {
@@ -233,6 +235,12 @@ def gather(
     drawn = _undrawn_inspections(rows, matters)
     tested = {r.matter_id for r in rows if r.trigger == TESTING_TRIGGER}
     results = {r.matter_id for r in rows if r.trigger == RESULT_TRIGGER}
+    on_site: dict[int, set[str]] = {m: set() for m in in_window}  # who inspected, per matter
+    for r in rows:
+        if r.trigger == RESULT_TRIGGER:
+            on_site[r.matter_id].add(r.actor_id)
+        elif r.trigger == ON_SITE[0]:
+            on_site[r.matter_id] |= _officer_ids(json.loads(r.data).get(ON_SITE[1]))
     for officer in found.values():
         mine = officer.matters
         for matter_id in sorted(mine & set(late)):
@@ -245,7 +253,10 @@ def gather(
         inspected = {
             m
             for m in mine & results
-            if matters[m].workflow == INSPECTION_WORKFLOW and m not in late and m not in drawn
+            if matters[m].workflow == INSPECTION_WORKFLOW
+            and m not in late
+            and m not in drawn
+            and officer.officer_id in on_site[m]
         }
         if inspected and not officer.flags:
             officer.supported.add("inspected_as_required")

@@ -1,15 +1,23 @@
-"""The demo: a market-regulation bureau's clues in February–March 2026, across the Spring Festival.
+"""The demo: a market-regulation bureau's matters from February 2026 to May 2027.
 
-It builds reference data, walks realistic matters through the clue workflow on simulated time,
-shows refusals (expired certificate, limitation period, late extension, a concurrent change) and
-ends by verifying the record. Everything goes through the same engine the CLI uses.
+It builds reference data and walks realistic matters through every shipped workflow on simulated
+time: three clues across the Spring Festival; the first becomes a penalty case, which sends a
+suspected crime to the police (a transfer) and takes it back when they open no criminal case, then
+goes through notice, hearing, legal review, decision, service and payment; the decision is
+published, and the entity's credit repair is refused before the minimum period and approved after
+it; a random-draw inspection marks a finding as a clue; and an accountability review (尽职免责)
+follows an incident at the inspected shop. Each story shows its deadlines and the steps the rules
+refuse; the demo ends by verifying the record. Everything goes through the same engine the CLI
+uses, and each later matter is linked to the one it follows (``Engine.open(follows=)``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
+from zhifa.accountability import gather
 from zhifa.audit import verify
 from zhifa.clock import FixedClock
 from zhifa.clocks import ClockState
@@ -19,6 +27,7 @@ from zhifa.errors import ZhifaError
 from zhifa.ids import uscc_check_char
 from zhifa.model import Department, Entity, Officer
 from zhifa.plugins import Plugins
+from zhifa.procedure.publication import Penalty, publicity_end
 from zhifa.store import Store
 
 DEPT = "HZXH-SJ"
@@ -35,6 +44,14 @@ ENTITIES = (
 )
 
 OFFICERS = (
+    (
+        "XH-000",
+        "刘志远",
+        "principal_head,head",
+        "ZJ33010600000",
+        date(2022, 6, 1),
+        date(2027, 5, 31),
+    ),
     (
         "XH-001",
         "陈建国",
@@ -67,6 +84,16 @@ OFFICERS = (
         date(2021, 2, 1),
         date(2026, 1, 31),
     ),
+    (
+        "XH-014",
+        "张伟",
+        "case_handler,inspector",
+        "ZJ33010600014",
+        date(2025, 7, 1),
+        date(2030, 6, 30),
+    ),
+    ("XH-021", "周敏", "legal_reviewer", "ZJ33010600021", date(2024, 9, 1), date(2029, 8, 31)),
+    ("XH-022", "孙伟", "legal_reviewer", "ZJ33010600022", date(2023, 5, 1), date(2028, 4, 30)),
 )
 
 
@@ -138,6 +165,597 @@ def seed(store: Store) -> None:
             )
 
 
+FRUIT = "杭州西溪鲜果超市有限公司"
+JUICE = "经营菌落总数超过食品安全标准限量的鲜榨果汁 1,260 瓶，货值金额 2.6 万元"
+JUICE_BASIS = "违反食品安全法 第三十四条第二项，依据第一百二十四条第一款第一项"
+DECISION_NO = "杭西市监处罚〔2026〕37号"
+POLICE = "杭州市公安局西湖区分局"
+FIVE_MATERIALS = {
+    "transfer_letter": True,
+    "investigation_report": True,
+    "seized_items_list": True,
+    "test_reports": True,
+    "other_materials": True,
+}
+REPAIR_CONDITIONS = {
+    "obligations_performed": True,
+    "harm_eliminated": True,
+    "no_repeat_violation": True,
+    "not_on_abnormal_list": True,
+    "not_on_serious_list": True,
+    "commitment_submitted": True,
+}
+CHECKLIST = (
+    "C1: 食品经营许可证公示\n"
+    "C2: 从业人员健康证明\n"
+    "C3: 原料进货查验记录\n"
+    "C4: 食品原料贮存\n"
+    "C5: 餐饮具清洗消毒"
+)
+RESULTS = (
+    "C1: pass\n"
+    "C2: rectified 两名帮厨当场出示新办健康证明\n"
+    "C3: pass\n"
+    "C4: violation 冷冻柜存放超过保质期的冷冻牛肉 12.5 千克\n"
+    "C5: rectify 消毒柜未通电，餐饮具消毒记录缺失"
+)
+
+
+def _penalty(fine: str, reasons: str = JUICE_BASIS) -> dict[str, Any]:
+    return {"penalty_kind": "fine", "fine": fine, "confiscation": "8650", "reasons": reasons}
+
+
+def _case(s: _Story, clue: MatterView) -> MatterView:
+    """The juice clue's case: a suspected crime sent to the police and taken back, then the
+    ordinary procedure to the closing."""
+    engine, out = s.engine, s.out
+    out("")
+    out("Case 1 — the juice clue becomes a penalty case; a suspected crime goes to the police")
+    s.at(datetime(2026, 3, 12, 10, 0))
+    opening = {
+        "procedure": "ordinary",
+        "party_kind": "organisation",
+        "party_name": FRUIT,
+        "act_date": "2026-02-08",
+        "handlers": ["XH-011", "XH-012"],
+        "violation": "经营超过保质期、微生物超标的果汁（食品安全法 第三十四条）",
+    }
+    case = s.step(
+        engine.open("case", "XH-001", opening, follows=clue),
+        "陈建国 files the case on the clue (90 days to decide)",
+    )
+    s.at(datetime(2026, 3, 19, 10, 0))
+    case = s.step(
+        engine.advance(
+            case,
+            "conclude_investigation",
+            "XH-011",
+            {"violation": JUICE, "proposed_outcome": "transfer", "suspected_crime": True},
+        ),
+        "the investigation finds 1,260 bottles sold: a suspected crime (刑法 第一百四十三条)",
+    )
+    s.at(datetime(2026, 3, 19, 15, 0))
+    case = s.step(
+        engine.advance(
+            case,
+            "transfer",
+            "XH-000",
+            {"organ": POLICE, "reason": "涉嫌生产、销售不符合安全标准的食品罪"},
+        ),
+        "刘志远 decides to transfer: the penalty cannot replace it",
+    )
+    _transfer(s, case)
+
+    out("")
+    out("Case 1, continued — notice, hearing, legal review, decision, service, payment, closing")
+    s.at(datetime(2026, 3, 25, 9, 0))
+    case = s.step(
+        engine.advance(
+            case,
+            "take_back",
+            "XH-000",
+            {"reason": "公安机关不予立案（杭西公食药环不立字〔2026〕15号），依法继续行政处理"},
+        ),
+        "taken back from the police; the decision period, paused while the police had it, runs again",
+    )
+    s.at(datetime(2026, 3, 27, 16, 0))
+    case = s.step(
+        engine.advance(
+            case,
+            "conclude_investigation",
+            "XH-011",
+            {"violation": JUICE, "proposed_outcome": "penalty"},
+        ),
+        "the investigation concludes: a penalty is proposed",
+    )
+    s.at(datetime(2026, 3, 30, 10, 0))
+    case = s.step(
+        engine.advance(
+            case,
+            "notify",
+            "XH-011",
+            {**_penalty("130000"), "hearing_eligible": True},
+        ),
+        "notice served: a fine of 130,000 yuan and 8,650 yuan confiscated; hearing right told",
+    )
+    s.at(datetime(2026, 4, 1, 10, 0))
+    s.refused(
+        "陈建国 decides a fine of 160,000 yuan two days after the notice",
+        lambda: engine.advance(case, "decide_penalty", "XH-001", _penalty("160000")),
+    )
+    s.at(datetime(2026, 4, 2, 14, 0))
+    case = s.step(
+        engine.advance(
+            case,
+            "request_hearing",
+            "XH-011",
+            {"request": "当事人书面申请听证，认为货值金额计算有误"},
+        ),
+        "the party asks for a hearing on the 3rd working day after the notice",
+    )
+    s.at(datetime(2026, 4, 3, 10, 0))
+    s.refused(
+        "a hearing fixed for 2026-04-10, five working days after its notice",
+        lambda: engine.advance(
+            case, "schedule_hearing", "XH-011", {"hearing_date": "2026-04-10", "chair": "XH-022"}
+        ),
+    )
+    case = s.step(
+        engine.advance(
+            case, "schedule_hearing", "XH-011", {"hearing_date": "2026-04-16", "chair": "XH-022"}
+        ),
+        "hearing notice served for 2026-04-16, chaired by 孙伟, who did not investigate",
+    )
+    s.at(datetime(2026, 4, 16, 14, 30))
+    case = s.step(
+        engine.advance(
+            case,
+            "hold_hearing",
+            "XH-022",
+            {"chair": "XH-022", "record": "当事人对货值计算提出异议，经核对进货单据，货值认定无误"},
+        ),
+        "the hearing is held",
+    )
+    s.at(datetime(2026, 4, 17, 10, 0))
+    s.refused(
+        "the decision is taken straight after the hearing",
+        lambda: engine.advance(case, "decide_penalty", "XH-001", _penalty("130000")),
+    )
+    s.at(datetime(2026, 4, 20, 10, 0))
+    case = s.step(
+        engine.advance(
+            case,
+            "pass_review",
+            "XH-021",
+            {"opinion": "事实清楚，证据确凿，适用依据正确，程序合法，处罚适当"},
+        ),
+        "周敏 passes the legal review (法制审核)",
+    )
+    s.at(datetime(2026, 4, 21, 10, 0))
+    case = s.step(
+        engine.advance(case, "decide_penalty", "XH-001", _penalty("130000")),
+        f"陈建国 decides the penalty as notified ({DECISION_NO}): 7 working days to serve",
+    )
+    s.at(datetime(2026, 4, 22, 15, 0))
+    case = s.step(
+        engine.advance(case, "serve", "XH-011", {"method": "in_person"}),
+        "served in person: 15 days to pay, to 2026-05-07 over the May Day holiday",
+    )
+    s.at(datetime(2026, 5, 6, 10, 0))
+    case = s.step(
+        engine.advance(
+            case, "record_payment", "XH-012", {"paid_on": "2026-05-06", "amount_paid": "130000"}
+        ),
+        "the fine is paid in time: no surcharge",
+    )
+    s.at(datetime(2026, 5, 8, 10, 0))
+    return s.step(
+        engine.advance(
+            case, "close", "XH-001", {"summary": "罚没款已缴清，已移送公安机关且不予立案，结案"}
+        ),
+        "the case is closed",
+    )
+
+
+def _transfer(s: _Story, case: MatterView) -> None:
+    """The case's suspected crime goes to the police, who open no criminal case."""
+    engine, out = s.engine, s.out
+    out("")
+    out("Transfer 1 — the police receive the juice case and open no criminal case")
+    s.at(datetime(2026, 3, 19, 16, 0))
+    t = s.step(
+        engine.open(
+            "transfer",
+            "XH-011",
+            {
+                "route": "crime",
+                "team": ["XH-011", "XH-012"],
+                "case_no": "杭西市监立〔2026〕52号",
+                "summary": f"{JUICE}，涉嫌生产、销售不符合安全标准的食品罪（刑法 第一百四十三条）",
+            },
+            follows=case,
+        ),
+        "李明 reports for the team of two: the principal head decides within 3 days",
+    )
+    s.at(datetime(2026, 3, 20, 9, 0))
+    s.refused(
+        "陈建国, a deputy head, approves the transfer",
+        lambda: engine.advance(t, "approve", "XH-001", {"opinion": "同意移送"}),
+    )
+    t = s.step(
+        engine.advance(t, "approve", "XH-000", {"opinion": "同意移送公安机关"}),
+        "刘志远, the principal head, approves: 24 hours to hand the case over",
+    )
+    s.at(datetime(2026, 3, 20, 15, 0))
+    handover = {"police_unit": POLICE, **FIVE_MATERIALS, "receipt_signed": True}
+    s.refused(
+        "the file is handed over without the testing report",
+        lambda: engine.advance(t, "hand_to_police", "XH-011", {**handover, "test_reports": False}),
+    )
+    t = s.step(
+        engine.advance(t, "hand_to_police", "XH-011", handover),
+        "handed to the police with the five kinds of material; they decide within 3 days",
+    )
+    s.at(datetime(2026, 3, 23, 16, 0))
+    t = s.step(
+        engine.advance(
+            t,
+            "police_decline",
+            "XH-011",
+            {
+                "notice_no": "杭西公食药环不立字〔2026〕15号",
+                "reason": "经鉴定涉案果汁不足以造成严重食物中毒事故，不构成犯罪",
+            },
+        ),
+        "the police open no criminal case: 3 days to ask them to reconsider",
+    )
+    s.at(datetime(2026, 3, 24, 10, 0))
+    s.step(
+        engine.advance(
+            t,
+            "resume_administrative",
+            "XH-000",
+            {"note": "不提请复议，由本局依照食品安全法给予行政处罚"},
+        ),
+        "no reconsideration asked: administrative handling resumes",
+    )
+
+
+def _publication(s: _Story, case: MatterView) -> MatterView:
+    """The case's penalty decision published within 20 working days."""
+    engine, out = s.engine, s.out
+    out("")
+    out("Publication 1 — the penalty decision goes on the credit information publicity system")
+    s.at(datetime(2026, 4, 21, 15, 0))
+    fruit = ENTITIES[0][0]
+    p = s.step(
+        engine.open(
+            "publication",
+            "XH-012",
+            {
+                "decision_no": DECISION_NO,
+                "decision_date": "2026-04-21",
+                "procedure": "ordinary",
+                "party_name": FRUIT,
+                "party": fruit,
+                "violation": "经营微生物超过食品安全标准限量的食品",
+                "fine_amount": "130000",
+                "confiscation": True,
+                "special_sector": True,
+            },
+            follows=case,
+        ),
+        "王芳 registers the decision the day it is made: 20 working days to publish",
+    )
+    s.at(datetime(2026, 4, 28, 10, 0))
+    s.refused(
+        "published for three months, as if the fine were low",
+        lambda: engine.advance(p, "publish", "XH-012", {"publicity_ends_on": "2026-07-28"}),
+    )
+    ends = publicity_end(date(2026, 4, 28), Penalty.from_data(p.data["open"]))
+    return s.step(
+        engine.advance(p, "publish", "XH-012", {"publicity_ends_on": ends.isoformat()}),
+        f"published on the 5th working day, shown until {ends} (3 years)",
+    )
+
+
+def _credit_repair(s: _Story, publication: MatterView) -> None:
+    """The penalised supermarket asks to end the publication early: too soon, then granted."""
+    engine, out = s.engine, s.out
+    out("")
+    out("Credit repair — the supermarket asks twice to end the publication early")
+    application = {
+        "decision_no": DECISION_NO,
+        "published_on": "2026-04-28",
+        "category": "food_drug_equipment",
+        "minor_only": False,
+        "summary": "已缴清罚没款并完成整改，提交信用承诺书，申请提前停止公示",
+    }
+    s.at(datetime(2026, 11, 16, 10, 0))
+    first = s.step(
+        engine.open("credit_repair", "XH-012", application, follows=publication),
+        "王芳 receives the application in November 2026, after 6½ months of publication",
+    )
+    s.at(datetime(2026, 11, 18, 10, 0))
+    s.refused(
+        "陈建国 approves it",
+        lambda: engine.advance(
+            first, "approve", "XH-001", {**REPAIR_CONDITIONS, "stopped_on": "2026-11-18"}
+        ),
+    )
+    s.step(
+        engine.advance(
+            first,
+            "refuse",
+            "XH-001",
+            {
+                "reasons": "食品领域行政处罚信息公示期满一年方可申请提前停止公示，2027-04-29 起可再次申请"
+            },
+        ),
+        "refused in writing: food penalties are published for a year first",
+    )
+    s.at(datetime(2027, 5, 10, 9, 30))
+    second = s.step(
+        engine.open("credit_repair", "XH-012", application, follows=publication),
+        "the supermarket applies again in May 2027, after the year",
+    )
+    s.at(datetime(2027, 5, 12, 10, 0))
+    s.step(
+        engine.advance(
+            second, "approve", "XH-001", {**REPAIR_CONDITIONS, "stopped_on": "2027-05-12"}
+        ),
+        "陈建国 approves: every condition verified",
+    )
+    s.step(
+        engine.advance(
+            publication,
+            "stop_early",
+            "XH-001",
+            {
+                "obligations_performed": True,
+                "harm_eliminated": True,
+                "no_repeat": True,
+                "not_listed": True,
+                "application": "信用修复申请已批准，当事人已作出书面信用承诺",
+            },
+        ),
+        "the publication stops early, two years before its end",
+    )
+
+
+def _inspection(s: _Story) -> None:
+    """A random-draw inspection of the noodle shop; its finding is registered as a clue."""
+    engine, out = s.engine, s.out
+    noodle = ENTITIES[1][0]
+    out("")
+    out("Inspection 1 — a random-draw inspection of the noodle shop finds expired beef")
+    s.at(datetime(2026, 5, 11, 9, 0))
+    m = s.step(
+        engine.open(
+            "inspection",
+            "XH-011",
+            {
+                "source": "random_draw",
+                "draw": "西湖区2026年第二批双随机抽查（餐饮服务）",
+                "summary": "双随机抽查：西湖区老街面馆",
+                "checklist": CHECKLIST,
+            },
+            entity=noodle,
+        ),
+        "李明 plans the task drawn for the shop, with a checklist of five items",
+    )
+    s.at(datetime(2026, 5, 11, 14, 0))
+    s.refused(
+        "陈建国 assigns 李明 and 王芳, who declared that her cousin runs the shop",
+        lambda: engine.advance(
+            m,
+            "assign",
+            "XH-001",
+            {"inspectors": ["XH-011", "XH-012"], "declared_conflicts": ["XH-012"]},
+        ),
+    )
+    m = s.step(
+        engine.advance(
+            m,
+            "assign",
+            "XH-001",
+            {"inspectors": ["XH-011", "XH-014"], "declared_conflicts": ["XH-012"]},
+        ),
+        "李明 and 张伟 are assigned instead",
+    )
+    s.at(datetime(2026, 5, 13, 9, 30))
+    m = s.step(
+        engine.advance(m, "start", "XH-011", {"present": ["XH-011", "XH-014"]}),
+        "both inspectors on site",
+    )
+    s.at(datetime(2026, 5, 13, 11, 30))
+    s.refused(
+        "the expired beef is recorded without marking it as a clue",
+        lambda: engine.advance(m, "record_result", "XH-014", {"results": RESULTS}),
+    )
+    m = s.step(
+        engine.advance(
+            m,
+            "record_result",
+            "XH-014",
+            {
+                "results": RESULTS,
+                "clue_to_open": True,
+                "clue_summary": "使用超过保质期的食品原料（冷冻牛肉 12.5 千克）",
+            },
+        ),
+        "张伟 records a result per item, C4 marked as a clue: 20 working days to publish",
+    )
+    s.at(datetime(2026, 5, 13, 11, 45))
+    m = s.step(
+        engine.advance(
+            m,
+            "order_rectification",
+            "XH-011",
+            {
+                "items": "C5",
+                "deadline": "2026-05-20",
+                "requirements": "修复消毒柜，建立并落实餐饮具清洗消毒记录",
+            },
+        ),
+        "rectification of C5 ordered by 2026-05-20",
+    )
+    inspection = m
+    s.at(datetime(2026, 5, 15, 10, 0))
+    m = s.step(
+        engine.advance(
+            m,
+            "publish",
+            "XH-011",
+            {
+                "text": "检查结果：不符合。发现使用超过保质期的食品原料，已立案查处；餐饮具消毒责令整改"
+            },
+        ),
+        "the result is published, the rectification still to be rechecked",
+    )
+    s.at(datetime(2026, 5, 21, 10, 0))
+    s.step(
+        engine.advance(
+            m, "recheck", "XH-014", {"outcome": "rectified", "notes": "消毒柜已修复，消毒记录完整"}
+        ),
+        "张伟 rechecks: put right",
+    )
+
+    out("")
+    out("Clue 4 — the inspection's finding, registered as a clue and opened as a case")
+    s.at(datetime(2026, 5, 13, 16, 0))
+    c = s.step(
+        engine.open(
+            "clue",
+            "XH-011",
+            {
+                "source": "inspection",
+                "summary": "双随机抽查发现冷冻柜存放超过保质期的冷冻牛肉 12.5 千克",
+            },
+            follows=inspection,
+        ),
+        "李明 registers the finding as a clue",
+    )
+    s.at(datetime(2026, 5, 14, 9, 0))
+    c = s.step(
+        engine.advance(c, "assign", "XH-001", {"verifiers": ["XH-011", "XH-014"]}),
+        "assigned to 李明 and 张伟",
+    )
+    s.at(datetime(2026, 5, 20, 10, 0))
+    beef = "使用超过保质期的食品原料（食品安全法 第三十四条第十项）"
+    handlers = ["XH-011", "XH-014"]
+    c = s.step(
+        engine.advance(
+            c,
+            "open_case",
+            "XH-001",
+            {"act_date": "2026-05-13", "handlers": handlers, "violation": beef},
+        ),
+        "陈建国 decides to open a case",
+    )
+    opening = {
+        "procedure": "ordinary",
+        "party_kind": "person",
+        "party_name": "西湖区老街面馆（经营者 周大勇）",
+        "act_date": "2026-05-13",
+        "handlers": handlers,
+        "violation": beef,
+    }
+    s.at(datetime(2026, 5, 20, 14, 0))
+    s.refused(
+        "李明 files the ordinary-procedure case himself",
+        lambda: engine.open("case", "XH-011", opening, follows=c),
+    )
+    s.step(
+        engine.open("case", "XH-001", opening, follows=c),
+        "陈建国 files Case 2 on the clue; its investigation goes on",
+    )
+
+
+def _accountability(s: _Story, entity: str) -> None:
+    """尽职免责: after an incident at the noodle shop, what each officer did for it."""
+    engine, out = s.engine, s.out
+    out("")
+    out("Accountability review — after a food-poisoning incident at the noodle shop")
+    s.at(datetime(2026, 6, 22, 9, 0))
+    r = s.step(
+        engine.open(
+            "accountability",
+            "XH-000",
+            {
+                "incident_date": "2026-06-19",
+                "incident": "6月19日晚 8 名顾客食用凉拌菜后腹泻，疾控中心调查系生熟交叉污染所致",
+                "window_from": "2026-03-01",
+                "window_to": "2026-06-21",
+            },
+            entity=entity,
+        ),
+        "刘志远 opens a review of the shop's supervision since March",
+    )
+    assert r.entity_id is not None
+    with engine.store.read() as session:
+        findings = gather(
+            session, r.entity_id, date(2026, 3, 1), date(2026, 6, 21), s.clock.now().date()
+        )
+    out(f"               findings: matters {', '.join(map(str, findings.matters))}")
+    for o in findings.officers.values():
+        steps = f"{len(o.steps)} step{'s' if len(o.steps) != 1 else ''}"
+        shown = ", ".join(sorted(o.supported)) or "none"
+        flags = "; ".join(o.flags) or "none"
+        out(
+            f"               {o.name} ({o.officer_id}): {steps} in matters "
+            f"{', '.join(map(str, sorted(o.matters)))}; the record supports: {shown}; "
+            f"flags: {flags}"
+        )
+    s.at(datetime(2026, 6, 23, 9, 0))
+    s.refused(
+        "王芳 is named a reviewer",
+        lambda: engine.advance(r, "review", "XH-000", {"reviewers": ["XH-021", "XH-012"]}),
+    )
+    r = s.step(
+        engine.advance(r, "review", "XH-000", {"reviewers": ["XH-021", "XH-022"]}),
+        "周敏 and 孙伟, who never acted for the shop, review",
+    )
+    inspected = {
+        "outcome": "exempt",
+        "grounds": ["inspected_as_required"],
+        "reasons": "按抽查计划逐项检查，发现问题已作为线索立案，整改已复查到位",
+    }
+    conclusions = {
+        "XH-001": {
+            "outcome": "exempt",
+            "grounds": ["no_causal_link"],
+            "reasons": "依法指派检查、决定立案；事件系店内生熟交叉污染所致，与监管行为无因果关系",
+        },
+        "XH-011": inspected,
+        "XH-012": {
+            "outcome": "exempt",
+            "grounds": ["no_causal_link"],
+            "reasons": "已申报利害关系未参加检查；其核查的举报经现场检查不属实，与本次事件无关",
+        },
+        "XH-014": inspected,
+    }
+    s.at(datetime(2026, 6, 29, 10, 0))
+    s.refused(
+        "the reviewers put 张伟's exemption on a false expert report",
+        lambda: engine.advance(
+            r,
+            "conclude",
+            "XH-000",
+            {
+                "conclusions": {
+                    **conclusions,
+                    "XH-014": {**inspected, "grounds": ["expert_false_report"]},
+                }
+            },
+        ),
+    )
+    s.step(
+        engine.advance(r, "conclude", "XH-000", {"conclusions": conclusions}),
+        "one conclusion per officer: all four exempt, on grounds the record supports",
+    )
+
+
 def run(store: Store, out: Callable[[str], None]) -> bool:
     """Walk the demo matters on ``store`` (migrated, empty); True when the record verifies."""
     seed(store)
@@ -195,7 +813,7 @@ def run(store: Store, out: Callable[[str], None]) -> bool:
             },
         ),
     )
-    s.step(
+    juice_clue = s.step(
         engine.advance(
             m,
             "open_case",
@@ -276,6 +894,12 @@ def run(store: Store, out: Callable[[str], None]) -> bool:
         ),
         "handed over to the competent department",
     )
+
+    case = _case(s, juice_clue)
+    publication = _publication(s, case)
+    _credit_repair(s, publication)
+    _inspection(s)
+    _accountability(s, noodle)
 
     out("")
     report = verify(store)

@@ -387,7 +387,10 @@ class Engine:
                 )
             )
             session.flush()
-        elif row.digest != defn.digest:
+            # not marked as checked: if this step is refused, the registration rolls back with
+            # it, and the next step must register the version again
+            return defn
+        if row.digest != defn.digest:
             raise DefinitionError(
                 defn.source_name,
                 "version",

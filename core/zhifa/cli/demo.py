@@ -28,8 +28,10 @@ def demo(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Build a fresh SQLite database and walk clues through verification, testing, extension,
-    refusals, a case opening and a hand-over, then verify the record. The file is replaced."""
+    """Build a fresh SQLite database and walk linked matters through every workflow — clues, a
+    penalty case with a transfer that comes back, its publication and credit repair, a random
+    inspection whose finding opens a clue, and an accountability review — printing each step,
+    its deadlines and the steps the rules refuse, then verify the record. The file is replaced."""
     if db is not None:
         if not db.startswith("sqlite:///"):
             raise InputError("the demo builds its own SQLite file; use --path FILE instead of --db")
