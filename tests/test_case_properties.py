@@ -42,6 +42,7 @@ from zhifa.audit import verify
 from zhifa.context import EventRecord
 from zhifa.definitions import Definition
 from zhifa.errors import ConflictError, InputError, RefusedError
+from zhifa.procedure.case import INVESTIGATION_STEPS
 from zhifa.store import Store
 
 MAX_STEPS = 30
@@ -262,11 +263,15 @@ def check_history(defn: Definition, history: Sequence[EventRecord]) -> None:
 
     for i, ev in enumerate(history):
         where = f"event {ev.seq} {ev.trigger} by {ev.actor_id}"
-        # 3. independence of the legal reviewer and of the hearing chair
+        # 3. independence of the legal reviewer and of the hearing chair from everyone who
+        # investigated so far: the named handlers and whoever took a step of the investigation
+        investigators = handlers | {
+            e.actor_id for e in history[:i] if e.trigger in INVESTIGATION_STEPS
+        }
         if ev.trigger in REVIEWS:
-            assert ev.actor_id not in handlers, f"{where}: the reviewer handles the case"
+            assert ev.actor_id not in investigators, f"{where}: the reviewer investigated"
         if ev.trigger in CHAIRED:
-            assert ev.data["chair"] not in handlers, f"{where}: the chair handles the case"
+            assert ev.data["chair"] not in investigators, f"{where}: the chair investigated"
         if ev.trigger not in DECISIONS:
             continue
         assert ev.to_state == ("served" if ev.trigger == "decide_on_the_spot" else "decided")

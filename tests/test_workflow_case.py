@@ -230,6 +230,16 @@ def test_reviewer_who_investigated_is_refused(engine: Engine) -> None:
     )
 
 
+def test_an_officer_who_took_an_investigation_step_is_an_investigator_even_if_not_named(
+    engine: Engine,
+) -> None:
+    walk = open_case(engine, D(2026, 3, 2), handlers=["C1", "C2"])
+    walk.do("conclude_investigation", "R2", D(2026, 3, 3), {**CONCLUDE, "complex": True})
+    reasons = walk.refused("pass_review", "R2", D(2026, 3, 4), {"opinion": "同意"})
+    assert "钱审核 (R2) investigated this case" in reasons[0] and "第五十八条" in reasons[0]
+    assert walk.do("pass_review", "L1", D(2026, 3, 4), {"opinion": "同意"}).state == "reviewed"
+
+
 @pytest.mark.parametrize(
     ("flags", "needs_review", "needs_discussion"),
     [
@@ -377,7 +387,7 @@ def test_hearing_is_not_for_a_small_penalty(engine: Engine) -> None:
     [
         (D(2026, 3, 11), "L1", None),
         (D(2026, 3, 10), "L1", "the earliest day is 2026-03-11"),
-        (D(2026, 3, 11), "C2", "is a case handler"),
+        (D(2026, 3, 11), "C2", "investigated this case"),
     ],
 )
 def test_hearing_notice_and_chair(
@@ -393,7 +403,10 @@ def test_hearing_notice_and_chair(
     walk.do("schedule_hearing", "C1", D(2026, 3, 2), data)
     held = {"chair": "L1", "record": "当事人陈述申辩"}
     assert "2026-03-11" in walk.refused("hold_hearing", "L1", D(2026, 3, 10), held)[0]
-    assert "case handler" in walk.refused("hold_hearing", "L1", hearing, {**held, "chair": "C1"})[0]
+    assert (
+        "investigated this case"
+        in walk.refused("hold_hearing", "L1", hearing, {**held, "chair": "C1"})[0]
+    )
     walk.do("hold_hearing", "L1", hearing, held)
     # a hearing was held: the decision needs a legal review after it (Art 58)
     reasons = walk.refused("decide_penalty", "H1", D(2026, 3, 12), penalty("100000"))

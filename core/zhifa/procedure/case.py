@@ -23,9 +23,12 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import sqlalchemy as sa
+
 from zhifa.calendar import WorkCalendar
 from zhifa.clocks import Step
 from zhifa.context import Guard, GuardResult, StepContext
+from zhifa.model import Event
 
 ART_27 = "行政处罚法 第二十七条"
 ART_33 = "行政处罚法 第三十三条"
@@ -180,6 +183,31 @@ def _handlers(ctx: StepContext) -> list[str]:
     return list(ctx.earlier("open", "handlers") or ())
 
 
+# Steps of the investigation: whoever took one investigated the case, named as a handler or not.
+INVESTIGATION_STEPS = (
+    "start_testing",
+    "finish_testing",
+    "start_public_notice",
+    "end_public_notice",
+    "conclude_investigation",
+    "notify",
+)
+
+
+def _investigators(ctx: StepContext) -> set[str]:
+    """The named case handlers and every officer who took a step of the investigation."""
+    found = set(_handlers(ctx))
+    if ctx.matter is not None:
+        found |= set(
+            ctx.session.scalars(
+                sa.select(Event.actor_id).where(
+                    Event.matter_id == ctx.matter.id, Event.trigger.in_(INVESTIGATION_STEPS)
+                )
+            )
+        )
+    return found
+
+
 def _party_kind(ctx: StepContext) -> str:
     kind = ctx.earlier("open", "party_kind")
     return kind if kind in SIMPLE_LIMIT else ORGANISATION
@@ -280,10 +308,10 @@ def case_participants_are_heads(
 
 def case_reviewer_independent(ctx: StepContext, **_: Any) -> GuardResult:
     """The legal reviewer did not investigate the case (Art 58)."""
-    if ctx.actor.id in _handlers(ctx):
+    if ctx.actor.id in _investigators(ctx):
         return (
-            f"{ctx.actor.label()} is a case handler of this case; the legal review is made by "
-            f"staff who did not investigate it ({ART_58})"
+            f"{ctx.actor.label()} investigated this case (a named handler, or took a step of its "
+            f"investigation); the legal review is made by staff who did not ({ART_58})"
         )
     return None
 
@@ -431,12 +459,12 @@ def case_hearing_notice_period(ctx: StepContext, **_: Any) -> GuardResult:
 def case_hearing_chair_independent(ctx: StepContext, **_: Any) -> GuardResult:
     """The hearing is chaired by someone who did not investigate the case (Art 64 (4))."""
     chair = ctx.data.get("chair")
-    if chair in _handlers(ctx):
+    if chair in _investigators(ctx):
         officer = ctx.officers.get(str(chair))
         who = officer.label() if officer else str(chair)
         return (
-            f"{who} is a case handler of this case; the hearing is chaired by someone who did not "
-            f"investigate it ({ART_64})"
+            f"{who} investigated this case (a named handler, or took a step of its "
+            f"investigation); the hearing is chaired by someone who did not ({ART_64})"
         )
     return None
 
