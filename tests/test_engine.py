@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pluggy
@@ -454,3 +454,23 @@ def test_a_refused_first_opening_does_not_leave_the_workflow_half_registered(
     assert counts(bureau) == (0, 0)
     m = open_clue(engine)  # the same engine registers the version again, in this step
     assert (m.state, m.version) == ("received", 1)
+
+
+def test_an_engine_rereads_the_history_when_another_engine_moved_the_matter(
+    bureau: Store,
+) -> None:
+    first, clock = make_engine(bureau)
+    second, other_clock = make_engine(bureau)
+    m = open_clue(first)  # `first` now keeps this matter's steps, for version 1
+    clock.advance(hours=1)
+    other_clock.advance(hours=1)
+    second.advance(m.id, "assign", "H1", {"verifiers": ["C1"]})
+    clock.advance(days=1)
+    testing = {"kind": "testing", "body": "省质检院"}
+    # `first` sees version 2 in the row, not the version it kept: it reads the history again,
+    # so it knows of the assignment an hour after the opening and keeps the time order
+    with pytest.raises(InputError, match="before the matter's last recorded step"):
+        first.advance(m.id, "start_testing", "C1", testing, at=RECEIVED + timedelta(minutes=30))
+    after = first.advance(m.id, "start_testing", "C1", testing)
+    assert (after.matter.state, after.matter.version) == ("testing", 3)
+    assert [e.trigger for e in first.history(m.id)] == ["open", "assign", "start_testing"]

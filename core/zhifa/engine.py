@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -72,6 +73,7 @@ from zhifa.roles import ROLES
 from zhifa.store import Store
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+RECENT_MATTERS = 4096  # matters whose step history an engine keeps between their steps
 _MATTERS = cast(sa.Table, Matter.__table__)
 _EVENTS = cast(sa.Table, Event.__table__)
 _CLOCKS = cast(sa.Table, ClockRow.__table__)
@@ -299,6 +301,12 @@ class Engine:
         for defn in self._defs.values():
             self._check_follows(defn)
         self._checked: set[tuple[str, int]] = set()
+        # The steps of recently advanced matters, keyed by matter id with the matter version
+        # they are the history of. Events are append-only and a matter's version counts them, so
+        # an entry whose version matches the row read in a step's transaction is that history.
+        self._recent: OrderedDict[int, tuple[int, tuple[tuple[Step, datetime], ...]]] = (
+            OrderedDict()
+        )
 
     # -- definitions -------------------------------------------------------------------------
 
@@ -823,7 +831,7 @@ class Engine:
                 [],
                 extra={"_matter": marker},
             )
-        return self._committed(result)
+        return self._committed(result, [])
 
     def advance(
         self,
@@ -873,7 +881,12 @@ class Engine:
             if row.actor_id is None:
                 raise self._no_officer(actor)
             officer = Actor.from_row(row, "actor_")
-            timed = self._timed_steps(session, matter_id)
+            known = self._recent.get(matter_id)
+            timed = (
+                list(known[1])
+                if known is not None and known[0] == view.version
+                else self._timed_steps(session, matter_id)
+            )
             steps = [s for s, _ in timed]
             moment = self._moment(at, recorded, timed[-1][1] if timed else None)
             problems = self._permission_problems(step, officer, view.department, moment.date())
@@ -904,7 +917,7 @@ class Engine:
                 matter_data=new_data,
                 from_state=view.state,
             )
-        return self._committed(result)
+        return self._committed(result, timed)
 
     @staticmethod
     def _moment(at: datetime | None, recorded: datetime, last: datetime | None) -> datetime:
@@ -1045,8 +1058,17 @@ class Engine:
             )
         return StepResult(after, event, tuple(clock_states))
 
-    def _committed(self, result: StepResult) -> StepResult:
-        """After a step's commit: hand its outbox messages to the reporting sinks."""
+    def _committed(
+        self, result: StepResult, earlier: Sequence[tuple[Step, datetime]]
+    ) -> StepResult:
+        """After a step's commit: remember the matter's steps for its next step, and hand the
+        step's outbox messages to the reporting sinks."""
+        e = result.event
+        steps = (*earlier, (Step(e.occurred_at.date(), e.trigger, e.to_state), e.occurred_at))
+        self._recent[e.matter_id] = (result.matter.version, steps)
+        self._recent.move_to_end(e.matter_id)
+        if len(self._recent) > RECENT_MATTERS:
+            self._recent.popitem(last=False)
         if self._sinks:
             self.deliver_outbox(event_id=result.event.id)
         return result
