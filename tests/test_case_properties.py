@@ -36,8 +36,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import CERT_FROM, CERT_TO, DEPT, ENTITY, OFFICERS
+from tests.conftest import ENTITY, OFFICERS
 from tests.test_engine import make_engine
+from tests.test_workflow_case import EXTRA, seed_case_officers
 from zhifa.audit import verify
 from zhifa.context import EventRecord
 from zhifa.definitions import Definition
@@ -48,7 +49,6 @@ from zhifa.store import Store
 MAX_STEPS = 30
 START = datetime(2026, 3, 2, 9, 0)  # Monday; C3's certificate ends that day
 
-EXTRA = {"H2": ("林副局长", "head"), "R2": ("钱审核", "case_handler,legal_reviewer")}
 ROLES: dict[str, frozenset[str]] = {
     **{oid: frozenset(spec[2].split(",")) for oid, spec in OFFICERS.items()},
     **{oid: frozenset(roles.split(",")) for oid, (_, roles) in EXTRA.items()},
@@ -308,21 +308,7 @@ def check_history(defn: Definition, history: Sequence[EventRecord]) -> None:
 def case_bureau(sqlite_bureau: Store) -> Store:
     """The seeded SQLite bureau with H2 (a second head) and R2 (a case handler who is also a
     legal reviewer)."""
-    from zhifa.model import Officer
-
-    with sqlite_bureau.write() as session:
-        for oid, (name, roles) in EXTRA.items():
-            session.add(
-                Officer(
-                    id=oid,
-                    name=name,
-                    department_code=DEPT,
-                    roles=roles,
-                    certificate_no=f"ZF-{oid}",
-                    certificate_valid_from=CERT_FROM,
-                    certificate_valid_to=CERT_TO,
-                )
-            )
+    seed_case_officers(sqlite_bureau)
     return sqlite_bureau
 
 

@@ -86,11 +86,11 @@ class Walk:
         return found
 
 
-@pytest.fixture
-def engine(bureau: Store) -> Engine:
+def seed_case_officers(store: Store) -> None:
+    """Add H2 (a second head) and R2 (a case handler who is also a legal reviewer)."""
     from zhifa.model import Officer
 
-    with bureau.write() as session:
+    with store.write() as session:
         for oid, (name, roles) in EXTRA.items():
             session.add(
                 Officer(
@@ -103,6 +103,11 @@ def engine(bureau: Store) -> Engine:
                     certificate_valid_to=CERT_TO,
                 )
             )
+
+
+@pytest.fixture
+def engine(bureau: Store) -> Engine:
+    seed_case_officers(bureau)
     return Engine(bureau, plugins=Plugins((), autoload=False), clock=FixedClock(NOW))
 
 
