@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import pytest
-from sqlalchemy.orm import Session
+import sqlalchemy as sa
 
 from zhifa.calendar import WorkCalendar
 from zhifa.clocks import Step
@@ -23,6 +23,7 @@ from zhifa.guards import (
     officers_certified,
     within_limitation_period,
 )
+from zhifa.store import Transaction
 
 D = date
 DEPT = "SAMR-HD"
@@ -99,7 +100,7 @@ def ctx(
     actor: Actor = HEAD,
 ) -> StepContext:
     return StepContext(
-        session=cast(Session, None),  # these guards do not touch the session
+        transaction=Transaction(cast(sa.Connection, None)),  # these guards read no database
         definition=definition,
         step=definition.step(trigger),
         actor=actor,

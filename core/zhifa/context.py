@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from zhifa.calendar import WorkCalendar
 from zhifa.clocks import ClockState, Step, compute
 from zhifa.definitions import Definition, StepSpec
+from zhifa.store import Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,7 @@ class StepContext:
     ``history`` the matter's earlier steps (oldest first).
     """
 
-    session: Session
+    transaction: Transaction
     definition: Definition
     step: StepSpec
     actor: Actor
@@ -168,6 +170,16 @@ class StepContext:
     history: Sequence[Step] = ()
     officers: Mapping[str, Actor] = field(default_factory=dict)
     entity_id: int | None = None  # the market entity concerned, also while a matter is opened
+
+    @property
+    def session(self) -> Session:
+        """An ORM session inside the step's transaction (reads see the step's earlier writes)."""
+        return self.transaction.session
+
+    @property
+    def connection(self) -> Connection:
+        """The step's database connection, for Core statements."""
+        return self.transaction.connection
 
     @property
     def from_state(self) -> str | None:

@@ -31,7 +31,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
-from sqlalchemy.orm import Session
 
 from zhifa import fields as fieldval
 from zhifa.clock import Clock, SystemClock, to_beijing
@@ -70,7 +69,7 @@ from zhifa.model import (
 from zhifa.plugins import Plugins
 from zhifa.record import GENESIS, Evidence, canonical_json, event_hash
 from zhifa.roles import ROLES
-from zhifa.store import Store
+from zhifa.store import Store, Transaction
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 RECENT_MATTERS = 4096  # matters whose step history an engine keeps between their steps
@@ -268,10 +267,10 @@ class _Written:
 
 
 def _run(
-    session: Session, statement: sa.Executable, params: Mapping[str, Any] | None = None
+    conn: sa.Connection, statement: sa.Executable, params: Mapping[str, Any] | None = None
 ) -> _Written:
-    """Execute an INSERT or UPDATE on the session's connection; keep its row count and key."""
-    return _Written(cast(CursorResult[Any], session.connection().execute(statement, params)))
+    """Execute an INSERT or UPDATE; keep its row count and key."""
+    return _Written(cast(CursorResult[Any], conn.execute(statement, params)))
 
 
 def _reasons(result: Any) -> list[str]:
@@ -373,12 +372,13 @@ class Engine:
         return defn
 
     def _definition_for(
-        self, session: Session, name: str, version: int, *, register: bool
+        self, tx: Transaction, name: str, version: int, *, register: bool
     ) -> Definition:
         """The definition a matter runs on, checked once per process against the stored text."""
         defn = self._defs.get((name, version)) or self.definition(name, version)
         if defn.key in self._checked:
             return defn
+        session = tx.session
         row = session.get(WorkflowVersion, (name, version))
         if row is None:
             if not register:
@@ -435,7 +435,7 @@ class Engine:
         view = matter if isinstance(matter, MatterView) else self.load(matter)
         defn = self.definition(view.workflow, view.workflow_version)
         with self.store.read() as session:
-            steps = self._steps(session, view.id)
+            steps = self._steps(session.connection(), view.id)
         day = today or self.clock.now().date()
         out = []
         for spec in defn.clocks.values():
@@ -516,7 +516,7 @@ class Engine:
             views = [_view(r) for r in session.execute(query)]
             involved: set[int] | None = None
             if officer is not None:
-                self._officer(session, officer)
+                self._officer(session.connection(), officer)
                 involved = set(
                     session.scalars(
                         sa.select(_EVENTS.c.matter_id).where(_EVENTS.c.actor_id == officer)
@@ -526,7 +526,7 @@ class Engine:
                 if involved is not None and view.id not in involved and not _names(view, officer):
                     continue
                 defn = self.definition(view.workflow, view.workflow_version)
-                steps = self._steps(session, view.id)
+                steps = self._steps(session.connection(), view.id)
                 for spec in defn.clocks.values():
                     state = compute(spec, steps, self.calendar, day)
                     if state is None or state.status != "running" or state.due_on is None:
@@ -551,29 +551,27 @@ class Engine:
         with self.store.read() as session:
             return [_view(r) for r in session.execute(query)]
 
-    def _steps(self, session: Session, matter_id: int) -> list[Step]:
-        return [s for s, _ in self._timed_steps(session, matter_id)]
+    def _steps(self, conn: sa.Connection, matter_id: int) -> list[Step]:
+        return [s for s, _ in self._timed_steps(conn, matter_id)]
 
     @staticmethod
-    def _timed_steps(session: Session, matter_id: int) -> list[tuple[Step, datetime]]:
+    def _timed_steps(conn: sa.Connection, matter_id: int) -> list[tuple[Step, datetime]]:
         out = []
-        for raw, trigger, to_state in session.connection().execute(
-            _SELECT_STEPS, {"z_id": matter_id}
-        ):
+        for raw, trigger, to_state in conn.execute(_SELECT_STEPS, {"z_id": matter_id}):
             at = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
             out.append((Step(at.date(), trigger, to_state), at))
         return out
 
-    def _officer(self, session: Session, officer_id: str) -> Actor:
-        row = session.connection().execute(_SELECT_OFFICER, {"z_id": officer_id}).first()
+    def _officer(self, conn: sa.Connection, officer_id: str) -> Actor:
+        row = conn.execute(_SELECT_OFFICER, {"z_id": officer_id}).first()
         if row is None:
             raise self._no_officer(officer_id)
         return Actor.from_row(row)
 
     @staticmethod
-    def _parent(session: Session, follows: int | MatterView, moment: datetime) -> MatterView:
+    def _parent(conn: sa.Connection, follows: int | MatterView, moment: datetime) -> MatterView:
         parent_id = follows.id if isinstance(follows, MatterView) else follows
-        row = session.connection().execute(_SELECT_MATTER, {"z_id": parent_id}).first()
+        row = conn.execute(_SELECT_MATTER, {"z_id": parent_id}).first()
         if row is None:
             raise NotFoundError(
                 f"matter {parent_id} does not exist, so nothing can follow it; "
@@ -618,8 +616,9 @@ class Engine:
         defn = self.definition(view.workflow, view.workflow_version)
         options = []
         with self.store.read() as session:
-            officer = self._officer(session, actor)
-            steps = self._steps(session, view.id)
+            tx = Transaction(session.connection(), session)
+            officer = self._officer(tx.connection, actor)
+            steps = self._steps(tx.connection, view.id)
             for step in defn.triggers.values():
                 reasons: list[str] = []
                 if view.state not in step.moves:
@@ -628,7 +627,7 @@ class Engine:
                 reasons += self._permission_problems(step, officer, view.department, moment.date())
                 waiting: list[str] = []
                 if not reasons:
-                    ctx = self._context(session, defn, step, officer, {}, moment, view, steps, {})
+                    ctx = self._context(tx, defn, step, officer, {}, moment, view, steps, {})
                     for ref in step.guards:
                         plugin, guard = self._guards[ref.name]
                         if guard.needs_data and step.fields:
@@ -676,7 +675,7 @@ class Engine:
 
     def _context(
         self,
-        session: Session,
+        tx: Transaction,
         defn: Definition,
         step: StepSpec,
         actor: Actor,
@@ -688,7 +687,7 @@ class Engine:
         entity_id: int | None = None,
     ) -> StepContext:
         return StepContext(
-            session=session,
+            transaction=tx,
             definition=defn,
             step=step,
             actor=actor,
@@ -702,7 +701,7 @@ class Engine:
         )
 
     def _named_officers(
-        self, session: Session, step: StepSpec, data: Mapping[str, Any]
+        self, conn: sa.Connection, step: StepSpec, data: Mapping[str, Any]
     ) -> dict[str, Actor]:
         ids: set[str] = set()
         for f in step.fields.values():
@@ -713,7 +712,7 @@ class Engine:
                 ids.update(value)
         if not ids:
             return {}
-        rows = session.scalars(sa.select(Officer).where(Officer.id.in_(sorted(ids)))).all()
+        rows = conn.execute(sa.select(_OFFICERS).where(_OFFICERS.c.id.in_(sorted(ids))))
         found = {r.id: Actor.from_row(r) for r in rows}
         missing = sorted(ids - set(found))
         if missing:
@@ -748,17 +747,18 @@ class Engine:
         defn = self.definition(workflow)
         recorded = self.clock.now()
         moment = self._moment(at, recorded, None)
-        with self.store.write() as session:
-            defn = self._definition_for(session, defn.name, defn.version, register=True)
-            officer = self._officer(session, actor)
-            parent = self._parent(session, follows, moment) if follows is not None else None
+        with self.store.transaction() as tx:
+            conn = tx.connection
+            defn = self._definition_for(tx, defn.name, defn.version, register=True)
+            officer = self._officer(conn, actor)
+            parent = self._parent(conn, follows, moment) if follows is not None else None
             if parent is not None and defn.follows:
                 self._may_follow(defn, parent)
             dept = department or officer.department
             entity_id: int | None = None
             if entity is not None:
                 code = "".join(entity.split()).upper()
-                entity_id = session.scalar(sa.select(Entity.id).where(Entity.uscc == code))
+                entity_id = conn.scalar(sa.select(Entity.id).where(Entity.uscc == code))
                 if entity_id is None:
                     raise NotFoundError(
                         f"no market entity with code {code}; add it with `zhifa entity add` first"
@@ -781,14 +781,14 @@ class Engine:
                     f"{officer.label()} may not open a {workflow} matter", problems
                 )
             values = fieldval.validate(defn.open, data or {})
-            officers = self._named_officers(session, defn.open, values)
+            officers = self._named_officers(conn, defn.open, values)
             ctx = self._context(
-                session, defn, defn.open, officer, values, moment, None, (), officers, entity_id
+                tx, defn, defn.open, officer, values, moment, None, (), officers, entity_id
             )
             self._check_guards(ctx)
             name = (title or str(values.get("summary") or defn.label.zh)).strip()[:300]
             matter_id = _run(
-                session,
+                conn,
                 sa.insert(_MATTERS).values(
                     workflow=defn.name,
                     workflow_version=defn.version,
@@ -812,12 +812,12 @@ class Engine:
             }
             if parent is not None:
                 marker["follows"] = {"matter": parent.id, "workflow": parent.workflow}
-                session.connection().execute(
+                conn.execute(
                     sa.insert(_LINKS),
                     {"source_id": parent.id, "target_id": matter_id, "kind": FOLLOWS},
                 )
             result = self._append(
-                session,
+                tx,
                 defn,
                 ctx,
                 matter_id,
@@ -848,12 +848,11 @@ class Engine:
         was changed by someone else after it was loaded."""
         matter_id = matter.id if isinstance(matter, MatterView) else matter
         recorded = self.clock.now()
-        with self.store.write() as session:
-            row = (
-                session.connection()
-                .execute(_SELECT_MATTER_AND_ACTOR, {"z_id": matter_id, "z_actor": actor})
-                .first()
-            )
+        with self.store.transaction() as tx:
+            conn = tx.connection
+            row = conn.execute(
+                _SELECT_MATTER_AND_ACTOR, {"z_id": matter_id, "z_actor": actor}
+            ).first()
             if row is None:
                 raise NotFoundError(
                     f"matter {matter_id} does not exist; list matters with `zhifa matter list`"
@@ -861,9 +860,7 @@ class Engine:
             view = _view(row)
             if isinstance(matter, MatterView) and matter.version != view.version:
                 raise self._conflict(matter_id, matter.version, view.version)
-            defn = self._definition_for(
-                session, view.workflow, view.workflow_version, register=False
-            )
+            defn = self._definition_for(tx, view.workflow, view.workflow_version, register=False)
             step = defn.triggers.get(trigger)
             if step is None:
                 raise InputError(
@@ -885,7 +882,7 @@ class Engine:
             timed = (
                 list(known[1])
                 if known is not None and known[0] == view.version
-                else self._timed_steps(session, matter_id)
+                else self._timed_steps(conn, matter_id)
             )
             steps = [s for s, _ in timed]
             moment = self._moment(at, recorded, timed[-1][1] if timed else None)
@@ -896,13 +893,13 @@ class Engine:
                     problems,
                 )
             values = fieldval.validate(step, data or {})
-            officers = self._named_officers(session, step, values)
-            ctx = self._context(session, defn, step, officer, values, moment, view, steps, officers)
+            officers = self._named_officers(conn, step, values)
+            ctx = self._context(tx, defn, step, officer, values, moment, view, steps, officers)
             self._check_guards(ctx)
             to_state = self.compiled(defn).fire(view.state, trigger)
             new_data = {**view.data, trigger: values}
             result = self._append(
-                session,
+                tx,
                 defn,
                 ctx,
                 matter_id,
@@ -957,7 +954,7 @@ class Engine:
 
     def _append(
         self,
-        session: Session,
+        tx: Transaction,
         defn: Definition,
         ctx: StepContext,
         matter_id: int,
@@ -974,6 +971,7 @@ class Engine:
         matter_data: Mapping[str, Any] | None = None,
         from_state: str | None = None,
     ) -> StepResult:
+        conn = tx.connection
         seq = version + 1
         data_text = canonical_json({**values, **(extra or {})})
         evidence_text = canonical_json([e.as_dict() for e in evidence])
@@ -992,7 +990,7 @@ class Engine:
         )
         try:
             event_id = _run(
-                session,
+                conn,
                 _INSERT_EVENT,
                 {
                     "matter_id": matter_id,
@@ -1020,7 +1018,7 @@ class Engine:
         }
         if from_state is not None:
             changes |= {"z_state": to_state, "z_data": matter_data}
-        updated = _run(session, _UPDATE_OPENED if from_state is None else _UPDATE_MATTER, changes)
+        updated = _run(conn, _UPDATE_OPENED if from_state is None else _UPDATE_MATTER, changes)
         if updated.rowcount != 1:
             raise self._conflict(matter_id, version, None)
         event = EventRecord(
@@ -1040,12 +1038,12 @@ class Engine:
             hash=digest,
         )
         steps = [*steps, Step(moment.date(), ctx.step.name, to_state)]
-        clock_states = self._write_clocks(session, defn, matter_id, steps, recorded.date())
-        self._queue(session, event, recorded)
+        clock_states = self._write_clocks(conn, defn, matter_id, steps, recorded.date())
+        self._queue(conn, event, recorded)
         self.plugins.call("zhifa_after_transition", ctx=ctx, event=event)
         current = ctx.matter
         if current is None:  # just opened: read back what the database filled in
-            row = session.connection().execute(_SELECT_MATTER, {"z_id": matter_id}).one()
+            row = conn.execute(_SELECT_MATTER, {"z_id": matter_id}).one()
             after = _view(row)
         else:
             after = dataclasses.replace(
@@ -1075,7 +1073,7 @@ class Engine:
 
     def _write_clocks(
         self,
-        session: Session,
+        conn: sa.Connection,
         defn: Definition,
         matter_id: int,
         steps: Sequence[Step],
@@ -1091,7 +1089,6 @@ class Engine:
             if (s := compute(spec, steps, self.calendar, today)) is not None
         ]
         if states:
-            conn = session.connection()
             conn.execute(
                 _upsert_clocks(conn.dialect.name),
                 [
@@ -1113,7 +1110,7 @@ class Engine:
 
     # -- outbox ------------------------------------------------------------------------------
 
-    def _queue(self, session: Session, event: EventRecord, now: datetime) -> None:
+    def _queue(self, conn: sa.Connection, event: EventRecord, now: datetime) -> None:
         rows = []
         for name, (plugin, sink) in self._sinks.items():
             try:
@@ -1132,7 +1129,7 @@ class Engine:
                     }
                 )
         if rows:
-            session.execute(sa.insert(_OUTBOX), rows)
+            conn.execute(sa.insert(_OUTBOX), rows)
 
     def deliver_outbox(self, *, event_id: int | None = None, limit: int = 100) -> DeliveryReport:
         """Deliver due outbox messages; failures are recorded and retried later with backoff."""

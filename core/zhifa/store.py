@@ -1,7 +1,9 @@
 """Database access: the URL, the engine, and the two kinds of transaction.
 
 ``Store.read()`` gives a session that never writes; ``Store.write()`` gives one that commits on
-success and rolls back on any error. On SQLite a write transaction starts with ``BEGIN IMMEDIATE``
+success and rolls back on any error; ``Store.transaction()`` is the engine's write transaction: a
+bare connection (the hot path of a step), with an ORM session joined to it only when a guard or
+a hook asks for one. On SQLite a write transaction starts with ``BEGIN IMMEDIATE``
 so writers queue for the lock instead of failing half-way; the optimistic version check in the
 engine then decides who wins.
 
@@ -52,6 +54,37 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin(conn: sa.Connection) -> None:
     write = conn.get_execution_options().get("zhifa_write", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Transaction:
+    """A transaction's connection, and an ORM session on the same connection made on first use.
+
+    The session joins the transaction without owning it: it never commits, and closing it leaves
+    the transaction to whoever began it.
+    """
+
+    __slots__ = ("_made", "_session", "connection")
+
+    def __init__(self, connection: sa.Connection, session: Session | None = None) -> None:
+        self.connection = connection
+        self._session = session
+        self._made = False
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(
+                bind=self.connection,
+                join_transaction_mode="rollback_only",
+                expire_on_commit=False,
+            )
+            self._made = True
+        return self._session
+
+    def close(self) -> None:
+        """Close the session this transaction made (a session handed in stays its owner's)."""
+        if self._made and self._session is not None:
+            self._session.close()
 
 
 def create_db_engine(url: str) -> sa.Engine:
@@ -134,6 +167,18 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A write transaction on one connection: committed on success, rolled back on error."""
+        with self.engine.connect() as conn:
+            conn.execution_options(zhifa_write=True)
+            with conn.begin():
+                tx = Transaction(conn)
+                try:
+                    yield tx
+                finally:
+                    tx.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
