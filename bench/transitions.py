@@ -7,7 +7,7 @@ Every figure is measured in the same run, on fresh databases migrated by ``zhifa
 1. SQLite: ``Engine.advance`` cycling ``start_testing`` / ``finish_testing`` over a pool of open
    ``clue`` matters, each step its own committed transaction, against a baseline of hand-written
    Core statements doing the same row writes (SELECT matter, INSERT hashed event, UPDATE matter
-   WHERE id AND version, DELETE + INSERT its clock row, COMMIT) through the same ``Store``.
+   WHERE id AND version, upsert its clock row, COMMIT) through the same ``Store``.
 2. PostgreSQL: the same pair on temporary databases (skipped with a message when unreachable).
 3. Memory: the tracemalloc peak of ``Engine.matters()`` over 100,000 matters, against loading the
    same rows as Core tuples.
@@ -384,7 +384,7 @@ class BaselineSteps:
 
     The statements are built once and executed with parameters, as careful hand-written code
     would; the row writes are the engine's: SELECT the matter, INSERT a hash-chained event,
-    UPDATE the matter WHERE id AND version, DELETE + INSERT its clock row, COMMIT.
+    UPDATE the matter WHERE id AND version, upsert its clock row, COMMIT.
     """
 
     def __init__(self, store: Store, matters: int) -> None:
@@ -539,22 +539,21 @@ def compare(
 
 PHASES: tuple[tuple[str, str, str], ...] = (
     ("engine.py", "advance", "Engine.advance (whole step)"),
-    ("store.py", "write", "  Store.write (session, BEGIN IMMEDIATE, closing commit)"),
+    ("store.py", "transaction", "  Store.transaction (connection, BEGIN IMMEDIATE, COMMIT)"),
+    ("base.py", "_commit_impl", "    COMMIT"),
     ("engine.py", "_definition_for", "  definition lookup"),
-    ("engine.py", "_officer", "  SELECT officer + Actor"),
-    ("engine.py", "_timed_steps", "  SELECT the matter's events (history)"),
+    ("engine.py", "_timed_steps", "  SELECT the matter's events (history; cached between steps)"),
     ("fields.py", "validate", "  field validation"),
     ("engine.py", "_named_officers", "  named officers"),
     ("engine.py", "_check_guards", "  guards + before_transition hook"),
     ("machine.py", "fire", "  transitions machine fire"),
-    ("engine.py", "_append", "  _append (event, update, clocks, outbox, re-read, commit)"),
+    ("engine.py", "_append", "  _append (event, update, clocks, outbox, hooks)"),
     ("record.py", "event_hash", "    event_hash"),
-    ("engine.py", "_write_clocks", "    _write_clocks (compute + DELETE + INSERT)"),
+    ("engine.py", "_write_clocks", "    _write_clocks (compute + upsert)"),
     ("clocks.py", "compute", "      clocks.compute"),
     ("engine.py", "_queue", "    outbox queue"),
     ("plugins.py", "call", "    Plugins.call (hooks)"),
-    ("session.py", "commit", "    Session.commit"),
-    ("session.py", "execute", "  Session.execute (all statements)"),
+    ("base.py", "_execute_clauseelement", "  statements executed (all)"),
 )
 
 

@@ -27,7 +27,7 @@ from zhifa.errors import (
     RefusedError,
 )
 from zhifa.machine import compile_definition
-from zhifa.model import Event, Matter, OutboxMessage
+from zhifa.model import Department, Event, Matter, OutboxMessage
 from zhifa.plugins import Plugins
 from zhifa.store import Store
 
@@ -232,6 +232,46 @@ def test_plugin_that_raises_is_named_and_leaves_the_matter_untouched(
     assert err.value.plugin == plugin.__name__  # type: ignore[attr-defined]
     assert plugin.__name__ in err.value.message  # type: ignore[attr-defined]
     assert counts(bureau) == before
+    assert engine.load(m.id).state == "received"
+
+
+class NotingPlugin:
+    """Keeps its own row per step through ``ctx.session``, as a department's archive plugin would."""
+
+    __name__ = "noting-plugin"
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.fail_on = fail_on
+
+    @hookimpl
+    def zhifa_after_transition(self, ctx: StepContext, event: EventRecord) -> None:
+        ctx.session.add(
+            Department(code=f"N{event.seq}", name=f"档案{event.matter_id}", region_code="110101")
+        )
+        if event.trigger == self.fail_on:
+            raise ValueError("archive full")
+
+
+def test_rows_a_plugin_adds_through_the_session_commit_with_the_step(bureau: Store) -> None:
+    engine, _ = make_engine(bureau, NotingPlugin())
+    m = open_clue(engine)
+    engine.advance(m, "assign", "H1", {"verifiers": ["C1"]})
+    with bureau.read() as s:
+        assert set(s.scalars(sa.select(Department.code).where(Department.code.like("N%")))) == {
+            "N1",
+            "N2",
+        }
+
+
+def test_rows_a_plugin_adds_roll_back_with_a_failed_step(bureau: Store) -> None:
+    engine, _ = make_engine(bureau, NotingPlugin(fail_on="assign"))
+    m = open_clue(engine)
+    with pytest.raises(PluginError):
+        engine.advance(m, "assign", "H1", {"verifiers": ["C1"]})
+    with bureau.read() as s:
+        assert list(s.scalars(sa.select(Department.code).where(Department.code.like("N%")))) == [
+            "N1"
+        ]
     assert engine.load(m.id).state == "received"
 
 

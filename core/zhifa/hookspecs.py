@@ -71,8 +71,9 @@ def zhifa_before_transition(ctx: StepContext) -> Iterable[str] | None:
 def zhifa_after_transition(ctx: StepContext, event: EventRecord) -> None:
     """Called inside the step's transaction after its event is appended, before commit.
 
-    A plugin may write its own rows through ``ctx.session``; if it raises, the whole step is rolled
-    back and the error names the plugin. Notifications to the outside world belong in a reporting
+    A plugin may write its own rows through ``ctx.session`` (or Core statements on
+    ``ctx.connection``): they are flushed and committed with the step; if it raises, the whole step
+    is rolled back with them and the error names the plugin. Notifications to the outside world belong in a reporting
     sink, which runs after commit.
     """
 

@@ -81,6 +81,11 @@ class Transaction:
             self._made = True
         return self._session
 
+    def flush(self) -> None:
+        """Write what was added through the session, so the transaction's commit includes it."""
+        if self._session is not None:
+            self._session.flush()
+
     def close(self) -> None:
         """Close the session this transaction made (a session handed in stays its owner's)."""
         if self._made and self._session is not None:
@@ -177,6 +182,7 @@ class Store:
                 tx = Transaction(conn)
                 try:
                     yield tx
+                    tx.flush()
                 finally:
                     tx.close()
 
