@@ -79,8 +79,12 @@ FORWARD = {  # the steps of an ordinary case towards its decision and closing, f
     "hearing_scheduled": ["hold_hearing"],
     "heard": ["pass_review", "decide_penalty", "discuss"],
     "decided": ["serve"],
-    "served": ["record_payment", "close", "apply_for_review"],
+    "served": ["record_payment", "close", "apply_for_review", "serve_demand"],
     "contested": ["conclude_review", "record_payment"],
+    "demanded": ["record_payment", "decide_enforcement", "apply_to_court"],
+    "enforcing": ["record_enforced", "suspend_execution"],
+    "court_applied": ["court_orders_enforcement", "court_refuses"],
+    "execution_ended": ["close"],
     "executed": ["close"],
 }
 ENDINGS = ("terminate", "transfer")  # attempted only when drawn from all triggers
@@ -192,6 +196,31 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         **{"-paid_on": st.sampled_from([0, 0, 3, 30])},
         amount_paid=st.sampled_from(["50", "200", *AMOUNTS]),
         surcharge_paid=maybe(st.sampled_from(["0", "6", "300", "100000"])),
+    ),
+    "serve_demand": some(
+        fine_due=st.sampled_from(["200", *AMOUNTS]),
+        surcharge_due=st.sampled_from(["0", "6", "300"]),
+        **{"+deadline": st.sampled_from([0, 7])},
+        method=text,
+        rights_told=flag,
+    ),
+    "decide_enforcement": some(
+        power_basis=text, measure=st.sampled_from(["auction", "transfer_deposits"]), statements=text
+    ),
+    "apply_to_court": some(court=text, statements=text),
+    "court_orders_enforcement": some(ruling_no=text),
+    "court_refuses": some(ruling_no=text, reason=text),
+    "suspend_execution": some(ground=st.sampled_from(["unable_to_pay", "other"]), explanation=text),
+    "resume_execution": some(explanation=text),
+    "record_enforced": some(
+        **{"-recovered_on": st.sampled_from([0, 3])},
+        fine_recovered=st.sampled_from(["200", *AMOUNTS]),
+        surcharge_recovered=maybe(st.sampled_from(["0", "200"])),
+        agreement=maybe(text),
+    ),
+    "end_execution": some(
+        ground=st.sampled_from(["person_died", "object_lost", "suspended_three_years"]),
+        explanation=text,
     ),
     "transfer": some(organ=text, reason=text),
     "take_back": some(reason=text),

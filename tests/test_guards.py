@@ -181,7 +181,7 @@ def test_act_after_receipt_is_refused(
         assert result == []
     else:
         (reason,) = result
-        assert f"act date {act} is after the clue was received on {received}" in reason
+        assert f"act date {act} is after {received}, the day the matter was received" in reason
 
 
 def test_missing_act_date_is_refused_citing_article_36(clue: Definition) -> None:

@@ -28,18 +28,35 @@ def limitation_ends(act_date: date, serious_harm: bool) -> date:
 
 
 def within_limitation_period(
-    ctx: StepContext, act_field: str = "act_date", harm_field: str = "serious_harm", **_: Any
+    ctx: StepContext,
+    act_field: str = "act_date",
+    harm_field: str = "serious_harm",
+    discovered_field: str | None = None,
+    **_: Any,
 ) -> GuardResult:
+    """The act was discovered within its limitation period (Art 36).
+
+    The period runs to the day the violation was discovered: the date in ``discovered_field``
+    when the step records one, else the day the matter was received (for a matter being opened,
+    the day of the step).
+    """
     raw = ctx.data.get(act_field)
     if raw is None:
         return (
             f"the date of the act ({act_field}) is needed to check the limitation period ({ART_36})"
         )
     act = date.fromisoformat(raw)
-    discovered = ctx.received_on
+    given = ctx.data.get(discovered_field) if discovered_field else None
+    discovered = date.fromisoformat(given) if given else ctx.received_on
+    what = "violation was discovered" if given else "matter was received"
+    if given and discovered > ctx.at.date():
+        return (
+            f"the day of discovery {discovered} is after this step ({ctx.at.date()}); give the day "
+            "the clue was received or the inspection found the violation"
+        )
     if act > discovered:
         return (
-            f"the act date {act} is after the clue was received on {discovered}; "
+            f"the act date {act} is after {discovered}, the day the {what}; "
             "give the date of the act or of the end of a continuing act"
         )
     serious = bool(ctx.data.get(harm_field))

@@ -79,6 +79,8 @@ ART57_FLAGS = {"complex": "complex", "major_violation": "a major violation"}
 HEADS = frozenset({"head", "principal_head"})
 PENALTY_DECISIONS = ("decide_penalty", "decide_on_the_spot")
 DECISIONS = (*PENALTY_DECISIONS, "decide_no_penalty", "decide_soft")
+EXECUTION_ENDS = ("record_payment", "record_enforced", "end_execution", "court_refuses")
+"""Steps after which a decided fine needs nothing more before the case is closed."""
 
 
 # -- pure helpers --------------------------------------------------------------------------------
@@ -549,7 +551,8 @@ def case_payment_complete(ctx: StepContext, **_: Any) -> GuardResult:
 
 
 def case_may_close(ctx: StepContext, **_: Any) -> GuardResult:
-    """A suspected crime is transferred, and a fine is paid, before the case is closed."""
+    """A suspected crime is transferred, and a fine is paid or its enforcement ended, before the
+    case is closed."""
     h = ctx.history
     reasons = []
     transferred = _last(h, "transfer") is not None
@@ -562,10 +565,12 @@ def case_may_close(ctx: StepContext, **_: Any) -> GuardResult:
     if not transferred and decision is not None and h[decision].trigger in PENALTY_DECISIONS:
         fine = money(ctx.earlier(h[decision].trigger, "fine"))
         revoked = ctx.earlier("conclude_review", "outcome") == "revoked"
-        if fine > 0 and not revoked and _after(h, "record_payment", decision) is None:
+        settled = any(_after(h, t, decision) is not None for t in EXECUTION_ENDS)
+        if fine > 0 and not revoked and not settled:
             reasons.append(
-                f"the fine of {fine} yuan decided on {h[decision].on} is not paid (record_payment);"
-                f" a case is closed once the decision is executed ({ART_67})"
+                f"the fine of {fine} yuan decided on {h[decision].on} is not paid (record_payment)"
+                f" nor enforced (serve_demand, then enforcement or a court application); a case is"
+                f" closed once the decision is executed or its enforcement ended ({ART_67})"
             )
     return reasons
 
