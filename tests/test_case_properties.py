@@ -85,6 +85,7 @@ FORWARD = {  # the steps of an ordinary case towards its decision and closing, f
     "enforcing": ["record_enforced", "suspend_execution"],
     "court_applied": ["court_orders_enforcement", "court_refuses"],
     "execution_ended": ["close"],
+    "handlers_withdrawn": ["name_handlers"],
     "executed": ["close"],
 }
 ENDINGS = ("terminate", "transfer")  # attempted only when drawn from all triggers
@@ -197,6 +198,12 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         amount_paid=st.sampled_from(["50", "200", *AMOUNTS]),
         surcharge_paid=maybe(st.sampled_from(["0", "6", "300", "100000"])),
     ),
+    "recuse": some(
+        officer=st.sampled_from(["C1", "C2", "R2"]),
+        kind=st.sampled_from(["declared", "applied", "decided"]),
+        reason=text,
+    ),
+    "name_handlers": some(handlers=maybe(st.sampled_from([["R2"], ["C1"], ["C2", "R2"], []]))),
     "serve_demand": some(
         fine_due=st.sampled_from(["200", *AMOUNTS]),
         surcharge_due=st.sampled_from(["0", "6", "300"]),

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from zhifa import hookimpl
-from zhifa.context import Guard
+from zhifa.context import Guard, GuardResult, StepContext
 from zhifa.definitions import builtin_workflow_files
-from zhifa.guards import BASELINE_GUARDS
+from zhifa.guards import BASELINE_GUARDS, withdrawn_actor
 from zhifa.procedure import guards as procedure_guards
 
 
@@ -20,3 +20,9 @@ def zhifa_workflows() -> Iterable[Path]:
 @hookimpl
 def zhifa_guards() -> Iterable[Guard]:
     return (*BASELINE_GUARDS, *procedure_guards())
+
+
+@hookimpl
+def zhifa_before_transition(ctx: StepContext) -> GuardResult:
+    """In a workflow with a ``recuse`` step, an officer who withdrew takes no further step."""
+    return withdrawn_actor(ctx)

@@ -5,12 +5,16 @@ Each returns None when the step may go on, or reasons citing the article that re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
 from zhifa.calendar import add_years
 from zhifa.context import Guard, GuardResult, StepContext
+from zhifa.model import Event
 
 LIMITATION_YEARS = 2
 LIMITATION_YEARS_SERIOUS = 5
@@ -114,6 +118,37 @@ def clock_not_expired(ctx: StepContext, clock: str = "", **_: Any) -> GuardResul
         return (
             f"the {state.spec.label} ended on {state.due_on}; an extension must be approved before "
             f"it ends ({state.spec.basis})"
+        )
+    return None
+
+
+RECUSE = "recuse"  # the trigger by which an officer withdraws from a matter (回避)
+ART_43 = "行政处罚法 第四十三条"
+
+
+def withdrawn_officers(ctx: StepContext) -> dict[str, str]:
+    """Officers who withdrew from this matter by an earlier ``recuse`` step (id → reason)."""
+    if ctx.matter is None or RECUSE not in ctx.definition.triggers:
+        return {}
+    rows = ctx.session.scalars(
+        sa.select(Event.data)
+        .where(Event.matter_id == ctx.matter.id, Event.trigger == RECUSE)
+        .order_by(Event.seq)
+    )
+    found: dict[str, str] = {}
+    for raw in rows:
+        data = json.loads(raw)
+        found[str(data.get("officer"))] = str(data.get("reason") or "")
+    return found
+
+
+def withdrawn_actor(ctx: StepContext) -> GuardResult:
+    """An officer who withdrew from a matter takes no further step in it (Art 43)."""
+    withdrawn = withdrawn_officers(ctx)
+    if ctx.actor.id in withdrawn:
+        return (
+            f"{ctx.actor.label()} withdrew from matter {ctx.matter.id if ctx.matter else ''} "
+            f"({withdrawn[ctx.actor.id]}) and takes no further step in it ({ART_43})"
         )
     return None
 

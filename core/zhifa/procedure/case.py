@@ -18,6 +18,7 @@ latest fields recorded by a trigger).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,6 +33,8 @@ from zhifa.model import Event
 
 ART_27 = "行政处罚法 第二十七条"
 ART_33 = "行政处罚法 第三十三条"
+ART_42 = "行政处罚法 第四十二条"
+ART_43 = "行政处罚法 第四十三条"
 ART_44 = "行政处罚法 第四十四条、第六十二条"
 ART_45 = "行政处罚法 第四十五条"
 ART_51 = "行政处罚法 第五十一条"
@@ -181,8 +184,47 @@ def _after(history: Sequence[Step], trigger: str, index: int | None) -> int | No
     return found
 
 
+def _handler_changes(ctx: StepContext) -> list[tuple[str, list[str]]]:
+    """Withdrawals and handlers named after them, oldest first: ("recuse", [officer]) or
+    ("name_handlers", [handlers])."""
+    if ctx.matter is None:
+        return []
+    rows = ctx.session.execute(
+        sa.select(Event.trigger, Event.data)
+        .where(Event.matter_id == ctx.matter.id, Event.trigger.in_(("recuse", "name_handlers")))
+        .order_by(Event.seq)
+    )
+    changes = []
+    for trigger, raw in rows:
+        data = json.loads(raw)
+        named = [data["officer"]] if trigger == "recuse" else list(data.get("handlers") or ())
+        changes.append((trigger, [str(n) for n in named]))
+    return changes
+
+
+def current_handlers(ctx: StepContext) -> list[str]:
+    """The case's handlers now: those named at filing, less those who withdrew, plus those named
+    after a withdrawal (Art 42, 43)."""
+    handlers = [str(h) for h in ctx.earlier("open", "handlers") or ()]
+    for trigger, officers in _handler_changes(ctx):
+        if trigger == "recuse":
+            handlers = [h for h in handlers if h not in officers]
+        else:
+            handlers += [o for o in officers if o not in handlers]
+    return handlers
+
+
+def _withdrawn(ctx: StepContext) -> set[str]:
+    return {o for t, officers in _handler_changes(ctx) if t == "recuse" for o in officers}
+
+
 def _handlers(ctx: StepContext) -> list[str]:
-    return list(ctx.earlier("open", "handlers") or ())
+    """Everyone named a handler of the case at any time (an officer who withdrew did handle it)."""
+    named = [str(h) for h in ctx.earlier("open", "handlers") or ()]
+    for trigger, officers in _handler_changes(ctx):
+        if trigger == "name_handlers":
+            named += [o for o in officers if o not in named]
+    return named
 
 
 # Steps of the investigation: whoever took one investigated the case, named as a handler or not.
@@ -223,6 +265,37 @@ def _penalty_problems(kind: Any, fine: Decimal, confiscation: Decimal) -> Iterat
 
 
 # -- guards --------------------------------------------------------------------------------------
+
+
+def case_recusal(ctx: StepContext, **_: Any) -> GuardResult:
+    """The officer withdrawing is one of the case's handlers now (Art 43)."""
+    officer = str(ctx.data["officer"])
+    handlers = current_handlers(ctx)
+    if officer not in handlers:
+        return (
+            f"{officer} is not a handler of this case ({', '.join(handlers)}); a handler withdraws "
+            f"({ART_43})"
+        )
+    return None
+
+
+def case_handlers_named(ctx: StepContext, **_: Any) -> GuardResult:
+    """After a withdrawal at least two handlers act, none of them one who withdrew (Art 42, 43)."""
+    handlers = current_handlers(ctx)
+    named = [str(n) for n in ctx.data.get("handlers") or ()]
+    withdrawn = _withdrawn(ctx)
+    reasons = [
+        f"{n} withdrew from this case and cannot be named a handler again ({ART_43})"
+        for n in named
+        if n in withdrawn
+    ]
+    after = handlers + [n for n in named if n not in handlers and n not in withdrawn]
+    if len(after) < 2:
+        reasons.append(
+            f"the case would have {len(after)} handler(s) ({', '.join(after) or 'none'}); name "
+            f"others (handlers) so that at least two handle it ({ART_42})"
+        )
+    return reasons
 
 
 def case_opening_authority(ctx: StepContext, **_: Any) -> GuardResult:
@@ -576,6 +649,20 @@ def case_may_close(ctx: StepContext, **_: Any) -> GuardResult:
 
 
 GUARDS = (
+    Guard(
+        "case_recusal",
+        case_recusal,
+        "the officer withdrawing is one of the case's handlers",
+        ART_43,
+        needs_data=True,
+    ),
+    Guard(
+        "case_handlers_named",
+        case_handlers_named,
+        "after a withdrawal at least two handlers act, none of them one who withdrew",
+        ART_42,
+        needs_data=True,
+    ),
     Guard(
         "case_opening_authority",
         case_opening_authority,

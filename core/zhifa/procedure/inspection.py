@@ -13,17 +13,14 @@ rectification), 第三十九条 (publication within 20 working days); 行政处�
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-
 from zhifa.context import Guard, GuardResult, StepContext
-from zhifa.model import Event
+from zhifa.guards import withdrawn_officers
 
 ART_23 = "食品生产经营监督检查管理办法 第二十三条"
 ART_30_31 = "食品生产经营监督检查管理办法 第三十条、第三十一条"
@@ -164,22 +161,6 @@ def inspection_checklist_valid(ctx: StepContext, field: str = "checklist", **_: 
     return [f"{p} ({ART_30_31})" for p in problems]
 
 
-def recused_officers(ctx: StepContext) -> dict[str, str]:
-    """Officers who withdrew from this matter by an earlier ``recuse`` step (id → reason)."""
-    if ctx.matter is None:
-        return {}
-    rows = ctx.session.scalars(
-        sa.select(Event.data)
-        .where(Event.matter_id == ctx.matter.id, Event.trigger == "recuse")
-        .order_by(Event.seq)
-    )
-    found: dict[str, str] = {}
-    for raw in rows:
-        data = json.loads(raw)
-        found[str(data.get("officer"))] = str(data.get("reason") or "")
-    return found
-
-
 def inspection_entity_named(ctx: StepContext, **_: Any) -> GuardResult:
     """The task was opened for a market entity: an inspection is of one entity."""
     if ctx.matter is not None and ctx.matter.entity_id is None:
@@ -198,7 +179,7 @@ def inspectors_free_of_conflict(
 ) -> GuardResult:
     """No inspector named has declared a conflict of interest or withdrawn from this matter."""
     declared = set(_ids(ctx.data.get(conflicts_field)))
-    recused = recused_officers(ctx)
+    recused = withdrawn_officers(ctx)
     problems: list[str] = []
     for oid in _ids(ctx.data.get(field)):
         officer = ctx.officers.get(oid)
