@@ -306,6 +306,8 @@ def test_demo_builds_and_verifies(capsys: pytest.CaptureFixture[str], tmp_path: 
         "is heavier than the 130000.00 yuan notified",  # case: 行政处罚法 第四十五条
         "→ administrative_resumed",  # transfer: the police open no criminal case
         "→ closed 已结案",  # case: paid and closed
+        "the court is applied to from 2026-10-09",  # an unpaid fine: 行政强制法 第五十三条
+        "→ court_applied",
         "until 2029-04-28",  # publication: the publicity end date
         "possible from 2027-04-29",  # credit repair: refused before the minimum period
         "→ stopped_early",  # ... then approved and the publication stopped early

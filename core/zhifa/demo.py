@@ -166,6 +166,7 @@ def seed(store: Store) -> None:
 
 
 FRUIT = "杭州西溪鲜果超市有限公司"
+NOODLE = "西湖区老街面馆"
 JUICE = "经营菌落总数超过食品安全标准限量的鲜榨果汁 1,260 瓶，货值金额 2.6 万元"
 JUICE_BASIS = "违反食品安全法 第三十四条第二项，依据第一百二十四条第一款第一项"
 DECISION_NO = "杭西市监处罚〔2026〕37号"
@@ -352,6 +353,88 @@ def _case(s: _Story, clue: MatterView) -> MatterView:
     return s.step(
         engine.advance(
             case, "close", "XH-001", {"summary": "罚没款已缴清，已移送公安机关且不予立案，结案"}
+        ),
+        "the case is closed",
+    )
+
+
+def _unpaid_fine(s: _Story, entity: str) -> None:
+    """A spot fine the party leaves unpaid: the written demand, then the court (行政强制法)."""
+    engine, out = s.engine, s.out
+    out("")
+    out("Case 2 — a spot fine the noodle shop does not pay: a written demand, then the court")
+    s.at(datetime(2026, 4, 2, 11, 0))
+    opening = {
+        "procedure": "simple",
+        "party_kind": "person",  # an individual business answers as a person
+        "party_name": NOODLE,
+        "act_date": "2026-04-02",
+        "handlers": ["XH-011", "XH-012"],
+        "violation": "未按规定公示食品经营许可证（食品安全法 第一百二十六条）",
+    }
+    case = s.step(
+        engine.open("case", "XH-011", opening, entity=entity),
+        "李明 and 王芳 find the violation on the spot",
+    )
+    spot = {
+        "facts_conclusive": True,
+        "legal_basis": "食品安全法 第一百二十六条",
+        "penalty_kind": "fine",
+        "fine": "200",
+        "education": "责令立即在显著位置公示许可证",
+    }
+    case = s.step(
+        engine.advance(case, "decide_on_the_spot", "XH-011", spot),
+        "a fine of 200 yuan decided and handed over on the spot: due 2026-04-17",
+    )
+    demand = {
+        "fine_due": "200",
+        "surcharge_due": "0",
+        "deadline": "2026-04-27",
+        "method": "银行代收点缴纳",
+        "rights_told": True,
+    }
+    s.at(datetime(2026, 4, 17, 16, 0))
+    s.refused(
+        "a written demand on the last day to pay",
+        lambda: engine.advance(case, "serve_demand", "XH-011", demand),
+    )
+    s.at(datetime(2026, 4, 20, 10, 0))
+    case = s.step(
+        engine.advance(case, "serve_demand", "XH-011", {**demand, "surcharge_due": "18.00"}),
+        "written demand received: 200 yuan and 18 yuan surcharge (3 days at 3%), by 04-27",
+    )
+    court = {"court": "杭州市西湖区人民法院", "statements": "当事人未陈述申辩"}
+    s.at(datetime(2026, 5, 8, 10, 0))
+    s.refused(
+        "applying to the court while the party may still sue",
+        lambda: engine.advance(case, "apply_to_court", "XH-001", court),
+    )
+    s.at(datetime(2026, 10, 9, 10, 0))
+    case = s.step(
+        engine.advance(case, "apply_to_court", "XH-001", court),
+        "applied to the court the day after the six months to sue ended (08 Oct, after the holiday)",
+    )
+    s.at(datetime(2026, 10, 16, 10, 0))
+    case = s.step(
+        engine.advance(
+            case, "court_orders_enforcement", "XH-011", {"ruling_no": "（2026）浙0106行审88号"}
+        ),
+        "the court orders enforcement",
+    )
+    s.at(datetime(2026, 10, 30, 10, 0))
+    recovered = {
+        "recovered_on": "2026-10-29",
+        "fine_recovered": "200",
+        "surcharge_recovered": "200",
+    }
+    case = s.step(
+        engine.advance(case, "record_enforced", "XH-011", recovered),
+        "recovered: the fine and the surcharge, which stopped growing at the fine",
+    )
+    s.step(
+        engine.advance(
+            case, "close", "XH-001", {"summary": "经法院强制执行，罚款及加处罚款已执行到位"}
         ),
         "the case is closed",
     )
@@ -668,7 +751,7 @@ def _inspection(s: _Story) -> None:
     )
     s.step(
         engine.open("case", "XH-001", opening, follows=c),
-        "陈建国 files Case 2 on the clue; its investigation goes on",
+        "陈建国 files Case 3 on the clue; its investigation goes on",
     )
 
 
@@ -896,6 +979,7 @@ def run(store: Store, out: Callable[[str], None]) -> bool:
     )
 
     case = _case(s, juice_clue)
+    _unpaid_fine(s, noodle)
     publication = _publication(s, case)
     _credit_repair(s, publication)
     _inspection(s)

@@ -29,7 +29,8 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Build a fresh SQLite database and walk linked matters through every workflow — clues, a
-    penalty case with a transfer that comes back, its publication and credit repair, a random
+    penalty case with a transfer that comes back, its publication and credit repair, an unpaid
+    spot fine enforced through the court, a random
     inspection whose finding opens a clue, and an accountability review — printing each step,
     its deadlines and the steps the rules refuse, then verify the record. The file is replaced."""
     if db is not None:
