@@ -3,7 +3,9 @@ rule pinned on its last day inside and its first day past."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
+from types import MappingProxyType
 
 import pytest
 
@@ -385,6 +387,7 @@ def test_as_dict(verification: ClockSpec) -> None:
         "status": "running",
         "overdue": False,
         "started_on": "2026-02-10",
+        "starts_from": None,
         "due_on": "2026-03-11",
         "stopped_on": None,
         "provisional": False,
@@ -418,3 +421,168 @@ def test_a_clock_may_have_several_extension_triggers_each_adding_its_own_days(
     assert (last.due_on, last.extensions, last.allowed) == (D(2026, 7, 15), 2, 135)
     assert not last.overdue
     assert state(spec, twice, D(2026, 7, 16), cal).overdue
+
+
+# --- a start recorded by the step (starts_from) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def publication() -> ClockSpec:
+    (path,) = [p for p in builtin_workflow_files() if p.name == "publication.yaml"]
+    return load_file(path).clocks["publication"]
+
+
+def registered(on: date, decided: date | None) -> list[Step]:
+    """A penalty decision of ``decided`` registered for publication on ``on``."""
+    data = {"decision_no": "杭西市监处罚〔2026〕12号"}
+    if decided is not None:
+        data["decision_date"] = decided.isoformat()
+    return [Step(on, "open", "pending", MappingProxyType(data))]
+
+
+def test_publication_clock_counts_from_the_decision_date(publication: ClockSpec) -> None:
+    assert publication.starts_from == "decision_date"
+    # Decided Friday 18 September 2026, registered 12 October. Working days after the decision:
+    # Sun 20 Sep (make-up), 21–24 Sep, not Fri 25 (Mid-Autumn), 28–30 Sep, not 1–7 Oct (National
+    # Day), 8–9 Oct, Sat 10 Oct (make-up), 12–16 Oct, 19–22 Oct: the 20th is Thursday 22 October.
+    st = state(publication, registered(D(2026, 10, 12), D(2026, 9, 18)), D(2026, 10, 12))
+    assert (st.started_on, st.started_from, st.due_on) == (
+        D(2026, 9, 18),
+        "decision_date",
+        D(2026, 10, 22),
+    )
+    assert st.status == "running"
+    assert st.remaining == 8  # 13–16 and 19–22 October
+    assert st.as_dict()["started_on"] == "2026-09-18"
+    assert st.as_dict()["starts_from"] == "decision_date"
+
+
+@pytest.mark.parametrize(
+    ("published", "status"),
+    [(D(2026, 10, 22), "met"), (D(2026, 10, 23), "missed")],  # the 20th and 21st working days
+)
+def test_starts_from_boundary_across_national_day(
+    publication: ClockSpec, published: date, status: str
+) -> None:
+    steps = [*registered(D(2026, 10, 12), D(2026, 9, 18)), Step(published, "publish", "published")]
+    st = state(publication, steps, D(2026, 11, 2))
+    assert (st.status, st.stopped_on, st.due_on) == (status, published, D(2026, 10, 22))
+
+
+@pytest.mark.parametrize(
+    ("decided", "met", "missed"),
+    [
+        # Spring Festival: 15–23 Feb off, Saturdays 14 and 28 Feb make-up working days
+        (D(2026, 2, 6), D(2026, 3, 12), D(2026, 3, 13)),
+        (D(2026, 1, 30), D(2026, 3, 5), D(2026, 3, 6)),
+    ],
+)
+def test_starts_from_boundary_across_spring_festival(
+    publication: ClockSpec, decided: date, met: date, missed: date
+) -> None:
+    opened = registered(D(2026, 2, 27), decided)
+    assert state(publication, opened, D(2026, 2, 27)).due_on == met
+    for day, status in ((met, "met"), (missed, "missed")):
+        st = state(publication, [*opened, Step(day, "publish", "published")], D(2026, 4, 1))
+        assert st.status == status
+
+
+def test_starts_from_falls_back_to_the_step_date(publication: ClockSpec) -> None:
+    st = state(publication, registered(D(2026, 9, 18), None), D(2026, 9, 18))
+    assert (st.started_on, st.started_from, st.due_on) == (D(2026, 9, 18), None, D(2026, 10, 22))
+    assert st.as_dict()["starts_from"] is None
+
+
+def test_starts_from_reads_only_the_step_that_starts_the_clock() -> None:
+    spec = dataclasses.replace(calendar_clock(10), starts_from="decided_on")
+    steps = [
+        Step(D(2026, 3, 2), "draft", "draft", MappingProxyType({"decided_on": "2026-01-05"})),
+        Step(D(2026, 3, 4), "open", "open", MappingProxyType({"decided_on": date(2026, 3, 3)})),
+        Step(D(2026, 3, 5), "hold", "held", MappingProxyType({"decided_on": "2026-03-05"})),
+    ]
+    st = state(spec, steps, D(2026, 3, 5))
+    assert (st.started_on, st.started_from) == (D(2026, 3, 3), "decided_on")
+    assert st.pauses == (Pause(D(2026, 3, 5), None),)
+
+
+# --- extensions whose days the step records (days_field) ---------------------------------------
+
+
+def decision_clock() -> ClockSpec:
+    """The case's 90-day clock: +30 by the head, then as many days as collective discussion sets."""
+    return ClockSpec(
+        name="decision",
+        label=Label("办案期限", "Decision period"),
+        basis="test",
+        unit="calendar_days",
+        days=90,
+        runs_in=frozenset({"investigating", "investigating_extended"}),
+        paused_in=frozenset(),
+        extended_by=(("extend", 30),),
+        extended_by_field=(("extend_further", "extension_days"),),
+    )
+
+
+def further(on: date, data: dict[str, object], to: str = "investigating") -> Step:
+    return Step(on, "extend_further", to, MappingProxyType(data))
+
+
+def test_days_field_adds_the_recorded_days(cal: WorkCalendar) -> None:
+    spec = decision_clock()
+    steps = [
+        Step(D(2026, 3, 2), "open", "investigating"),
+        Step(D(2026, 5, 20), "extend", "investigating_extended"),
+    ]
+    st = state(spec, steps, D(2026, 5, 20), cal)
+    assert (st.allowed, st.due_on) == (120, D(2026, 6, 30))
+    steps.append(further(D(2026, 6, 25), {"extension_days": 20}))
+    st = state(spec, steps, D(2026, 6, 25), cal)
+    assert (st.extensions, st.allowed, st.due_on) == (2, 140, D(2026, 7, 20))
+    steps.append(further(D(2026, 7, 10), {"extension_days": 45}, "investigating_extended"))
+    st = state(spec, steps, D(2026, 7, 10), cal)
+    # 90 + 30 + 20 + 45 = 185 calendar days from 2 March: Thursday 3 September
+    assert (st.extensions, st.extended_days, st.allowed) == (3, 95, 185)
+    assert st.due_on == D(2026, 9, 3)
+    assert st.as_dict()["days"] == 185
+    assert (
+        state(spec, [*steps, Step(D(2026, 9, 3), "decide", "decided")], D(2026, 9, 3), cal).status
+        == "met"
+    )
+    assert (
+        state(spec, [*steps, Step(D(2026, 9, 4), "decide", "decided")], D(2026, 9, 4), cal).status
+        == "missed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "days"),
+    [
+        ({"extension_days": 20}, 20),
+        ({"extension_days": 0}, 0),
+        ({"extension_days": -5}, 0),
+        ({"extension_days": True}, 0),
+        ({"extension_days": "20"}, 0),
+        ({}, 0),
+        (None, 0),
+    ],
+)
+def test_extension_days_of_a_recorded_field(data: dict[str, object] | None, days: int) -> None:
+    spec = decision_clock()
+    assert spec.extension_days("extend_further", data) == days
+    assert spec.extension_days("extend", data) == 30
+    assert spec.extension_days("decide", data) == 0
+
+
+def test_a_step_that_records_no_days_does_not_extend() -> None:
+    steps = [Step(D(2026, 3, 2), "open", "investigating"), further(D(2026, 3, 3), {})]
+    st = state(decision_clock(), steps, D(2026, 3, 3))
+    assert (st.extensions, st.allowed) == (0, 90)
+
+
+def test_step_data_is_read_only_and_left_out_of_the_hash() -> None:
+    step = further(D(2026, 3, 3), {"extension_days": 20})
+    with pytest.raises(TypeError):
+        step.data["extension_days"] = 30  # type: ignore[index]
+    assert hash(step) == hash(Step(D(2026, 3, 3), "extend_further", "investigating"))
+    assert step != Step(D(2026, 3, 3), "extend_further", "investigating")
+    assert Step(D(2026, 3, 3), "x", "y").data == {}

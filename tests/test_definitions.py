@@ -177,7 +177,17 @@ def _delete(path: str) -> Mutation:
     return apply
 
 
+def _both(*mutations: Mutation) -> Mutation:
+    def apply(raw: dict[str, Any]) -> None:
+        for mutate in mutations:
+            mutate(raw)
+
+    return apply
+
+
 LABEL = {"zh": "某", "en": "Something"}
+DAYS_FIELD = {"type": "integer", "required": True, "min": 1, "label": LABEL}
+CLOCK = "clocks.verification"
 
 FAULTS: list[Any] = [
     pytest.param(_set("colour", "red"), "", "'colour' was unexpected", id="unknown-top-level-key"),
@@ -350,6 +360,82 @@ FAULTS: list[Any] = [
         "'schema' is allowed only on fields of type json",
         id="schema-on-non-json",
     ),
+    pytest.param(
+        _set(f"{CLOCK}.starts_from", "received_on"),
+        f"{CLOCK}.starts_from",
+        "the opening step has no field 'received_on'",
+        id="starts-from-unknown-field",
+    ),
+    pytest.param(
+        _set(f"{CLOCK}.starts_from", "summary"),
+        f"{CLOCK}.starts_from",
+        "field 'summary' of the opening step is of type text, not date",
+        id="starts-from-not-a-date",
+    ),
+    pytest.param(
+        _both(
+            _set(f"{CLOCK}.runs_in", ["verifying", "verifying_extended"]),
+            _set("open.fields.received_on", {"type": "date", "label": LABEL}),
+            _set(f"{CLOCK}.starts_from", "received_on"),
+        ),
+        f"{CLOCK}.starts_from",
+        "trigger 'assign' has no field 'received_on'",
+        id="starts-from-missing-on-a-starting-trigger",
+    ),
+    pytest.param(
+        _set(f"{CLOCK}.starts_from", "Received"),
+        f"{CLOCK}.starts_from",
+        "'Received'",
+        id="starts-from-not-a-name",
+    ),
+    pytest.param(
+        _set(f"{CLOCK}.extended_by", {"trigger": "extend", "days": 15, "days_field": "days"}),
+        f"{CLOCK}.extended_by",
+        "give exactly one of 'days' (a fixed number) and 'days_field'",
+        id="extension-with-days-and-days-field",
+    ),
+    pytest.param(
+        _set(f"{CLOCK}.extended_by", [{"trigger": "extend"}]),
+        f"{CLOCK}.extended_by[0]",
+        "give exactly one of 'days' (a fixed number) and 'days_field'",
+        id="extension-without-days",
+    ),
+    pytest.param(
+        _set(f"{CLOCK}.extended_by", {"trigger": "extend", "days_field": "days"}),
+        f"{CLOCK}.extended_by.days_field",
+        "trigger 'extend' has no field 'days'",
+        id="days-field-unknown",
+    ),
+    pytest.param(
+        _set(
+            f"{CLOCK}.extended_by",
+            [
+                {"trigger": "start_testing", "days": 5},
+                {"trigger": "extend", "days_field": "reason"},
+            ],
+        ),
+        f"{CLOCK}.extended_by[1].days_field",
+        "field 'reason' of trigger 'extend' is of type text, not integer",
+        id="days-field-not-an-integer",
+    ),
+    pytest.param(
+        _both(
+            _set("triggers.extend.fields.days", {**DAYS_FIELD, "required": False}),
+            _set(f"{CLOCK}.extended_by", {"trigger": "extend", "days_field": "days"}),
+        ),
+        f"{CLOCK}.extended_by.days_field",
+        "field 'days' of trigger 'extend' is not required",
+        id="days-field-not-required",
+    ),
+    pytest.param(
+        _set(
+            f"{CLOCK}.extended_by",
+            [{"trigger": "extend", "days": 15}, {"trigger": "extend", "days": 5}],
+        ),
+        f"{CLOCK}.extended_by[1].trigger",
+        "trigger 'extend' already extends this clock",
+        id="extension-trigger-twice",
+    ),
 ]
 
 
@@ -421,3 +507,30 @@ def test_load_file_names_the_file(tmp_path: Path, clue_raw: dict[str, Any]) -> N
         load_file(bad)
     assert info.value.source == "my_clue.yaml"
     assert str(info.value).startswith("workflow definition my_clue.yaml at triggers.assign.to:")
+
+
+def test_clock_starting_from_a_recorded_date_and_extended_by_recorded_days(
+    clue_raw: dict[str, Any],
+) -> None:
+    raw = copy.deepcopy(clue_raw)
+    raw["open"]["fields"]["received_on"] = {"type": "date", "label": LABEL}
+    raw["triggers"]["extend"]["fields"]["days"] = DAYS_FIELD
+    raw["clocks"]["verification"]["starts_from"] = "received_on"
+    raw["clocks"]["verification"]["extended_by"] = [
+        {"trigger": "extend", "days_field": "days"},
+        {"trigger": "start_testing", "days": 5},
+    ]
+    clock = parse_definition(dump(raw), SOURCE).clocks["verification"]
+    assert clock.starts_from == "received_on"
+    assert clock.extended_by == (("start_testing", 5),)
+    assert clock.extended_by_field == (("extend", "days"),)
+    # a clock that starts on a trigger needs the field on every trigger that can start it: here
+    # only assign (finish_testing leads back into verifying, but only after the clock started)
+    raw["clocks"]["verification"]["runs_in"] = ["verifying", "verifying_extended"]
+    raw["triggers"]["assign"]["fields"]["received_on"] = {"type": "date", "label": LABEL}
+    assert parse_definition(dump(raw), SOURCE).clocks["verification"].starts_from == "received_on"
+
+
+def test_shipped_publication_clock_counts_from_the_decision_date() -> None:
+    (path,) = [p for p in builtin_workflow_files() if p.name == "publication.yaml"]
+    assert load_file(path).clocks["publication"].starts_from == "decision_date"

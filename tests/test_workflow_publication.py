@@ -162,6 +162,56 @@ def test_deadline_counts_from_the_decision_not_the_registration(bureau: Store) -
     assert "by 2026-03-30" in err.value.reasons[0]
 
 
+# Decided Friday 18 September 2026, registered Monday 12 October: the 20 working days count from
+# the decision, over Mid-Autumn (25 Sep) and National Day (1–7 Oct) and the make-up working days
+# Sunday 20 September and Saturday 10 October. The 20th is Thursday 22 October.
+DECIDED, REGISTERED, LAST, FIRST_LATE = (
+    D(2026, 9, 18),
+    D(2026, 10, 12),
+    D(2026, 10, 22),
+    D(2026, 10, 23),
+)
+
+
+def test_publication_clock_counts_from_the_decision_date(bureau: Store) -> None:
+    w = Walker(bureau, at(REGISTERED))
+    m = w.open(at(REGISTERED), decision(DECIDED))
+    c = w.clock_state(m, "publication")
+    assert (c.started_on, c.started_from, c.due_on) == (DECIDED, "decision_date", LAST)
+    assert (c.status, c.remaining) == ("running", 8)
+    shown = c.as_dict()
+    assert (shown["started_on"], shown["starts_from"], shown["due_on"]) == (
+        "2026-09-18",
+        "decision_date",
+        "2026-10-22",
+    )
+    # published on the last day: met
+    done = w.publish(m, at(LAST, 17))
+    assert w.clock_state(done, "publication").status == "met"
+
+
+def test_publication_the_day_after_the_last_day_is_missed(bureau: Store) -> None:
+    w = Walker(bureau, at(REGISTERED))
+    m = w.open(at(REGISTERED), decision(DECIDED))
+    # a second engine reads the steps from the database rather than from the first one's memory
+    other = Walker(bureau, at(FIRST_LATE))
+    for walker in (w, other):
+        with pytest.raises(GuardRefused) as err:
+            walker.publish(m, at(FIRST_LATE))
+        (reason,) = err.value.reasons
+        assert "a decision of 2026-09-18" in reason and "by 2026-10-22" in reason
+        assert "2026-10-23 is late" in reason and "delay_reason" in reason
+    late = other.publish(m, at(FIRST_LATE), delay_reason="公示系统维护")
+    assert late.state == "published"
+    c = w.clock_state(late, "publication")
+    assert (c.status, c.started_on, c.due_on, c.stopped_on) == (
+        "missed",
+        DECIDED,
+        LAST,
+        FIRST_LATE,
+    )
+
+
 # --- the publicity period (第十三条) -----------------------------------------------------------------
 
 PUBLISHED = D(2026, 3, 10)

@@ -2,9 +2,13 @@
 
 A clock starts on the day the matter first enters one of its ``runs_in`` states and stops on the
 day it first enters a state outside ``runs_in`` and ``paused_in``. The start day is not counted.
-Time in a ``paused_in`` state does not count: a pause that begins on day P1 and ends on day P2
-excludes the days after P1 up to and including P2 (the day the pause begins is a day of work, the
-day it ends is the new start). Each step with the clock's extension trigger adds its days.
+A clock with ``starts_from`` starts instead on the date the step that entered ``runs_in`` recorded
+in that field (e.g. the date of a decision registered later); only a step that did not record the
+field falls back to its own date. Time in a ``paused_in`` state does not count: a pause that
+begins on day P1 and ends on day P2 excludes the days after P1 up to and including P2 (the day the
+pause begins is a day of work, the day it ends is the new start). Each step with one of the
+clock's extension triggers adds its days: a fixed number, or the number the step recorded in the
+extension's ``days_field``.
 
 A period counted in calendar days that ends on a non-working day ends on the next working day.
 A deadline that relied on a year without official calendar data is *provisional*; it is computed
@@ -13,21 +17,34 @@ again, with the data, every time the clock is read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Any
 
 from zhifa.calendar import WorkCalendar
 from zhifa.definitions import ClockSpec
 
+NO_DATA: Mapping[str, Any] = MappingProxyType({})
+
+
+def _no_data() -> Mapping[str, Any]:
+    return NO_DATA
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """What a clock needs of an event: its date, trigger and the state it led to."""
+    """What a clock needs of an event: its date, trigger, the state it led to and its data.
+
+    ``data`` is the step's validated data as recorded (JSON values: a date is its ISO text), read
+    only; it is left out of the hash.
+    """
 
     on: date
     trigger: str
     to_state: str
+    data: Mapping[str, Any] = field(default_factory=_no_data, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +72,7 @@ class ClockState:
     paused_days: int
     remaining: int | None  # days (of the clock's unit) left on ``as_of``; negative when overdue
     as_of: date
+    started_from: str | None = None  # the starting step's field ``started_on`` came from, if any
 
     @property
     def overdue(self) -> bool:
@@ -75,6 +93,7 @@ class ClockState:
             "status": self.status,
             "overdue": self.overdue,
             "started_on": self.started_on.isoformat(),
+            "starts_from": self.started_from,
             "due_on": self.due_on.isoformat() if self.due_on else None,
             "stopped_on": self.stopped_on.isoformat() if self.stopped_on else None,
             "provisional": self.provisional,
@@ -130,22 +149,37 @@ def _count(
     return n
 
 
+def _start(spec: ClockSpec, step: Step) -> tuple[date, str | None]:
+    """The day a clock started by ``step`` counts from, and the field it was read from: the date
+    the step recorded in the clock's ``starts_from`` field, else (no such field on the clock, or
+    not recorded by this step) the step's own date."""
+    if spec.starts_from is not None:
+        value = step.data.get(spec.starts_from)
+        if isinstance(value, str):
+            return date.fromisoformat(value), spec.starts_from
+        if isinstance(value, date):
+            return value, spec.starts_from
+    return step.on, None
+
+
 def compute(
     spec: ClockSpec, steps: Sequence[Step], cal: WorkCalendar, today: date
 ) -> ClockState | None:
     """The clock after ``steps`` (oldest first), seen on ``today``; None if it never started."""
     started: date | None = None
+    started_from: str | None = None
     stopped: date | None = None
     pauses: list[Pause] = []
     extensions = extended_days = 0
+    extendable = bool(spec.extended_by or spec.extended_by_field)
     for step in steps:
         if stopped is not None:
             break
         if started is None:
             if step.to_state in spec.runs_in:
-                started = step.on
+                started, started_from = _start(spec, step)
             continue
-        if spec.extended_by and (added := spec.extension_days(step.trigger)):
+        if extendable and (added := spec.extension_days(step.trigger, step.data)):
             extensions += 1
             extended_days += added
         if step.to_state in spec.paused_in:
@@ -198,4 +232,5 @@ def compute(
         paused_days=paused_days,
         remaining=remaining,
         as_of=today,
+        started_from=started_from,
     )

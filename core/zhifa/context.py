@@ -156,7 +156,8 @@ class StepContext:
     """Everything a guard or a transition hook may look at for one step, inside its transaction.
 
     ``matter`` is None while a matter is being opened. ``data`` is the step's validated data;
-    ``history`` the matter's earlier steps (oldest first).
+    ``history`` the matter's earlier steps (oldest first), each with its date, trigger, the state
+    it led to and the data it recorded.
     """
 
     transaction: Transaction

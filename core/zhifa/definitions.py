@@ -85,7 +85,13 @@ class StateSpec:
 
 @dataclass(frozen=True, slots=True)
 class ClockSpec:
-    """A statutory deadline: ``days`` working or calendar days while the matter is in ``runs_in``."""
+    """A statutory deadline: ``days`` working or calendar days while the matter is in ``runs_in``.
+
+    ``starts_from`` names a date field of the step that starts the clock: the clock then counts
+    from that date instead of the step's own (a step that did not record the field falls back to
+    its own date). An extension adds a fixed number of days (``extended_by``) or the days its
+    step records in a required integer field (``extended_by_field``).
+    """
 
     name: str
     label: Label
@@ -95,10 +101,21 @@ class ClockSpec:
     runs_in: frozenset[str]
     paused_in: frozenset[str]
     extended_by: tuple[tuple[str, int], ...] = ()  # (trigger, days added each time it is taken)
+    extended_by_field: tuple[tuple[str, str], ...] = ()  # (trigger, its field giving the days)
+    starts_from: str | None = None  # the starting step's date field the clock counts from
 
-    def extension_days(self, trigger: str) -> int:
-        """Days a step with ``trigger`` adds to this clock (0 when it does not extend it)."""
-        return next((days for name, days in self.extended_by if name == trigger), 0)
+    def extension_days(self, trigger: str, data: Mapping[str, Any] | None = None) -> int:
+        """Days a step with ``trigger`` and ``data`` adds to this clock (0 when it does not extend
+        it): a fixed number, or the whole number of days the step recorded in the clock's
+        ``days_field`` (0 when the step did not record a positive number)."""
+        for name, days in self.extended_by:
+            if name == trigger:
+                return days
+        for name, field_name in self.extended_by_field:
+            if name == trigger:
+                value = data.get(field_name) if data is not None else None
+                return value if type(value) is int and value > 0 else 0
+        return 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -310,21 +327,30 @@ def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
         for key in ("runs_in", "paused_in"):
             for i, s in enumerate(c.get(key, ())):
                 need_state(s, f"{path}.{key}[{i}]")
-        ext = c.get("extended_by") or []
-        extensions = [ext] if isinstance(ext, dict) else ext
-        for i, e in enumerate(extensions):
-            where = f"{path}.extended_by" + ("" if isinstance(ext, dict) else f"[{i}]")
-            if e["trigger"] not in triggers:
-                raise _fault(src, f"{where}.trigger", f"trigger {e['trigger']!r} is not declared")
+        runs_in = frozenset(c["runs_in"])
+        starts_from = c.get("starts_from")
+        if starts_from is not None:
+            for starter in _starters(raw["initial"], runs_in, open_step, triggers):
+                problem = _field_problem(starter, starts_from, "date")
+                if problem:
+                    raise _fault(
+                        src,
+                        f"{path}.starts_from",
+                        f"{problem}; the clock counts from this date field of every step that "
+                        "can start it",
+                    )
+        fixed, recorded = _extensions(src, path, c.get("extended_by"), triggers)
         clocks[cname] = ClockSpec(
             name=cname,
             label=_label(c["label"]),
             basis=c["basis"],
             unit=c["unit"],
             days=c["days"],
-            runs_in=frozenset(c["runs_in"]),
+            runs_in=runs_in,
             paused_in=frozenset(c.get("paused_in", ())),
-            extended_by=tuple((e["trigger"], e["days"]) for e in extensions),
+            extended_by=fixed,
+            extended_by_field=recorded,
+            starts_from=starts_from,
         )
 
     _check_graph(src, raw["initial"], states, triggers)
@@ -344,6 +370,80 @@ def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         follows={w: frozenset(s) for w, s in (raw.get("follows") or {}).items()},
     )
+
+
+def _starters(
+    initial: str, runs_in: frozenset[str], open_step: StepSpec, triggers: Mapping[str, StepSpec]
+) -> list[StepSpec]:
+    """The steps that can start a clock running in ``runs_in``: the opening step when the initial
+    state is one of them, else every trigger that leads into them from a state a matter can be in
+    before it first enters them."""
+    if initial in runs_in:
+        return [open_step]
+    before, todo = {initial}, [initial]
+    while todo:
+        here = todo.pop()
+        for t in triggers.values():
+            to = t.moves.get(here)
+            if to is not None and to not in runs_in and to not in before:
+                before.add(to)
+                todo.append(to)
+    return [
+        t
+        for t in triggers.values()
+        if any(s in before and d in runs_in for s, d in t.moves.items())
+    ]
+
+
+def _field_problem(step: StepSpec, name: str, kind: str) -> str | None:
+    """Why ``step`` has no field ``name`` of type ``kind``, or None when it has."""
+    who = "the opening step" if step.name == OPEN else f"trigger {step.name!r}"
+    spec = step.fields.get(name)
+    if spec is None:
+        return f"{who} has no field {name!r}"
+    if spec.type != kind:
+        return f"field {name!r} of {who} is of type {spec.type}, not {kind}"
+    return None
+
+
+def _extensions(
+    src: str, path: str, raw: Any, triggers: Mapping[str, StepSpec]
+) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, str], ...]]:
+    """A clock's ``extended_by`` (one entry or a list): the triggers adding a fixed number of days,
+    and those adding the days recorded in one of their integer fields."""
+    entries = [raw] if isinstance(raw, dict) else raw or []
+    fixed: list[tuple[str, int]] = []
+    recorded: list[tuple[str, str]] = []
+    for i, e in enumerate(entries):
+        where = f"{path}.extended_by" + ("" if isinstance(raw, dict) else f"[{i}]")
+        name = e["trigger"]
+        if name not in triggers:
+            raise _fault(src, f"{where}.trigger", f"trigger {name!r} is not declared")
+        if any(name == t for t, _ in (*fixed, *recorded)):
+            raise _fault(src, f"{where}.trigger", f"trigger {name!r} already extends this clock")
+        if ("days" in e) == ("days_field" in e):
+            raise _fault(
+                src,
+                where,
+                "give exactly one of 'days' (a fixed number) and 'days_field' (the trigger's "
+                "integer field recording the days)",
+            )
+        if "days" in e:
+            fixed.append((name, e["days"]))
+            continue
+        field_name = e["days_field"]
+        problem = _field_problem(triggers[name], field_name, "integer")
+        if problem is None and not triggers[name].fields[field_name].required:
+            problem = f"field {field_name!r} of trigger {name!r} is not required"
+        if problem:
+            raise _fault(
+                src,
+                f"{where}.days_field",
+                f"{problem}; each step with this trigger records the days it adds in this "
+                "required integer field",
+            )
+        recorded.append((name, field_name))
+    return tuple(fixed), tuple(recorded)
 
 
 def _check_graph(

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -100,11 +101,13 @@ _SELECT_MATTER_AND_ACTOR = (
 )
 # ``occurred_at`` comes back as the driver gives it: SQLite's ISO text is parsed by
 # ``datetime.fromisoformat`` (C), far cheaper per row than the generic SQLite DateTime processor.
+# ``data`` is the event's canonical JSON text, parsed once per row for the step's ``data``.
 _SELECT_STEPS = (
     sa.select(
         sa.type_coerce(_EVENTS.c.occurred_at, sa.String).label("occurred_at"),
         _EVENTS.c.trigger,
         _EVENTS.c.to_state,
+        _EVENTS.c.data,
     )
     .where(_EVENTS.c.matter_id == sa.bindparam("z_id"))
     .order_by(_EVENTS.c.seq)
@@ -556,10 +559,12 @@ class Engine:
 
     @staticmethod
     def _timed_steps(conn: sa.Connection, matter_id: int) -> list[tuple[Step, datetime]]:
+        """The matter's steps, oldest first, each with its data and the moment it happened."""
         out = []
-        for raw, trigger, to_state in conn.execute(_SELECT_STEPS, {"z_id": matter_id}):
+        loads = json.loads
+        for raw, trigger, to_state, data in conn.execute(_SELECT_STEPS, {"z_id": matter_id}):
             at = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
-            out.append((Step(at.date(), trigger, to_state), at))
+            out.append((Step(at.date(), trigger, to_state, MappingProxyType(loads(data))), at))
         return out
 
     def _officer(self, conn: sa.Connection, officer_id: str) -> Actor:
@@ -816,7 +821,7 @@ class Engine:
                     sa.insert(_LINKS),
                     {"source_id": parent.id, "target_id": matter_id, "kind": FOLLOWS},
                 )
-            result = self._append(
+            result, taken = self._append(
                 tx,
                 defn,
                 ctx,
@@ -831,7 +836,7 @@ class Engine:
                 [],
                 extra={"_matter": marker},
             )
-        return self._committed(result, [])
+        return self._committed(result, [], taken)
 
     def advance(
         self,
@@ -898,7 +903,7 @@ class Engine:
             self._check_guards(ctx)
             to_state = self.compiled(defn).fire(view.state, trigger)
             new_data = {**view.data, trigger: values}
-            result = self._append(
+            result, taken = self._append(
                 tx,
                 defn,
                 ctx,
@@ -914,7 +919,7 @@ class Engine:
                 matter_data=new_data,
                 from_state=view.state,
             )
-        return self._committed(result, timed)
+        return self._committed(result, timed, taken)
 
     @staticmethod
     def _moment(at: datetime | None, recorded: datetime, last: datetime | None) -> datetime:
@@ -970,7 +975,9 @@ class Engine:
         extra: Mapping[str, Any] | None = None,
         matter_data: Mapping[str, Any] | None = None,
         from_state: str | None = None,
-    ) -> StepResult:
+    ) -> tuple[StepResult, Step]:
+        """Write the step's event and the matter row, recompute the clocks, queue the outbox and
+        call the after-transition hooks; the step as the clocks see it comes back too."""
         conn = tx.connection
         seq = version + 1
         data_text = canonical_json({**values, **(extra or {})})
@@ -1037,8 +1044,9 @@ class Engine:
             prev_hash=prev_hash,
             hash=digest,
         )
-        steps = [*steps, Step(moment.date(), ctx.step.name, to_state)]
-        clock_states = self._write_clocks(conn, defn, matter_id, steps, recorded.date())
+        # the step's own copy of the data: the event's dict goes to plugins and callers
+        step = Step(moment.date(), ctx.step.name, to_state, MappingProxyType(json.loads(data_text)))
+        clock_states = self._write_clocks(conn, defn, matter_id, [*steps, step], recorded.date())
         self._queue(conn, event, recorded)
         self.plugins.call("zhifa_after_transition", ctx=ctx, event=event)
         current = ctx.matter
@@ -1054,15 +1062,15 @@ class Engine:
                 updated_at=recorded,
                 data=matter_data if matter_data is not None else current.data,
             )
-        return StepResult(after, event, tuple(clock_states))
+        return StepResult(after, event, tuple(clock_states)), step
 
     def _committed(
-        self, result: StepResult, earlier: Sequence[tuple[Step, datetime]]
+        self, result: StepResult, earlier: Sequence[tuple[Step, datetime]], step: Step
     ) -> StepResult:
-        """After a step's commit: remember the matter's steps for its next step, and hand the
-        step's outbox messages to the reporting sinks."""
+        """After a step's commit: remember the matter's steps (``earlier`` and the ``step`` just
+        taken) for its next step, and hand the step's outbox messages to the reporting sinks."""
         e = result.event
-        steps = (*earlier, (Step(e.occurred_at.date(), e.trigger, e.to_state), e.occurred_at))
+        steps = (*earlier, (step, e.occurred_at))
         self._recent[e.matter_id] = (result.matter.version, steps)
         self._recent.move_to_end(e.matter_id)
         if len(self._recent) > RECENT_MATTERS:

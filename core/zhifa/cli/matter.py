@@ -105,6 +105,8 @@ def _clock_line(c: ClockState) -> str:
     else:
         text = f"{c.status} — stopped {c.stopped_on}, was due {c.due_on}{prov}"
     extras = []
+    if c.started_from:
+        extras.append(f"counted from {c.started_from} {c.started_on}")
     if c.extensions:
         extras.append(f"extended {c.extensions}×")
     if c.paused_days:

@@ -65,7 +65,11 @@ def describe(d: Definition) -> dict[str, Any]:
                 "days": c.days,
                 "runs_in": sorted(c.runs_in),
                 "paused_in": sorted(c.paused_in),
-                "extended_by": [{"trigger": t, "days": n} for t, n in c.extended_by],
+                "starts_from": c.starts_from,
+                "extended_by": [
+                    *({"trigger": t, "days": n} for t, n in c.extended_by),
+                    *({"trigger": t, "days_field": f} for t, f in c.extended_by_field),
+                ],
             }
             for c in d.clocks.values()
         },
@@ -144,8 +148,10 @@ def show(
         for c in d.clocks.values():
             unit = "working days" if c.unit == "working_days" else "calendar days"
             ext = "".join(f", +{n} by {t}" for t, n in c.extended_by)
+            ext += "".join(f", +{f} by {t}" for t, f in c.extended_by_field)
+            start = f"; counted from {c.starts_from}" if c.starts_from else ""
             console.print(
-                f"clock {c.name} {c.label}: {c.days} {unit}{ext}; runs in {', '.join(sorted(c.runs_in))}; "
+                f"clock {c.name} {c.label}: {c.days} {unit}{ext}{start}; runs in {', '.join(sorted(c.runs_in))}; "
                 f"paused in {', '.join(sorted(c.paused_in)) or '—'}; {c.basis}"
             )
 

@@ -168,19 +168,21 @@ def publication_publishable(ctx: StepContext, **_: Any) -> GuardResult:
     return problems
 
 
-def publication_in_time(ctx: StepContext, **_: Any) -> GuardResult:
-    """Published by the 20th working day after the decision, or the delay is explained (第九条)."""
-    raw = _opened(ctx).get("decision_date")
-    if raw is None:
+def publication_in_time(ctx: StepContext, clock: str = "publication", **_: Any) -> GuardResult:
+    """Published by the last day of the publication clock, which counts 20 working days from the
+    decision date, or the delay is explained (第九条). A late publication with its reason is
+    recorded, and the clock shows it missed."""
+    state = ctx.clock(clock)
+    if state is None or state.due_on is None:
         return None
-    decided = date.fromisoformat(raw)
-    due = publication_due(decided, ctx.calendar)
     day = ctx.at.date()
-    if day <= due or ctx.data.get("delay_reason"):
+    if day <= state.due_on or ctx.data.get("delay_reason"):
         return None
+    unit = "working days" if state.spec.unit == "working_days" else "days"
+    start = f"a decision of {state.started_on}" if state.started_from else f"{state.started_on}"
     return (
-        f"a decision of {decided} is published within {PUBLISH_WITHIN_WORKING_DAYS} working days, "
-        f"by {due}; {day} is late ({ART_9}); record the reason for the delay in delay_reason"
+        f"publication is due within {state.allowed} {unit} of {start}, by {state.due_on}; "
+        f"{day} is late ({ART_9}); record the reason for the delay in delay_reason"
     )
 
 
