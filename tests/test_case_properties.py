@@ -134,7 +134,9 @@ DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "start_public_notice": some(purpose=text),
     "end_public_notice": some(outcome=text),
     "extend": some(reason=text),
-    "extend_further": some(participants=st.sampled_from(PARTICIPANTS), reason=text),
+    "extend_further": some(
+        participants=st.sampled_from(PARTICIPANTS), days=st.sampled_from([15, 30, 60]), reason=text
+    ),
     "conclude_investigation": some(
         violation=text,
         proposed_outcome=st.sampled_from(["penalty", "no_penalty", "soft_enforcement"]),

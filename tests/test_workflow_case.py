@@ -506,7 +506,7 @@ def test_soft_enforcement_records_education(engine: Engine) -> None:
                     "extend_further",
                     "H1",
                     D(2026, 6, 30),
-                    {"participants": ["H1", "H2"], "reason": "x"},
+                    {"participants": ["H1", "H2"], "days": 30, "reason": "x"},
                 ),
             ],
             D(2026, 7, 31),
@@ -536,15 +536,16 @@ def test_decision_period_boundary(engine: Engine, decided: date, status: str) ->
 
 def test_extension_rules(engine: Engine) -> None:
     walk = open_case(engine, D(2026, 3, 3))
-    further = {"participants": ["H1", "H2"], "reason": "x"}
+    further = {"participants": ["H1", "H2"], "days": 30, "reason": "x"}
     assert "extend" in walk.refused("extend_further", "H1", D(2026, 5, 1), further)[0]
     assert "ended on 2026-06-01" in walk.refused("extend", "H1", D(2026, 6, 2), {"reason": "x"})[0]
     walk.do("extend", "H1", D(2026, 6, 1), {"reason": "x"})
     walk.do("extend_further", "H1", D(2026, 6, 30), further)
     assert walk.matter.state == "investigating"
     assert "extend_further" in walk.refused("extend", "H1", D(2026, 7, 1), {"reason": "x"})[0]
-    walk.do("extend_further", "H1", D(2026, 7, 1), further)
-    assert walk.clock("decision").due_on == D(2026, 8, 31)  # 90 + 3 × 30 days (30 Aug: Sunday)
+    walk.do("extend_further", "H1", D(2026, 7, 1), {**further, "days": 45})
+    # 90 + 30 (head) + 30 + 45 (collective discussion, the days it decided) = 195 days
+    assert walk.clock("decision").due_on == D(2026, 9, 14)
 
 
 # --- service (Art 61), payment and the late surcharge (Art 67, 72, 73) ---------------------------
