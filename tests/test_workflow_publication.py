@@ -24,7 +24,6 @@ from zhifa.procedure.publication import (
     Penalty,
     publication_due,
     publicity_end,
-    repair_earliest,
     short_period,
 )
 from zhifa.store import Store
@@ -351,65 +350,54 @@ def test_change_before_publication_cancels_it(bureau: Store) -> None:
 
 # --- early stop after credit repair (第十四条) ----------------------------------------------------
 
-CONDITIONS = {
-    "obligations_performed": True,
-    "harm_eliminated": True,
-    "no_repeat": True,
-    "not_listed": True,
-    "application": "已履行全部义务并作出信用承诺",
-}
 
+def repaired(w: Walker, publication: MatterView, stops_on: date, *, follows: bool = True) -> None:
+    """A credit repair of ``publication`` applied for on 1 Dec 2026 and approved the next day,
+    the publication to stop on ``stops_on``; with ``follows`` False, opened without the link."""
+    from tests.test_workflow_credit_repair import ALL_MET
 
-@pytest.mark.parametrize(
-    ("special", "day", "ok"),
-    [
-        (False, D(2026, 9, 10), False),  # the last day of the 6 months
-        (False, D(2026, 9, 11), True),
-        (True, D(2027, 3, 10), False),  # food, drugs, special equipment: 12 months
-        (True, D(2027, 3, 11), True),
-    ],
-)
-def test_early_stop_after_the_minimum_period(
-    bureau: Store, special: bool, day: date, ok: bool
-) -> None:
-    assert repair_earliest(PUBLISHED, 12 if special else 6) == (
-        D(2027, 3, 11) if special else D(2026, 9, 11)
+    application = {
+        "decision_no": "杭西市监处罚〔2026〕12号",
+        "published_on": PUBLISHED.isoformat(),
+        "category": "general",
+        "minor_only": False,
+        "summary": "已缴清罚款，申请提前停止公示",
+    }
+    w.clock.set(at(D(2026, 12, 1)))
+    link = {"follows": publication} if follows else {"entity": ENTITY}
+    repair = w.engine.open("credit_repair", "C1", application, **link).matter
+    w.step(
+        repair, "approve", "H1", at(D(2026, 12, 2)), {**ALL_MET, "stopped_on": stops_on.isoformat()}
     )
-    w = Walker(bureau, at(PUBLISHED))
-    m = w.open(at(PUBLISHED, 9), decision(PUBLISHED, special_sector=special or None))
-    m = w.publish(m, at(PUBLISHED))
-    if ok:
-        assert w.step(m, "stop_early", "H1", at(day), CONDITIONS).state == "stopped_early"
-        return
-    with pytest.raises(GuardRefused) as err:
-        w.step(m, "stop_early", "H1", at(day), CONDITIONS)
-    (reason,) = err.value.reasons
-    assert "第十四条第二款" in reason
 
 
 @pytest.mark.parametrize(
-    ("condition", "item"),
-    [
-        ("obligations_performed", "第一项"),
-        ("harm_eliminated", "第二项"),
-        ("no_repeat", "第三项"),
-        ("not_listed", "第四项"),
-    ],
+    ("day", "ok"), [(D(2026, 12, 4), False), (D(2026, 12, 5), True)], ids=["before", "on"]
 )
-def test_early_stop_needs_every_condition(bureau: Store, condition: str, item: str) -> None:
+def test_early_stop_carries_out_an_approved_credit_repair(
+    bureau: Store, day: date, ok: bool
+) -> None:
     w = Walker(bureau, at(PUBLISHED))
     m = w.publish(w.open(at(PUBLISHED, 9), decision(PUBLISHED)), at(PUBLISHED))
+    repaired(w, m, D(2026, 12, 5))
+    if ok:
+        assert w.step(m, "stop_early", "H1", at(day), {}).state == "stopped_early"
+        return
     with pytest.raises(GuardRefused) as err:
-        w.step(m, "stop_early", "H1", at(D(2026, 12, 1)), {**CONDITIONS, condition: False})
+        w.step(m, "stop_early", "H1", at(day), {})
     (reason,) = err.value.reasons
-    assert reason.startswith(condition) and f"第十四条第一款{item}" in reason
+    assert "stops the publication on 2026-12-05, not before" in reason and "第十四条" in reason
 
 
-def test_severe_penalty_is_never_stopped_early(bureau: Store) -> None:
+@pytest.mark.parametrize("follows", [True, False], ids=["none", "not-linked"])
+def test_no_early_stop_without_an_approved_repair_of_this_publication(
+    bureau: Store, follows: bool
+) -> None:
     w = Walker(bureau, at(PUBLISHED))
-    m = w.open(at(PUBLISHED, 9), decision(PUBLISHED, licence_revoked=True))
-    m = w.publish(m, at(PUBLISHED))
+    m = w.publish(w.open(at(PUBLISHED, 9), decision(PUBLISHED)), at(PUBLISHED))
+    if not follows:  # a repair approved for the entity but not opened on this publication
+        repaired(w, m, D(2026, 12, 2), follows=False)
     with pytest.raises(GuardRefused) as err:
-        w.step(m, "stop_early", "H1", at(D(2027, 6, 10)), CONDITIONS)
+        w.step(m, "stop_early", "H1", at(D(2026, 12, 10)), {})
     (reason,) = err.value.reasons
-    assert "licence_revoked" in reason and "第十四条第三款" in reason
+    assert "no approved credit repair follows this publication" in reason

@@ -594,13 +594,7 @@ def _credit_repair(s: _Story, publication: MatterView) -> None:
             publication,
             "stop_early",
             "XH-001",
-            {
-                "obligations_performed": True,
-                "harm_eliminated": True,
-                "no_repeat": True,
-                "not_listed": True,
-                "application": "信用修复申请已批准，当事人已作出书面信用承诺",
-            },
+            {"note": f"信用修复申请已批准（第 {second.id} 号事项）"},
         ),
         "the publication stops early, two years before its end",
     )

@@ -15,9 +15,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+
 from zhifa.calendar import WorkCalendar, add_months, add_years
 from zhifa.context import Guard, GuardResult, StepContext
 from zhifa.definitions import OPEN
+from zhifa.model import Matter, MatterLink
 
 RULES = "市场监督管理行政处罚信息公示规定"
 ART_2 = f"{RULES} 第二条"
@@ -39,13 +42,6 @@ workflow definition (e.g. ``{name: publication_end_date, low_fine: 30000}``).
 
 SHORT_PERIOD_MONTHS = 3
 LONG_PERIOD_YEARS = 3
-
-REPAIR_AFTER_MONTHS = 6
-REPAIR_AFTER_MONTHS_SPECIAL = 12
-"""Publication needed before an early stop: 6 months, 12 for food, drugs and special equipment.
-
-第十四条第二款 leaves the period to SAMR; these follow its 2021 credit repair measures (see DOMAIN §5).
-"""
 
 LIGHT_KINDS = ("warning", "circulated_criticism")
 """Kinds that alone, or with a low fine, give the short period (a warning being lighter than
@@ -126,11 +122,6 @@ def publicity_end(
     if restricted and penalty.restriction_ends_on and penalty.restriction_ends_on > end:
         return penalty.restriction_ends_on
     return end
-
-
-def repair_earliest(published_on: date, months: int) -> date:
-    """The first day publication may be stopped early: the day after ``months`` of publication."""
-    return add_months(published_on, months) + timedelta(days=1)
 
 
 def publication_due(decision_date: date, cal: WorkCalendar) -> date:
@@ -237,38 +228,50 @@ def publication_withdrawal_in_time(ctx: StepContext, **_: Any) -> GuardResult:
     )
 
 
-def publication_early_stop(ctx: StepContext, **_: Any) -> GuardResult:
-    """Credit repair: all four conditions, no severe penalty, published long enough (第十四条)."""
-    problems = []
-    opened = _opened(ctx)
-    penalty = Penalty.from_data(opened)
-    severe = sorted(penalty.kinds & set(SEVERE_KINDS))
-    if severe:
-        problems.append(
-            f"publication of a penalty including {', '.join(severe)} may not be stopped early "
-            f"({ART_14}第三款)"
+def approved_repair(ctx: StepContext) -> tuple[int, date] | None:
+    """The credit repair matter that follows this publication and stopped it (its id and the
+    day publication stops), or None."""
+    if ctx.matter is None:
+        return None
+    rows = ctx.session.execute(
+        sa.select(Matter.id, Matter.data)
+        .join(MatterLink, MatterLink.target_id == Matter.id)
+        .where(
+            MatterLink.source_id == ctx.matter.id,
+            MatterLink.kind == "follows",
+            Matter.workflow == "credit_repair",
+            Matter.state == "stopped",
         )
-    conditions = {
-        "obligations_performed": "第一项",
-        "harm_eliminated": "第二项",
-        "no_repeat": "第三项",
-        "not_listed": "第四项",
-    }
-    for name, item in conditions.items():
-        if ctx.data.get(name) is not True:
-            problems.append(f"{name}: the condition is not met ({ART_14}第一款{item})")
-    published = _published_on(ctx)
-    if published is not None:
-        months = (
-            REPAIR_AFTER_MONTHS_SPECIAL if opened.get("special_sector") else REPAIR_AFTER_MONTHS
+        .order_by(Matter.id)
+    ).all()
+    for matter_id, data in rows:
+        raw = (data.get("approve") or {}).get("stopped_on")
+        if raw:
+            return matter_id, date.fromisoformat(raw)
+    return None
+
+
+def publication_repair_approved(ctx: StepContext, **_: Any) -> GuardResult:
+    """Publication stops early only on an approved credit repair of it, from its stop date (第十四条).
+
+    The conditions, the minimum publication period and the severe penalties that never stop early
+    are the credit repair workflow's rules (core/zhifa/procedure/credit_repair.py); this step
+    carries out its approval.
+    """
+    found = approved_repair(ctx)
+    if found is None:
+        return (
+            "no approved credit repair follows this publication; the entity applies through a "
+            "credit_repair matter opened with --follows on this publication, and the head's "
+            f"approval there stops it ({ART_14})"
         )
-        earliest = repair_earliest(published, months)
-        if ctx.at.date() < earliest:
-            problems.append(
-                f"published on {published}, it may be stopped early only after {months} months "
-                f"of publication, from {earliest} ({ART_14}第二款)"
-            )
-    return problems
+    repair, stops_on = found
+    if ctx.at.date() < stops_on:
+        return (
+            f"credit repair matter {repair} stops the publication on {stops_on}, not before "
+            f"({ART_14})"
+        )
+    return None
 
 
 def publication_expired(ctx: StepContext, **_: Any) -> GuardResult:
@@ -324,12 +327,10 @@ GUARDS = (
         needs_data=True,
     ),
     Guard(
-        "publication_early_stop",
-        publication_early_stop,
-        "credit repair: the four conditions hold, the penalty is not severe and the publication "
-        "has lasted long enough",
+        "publication_repair_approved",
+        publication_repair_approved,
+        "a credit repair of this publication was approved, and its stop date has come",
         ART_14,
-        needs_data=True,
     ),
     Guard(
         "publication_expired",
