@@ -118,6 +118,38 @@ class ClockSpec:
         return 0
 
 
+EXPECTED_STATE = "expected"  # the one state of an expectation's clock: it runs until the follow-up
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """A follow-up this workflow owes to a step of another: once a matter of ``workflow`` takes
+    one of ``triggers``, a matter of this workflow must be opened following it within ``clock``
+    (a penalty decision is registered for publication within 20 working days of it).
+
+    ``when`` and ``unless`` read what the earlier matter recorded, as ``trigger.field`` → values:
+    the follow-up is owed when every ``when`` field has one of its values and no ``unless`` field
+    has one of its values.
+    """
+
+    workflow: str
+    triggers: frozenset[str]
+    clock: ClockSpec
+    when: Mapping[str, frozenset[Any]] = field(default_factory=dict)
+    unless: Mapping[str, frozenset[Any]] = field(default_factory=dict)
+
+    def owed(self, data: Mapping[str, Any]) -> bool:
+        """Whether an earlier matter with ``data`` (its fields by trigger) owes the follow-up."""
+
+        def value(path: str) -> Any:
+            trigger, name = path.split(".", 1)
+            return (data.get(trigger) or {}).get(name)
+
+        return all(value(p) in allowed for p, allowed in self.when.items()) and not any(
+            value(p) in refused for p, refused in self.unless.items()
+        )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Definition:
     """One version of a workflow, validated. Compared and hashed by identity."""
@@ -138,6 +170,8 @@ class Definition:
     # the workflows a matter of this one may follow (Engine.open(follows=)), each with the states
     # the earlier matter must be in; empty: it may follow any matter
     follows: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # follow-ups this workflow owes to steps of other workflows, with their deadlines
+    expected: tuple[Expectation, ...] = ()
 
     @property
     def key(self) -> tuple[str, int]:
@@ -369,6 +403,34 @@ def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
         source_text=text,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         follows={w: frozenset(s) for w, s in (raw.get("follows") or {}).items()},
+        expected=tuple(
+            _expectation(raw["name"], e, i) for i, e in enumerate(raw.get("expected") or ())
+        ),
+    )
+
+
+def _expectation(name: str, raw: Mapping[str, Any], index: int) -> Expectation:
+    """An ``expected`` entry; its references to the other workflow are checked when the engine
+    loads both (see ``Engine._check_follows``)."""
+
+    def paths(key: str) -> dict[str, frozenset[Any]]:
+        return {p: frozenset(v) for p, v in (raw.get(key) or {}).items()}
+
+    after = raw["after"]
+    return Expectation(
+        workflow=after["workflow"],
+        triggers=frozenset(after["triggers"]),
+        clock=ClockSpec(
+            name=f"open_{name}" + (f"_{index}" if index else ""),
+            label=_label(raw["label"]),
+            basis=raw["basis"],
+            unit=raw["unit"],
+            days=raw["days"],
+            runs_in=frozenset({EXPECTED_STATE}),
+            paused_in=frozenset(),
+        ),
+        when=paths("when"),
+        unless=paths("unless"),
     )
 
 

@@ -45,7 +45,15 @@ from zhifa.context import (
     ReportingSink,
     StepContext,
 )
-from zhifa.definitions import OPEN, Definition, FieldSpec, StepSpec, parse_definition
+from zhifa.definitions import (
+    EXPECTED_STATE,
+    OPEN,
+    Definition,
+    Expectation,
+    FieldSpec,
+    StepSpec,
+    parse_definition,
+)
 from zhifa.errors import (
     ConflictError,
     DefinitionError,
@@ -182,10 +190,12 @@ class TriggerOption:
 
 @dataclass(frozen=True, slots=True)
 class DueItem:
-    """A running statutory clock of a matter, as seen on a given day."""
+    """A running statutory clock of a matter, or a follow-up matter it owes (``follow_up``: the
+    workflow to open following it), as seen on a given day."""
 
     matter: MatterView
     clock: ClockState
+    follow_up: str | None = None  # the workflow of a matter still to be opened following it
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -194,6 +204,7 @@ class DueItem:
             "state": self.matter.state,
             "title": self.matter.title,
             "department": self.matter.department,
+            "follow_up": self.follow_up,
             **self.clock.as_dict(),
         }
 
@@ -329,6 +340,41 @@ class Engine:
                     f"follows.{name}",
                     f"{name} has no state {', '.join(map(repr, unknown))}",
                 )
+        for i, exp in enumerate(defn.expected):
+            self._check_expectation(defn, exp, f"expected[{i}]")
+
+    def _check_expectation(self, defn: Definition, exp: Expectation, path: str) -> None:
+        """An expectation names a loaded workflow this one may follow, its triggers and fields."""
+        other = self._latest.get(exp.workflow)
+        if other is None:
+            raise DefinitionError(
+                defn.source_name,
+                f"{path}.after.workflow",
+                f"workflow {exp.workflow!r} is not loaded; loaded: {', '.join(sorted(self._latest))}",
+            )
+        if defn.follows and exp.workflow not in defn.follows:
+            raise DefinitionError(
+                defn.source_name,
+                f"{path}.after.workflow",
+                f"{defn.name} may not follow {exp.workflow} (see follows), so it cannot be owed to it",
+            )
+        unknown = sorted(exp.triggers - set(other.triggers))
+        if unknown:
+            raise DefinitionError(
+                defn.source_name,
+                f"{path}.after.triggers",
+                f"{exp.workflow} has no trigger {', '.join(map(repr, unknown))}",
+            )
+        for key, paths in (("when", exp.when), ("unless", exp.unless)):
+            for where in paths:
+                trigger, name = where.split(".", 1)
+                spec = other.open if trigger == OPEN else other.triggers.get(trigger)
+                if spec is None or name not in spec.fields:
+                    raise DefinitionError(
+                        defn.source_name,
+                        f"{path}.{key}.{where}",
+                        f"{exp.workflow} records no field {name!r} in step {trigger!r}",
+                    )
 
     def _add_definition(self, defn: Definition) -> None:
         for step in (defn.open, *defn.triggers.values()):
@@ -537,8 +583,72 @@ class Engine:
                     if within is not None and (state.due_on - day).days > within:
                         continue
                     items.append(DueItem(view, state))
+            for item in self._owed(session.connection(), day, department):
+                view = item.matter
+                if involved is not None and view.id not in involved and not _names(view, officer):
+                    continue
+                if within is not None and (item.clock.due_on or day) > day + timedelta(within):
+                    continue
+                items.append(item)
         items.sort(key=lambda i: (i.clock.due_on or day, i.matter.id))
         return items
+
+    def expected(self, matter: int | MatterView, today: date | None = None) -> list[DueItem]:
+        """The follow-up matters ``matter`` still owes (declared by other workflows' ``expected``),
+        each with its deadline as of ``today``; one that was opened following it is no longer
+        owed."""
+        view = matter if isinstance(matter, MatterView) else self.load(matter)
+        day = today or self.clock.now().date()
+        with self.store.read() as session:
+            return self._owed(session.connection(), day, None, view.id)
+
+    def _owed(
+        self, conn: sa.Connection, day: date, department: str | None, matter_id: int | None = None
+    ) -> list[DueItem]:
+        """Follow-ups owed and not yet opened: for each workflow's expectation, the earlier
+        matters that took one of its triggers, satisfy its conditions and have no follower of
+        that workflow; the clock counts from the latest such step."""
+        owed: list[DueItem] = []
+        follower = _MATTERS.alias("follower")
+        for defn in self.workflows():
+            for exp in defn.expected:
+                opened = (
+                    sa.select(_LINKS.c.source_id)
+                    .join(follower, follower.c.id == _LINKS.c.target_id)
+                    .where(_LINKS.c.kind == FOLLOWS, follower.c.workflow == defn.name)
+                )
+                latest = (
+                    sa.select(_EVENTS.c.matter_id, sa.func.max(_EVENTS.c.seq).label("seq"))
+                    .where(_EVENTS.c.trigger.in_(sorted(exp.triggers)))
+                    .group_by(_EVENTS.c.matter_id)
+                    .subquery()
+                )
+                query = (
+                    sa.select(_MATTERS, _EVENTS.c.occurred_at, _EVENTS.c.trigger.label("z_trigger"))
+                    .join(latest, latest.c.matter_id == _MATTERS.c.id)
+                    .join(
+                        _EVENTS,
+                        (_EVENTS.c.matter_id == latest.c.matter_id)
+                        & (_EVENTS.c.seq == latest.c.seq),
+                    )
+                    .where(_MATTERS.c.workflow == exp.workflow, _MATTERS.c.id.not_in(opened))
+                    .order_by(_MATTERS.c.id)
+                )
+                if department:
+                    query = query.where(_MATTERS.c.department_code == department)
+                if matter_id is not None:
+                    query = query.where(_MATTERS.c.id == matter_id)
+                for row in conn.execute(query):
+                    view = _view(row)
+                    if not exp.owed(view.data):
+                        continue
+                    raw = row.occurred_at
+                    at = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
+                    step = Step(at.date(), row.z_trigger, EXPECTED_STATE)
+                    state = compute(exp.clock, [step], self.calendar, day)
+                    if state is not None:
+                        owed.append(DueItem(view, state, follow_up=defn.name))
+        return owed
 
     def matters(
         self, *, workflow: str | None = None, state: str | None = None, limit: int | None = None

@@ -28,7 +28,9 @@ def due(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Overdue and soon-due statutory deadlines, soonest first, each with its legal basis.
+    """Overdue and soon-due statutory deadlines, soonest first, each with its legal basis: the
+    running clocks of matters, and the follow-up matters they owe and nobody has opened yet (a
+    penalty decision not yet registered for publication).
 
     Every clock is recomputed from the record on today's calendar, so a deadline that was
     provisional (a year without official holiday data) is shown as corrected once data exists.
@@ -50,7 +52,9 @@ def due(
                 f"#{item.matter.id}",
                 item.matter.workflow,
                 item.matter.state,
-                str(c.spec.label),
+                f"open a {item.follow_up} matter: {c.spec.label}"
+                if item.follow_up
+                else str(c.spec.label),
                 f"{c.due_on}{flag}",
                 left,
                 c.spec.basis,

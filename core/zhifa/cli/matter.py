@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -18,7 +17,6 @@ from zhifa.clocks import ClockState
 from zhifa.context import EventRecord, MatterView
 from zhifa.engine import Engine, StepResult
 from zhifa.errors import ConflictError, InputError
-from zhifa.model import Clock as ClockRow
 from zhifa.model import Entity, Matter
 from zhifa.record import Evidence
 
@@ -277,6 +275,7 @@ def show(
     defn = engine.definition(matter.workflow, matter.workflow_version)
     history = engine.history(matter_id)
     clocks = engine.clocks(matter)
+    owed = engine.expected(matter)
     story = engine.story(matter_id)
     entity = None
     if matter.entity_id is not None:
@@ -294,6 +293,12 @@ def show(
         )
         for c in clocks:
             console.print(f"  ⏱ {_clock_line(c)}", markup=False)
+        for d in owed:
+            console.print(
+                f"  ➜ owes a {d.follow_up} matter: {_clock_line(d.clock)} — open it with "
+                f"`zhifa matter open {d.follow_up} --follows {matter.id}`",
+                markup=False,
+            )
         console.print(_history_rows(dict(defn.states), history))
         if len(story) > 1:
             console.print("linked matters:")
@@ -311,6 +316,7 @@ def show(
             "matter": matter.as_dict(),
             "entity": entity,
             "clocks": [c.as_dict() for c in clocks],
+            "owed": [d.as_dict() for d in owed],
             "history": [e.as_dict() for e in history],
             "story": [
                 {"depth": depth, "id": m.id, "workflow": m.workflow, "state": m.state}
@@ -327,7 +333,10 @@ def list_matters(
     workflow: Annotated[str | None, typer.Option(help="Only matters of this workflow.")] = None,
     due: Annotated[
         bool,
-        typer.Option("--due", help="Only matters with a running clock, soonest deadline first."),
+        typer.Option(
+            "--due",
+            help="Only matters with a running clock or an owed follow-up, soonest deadline first.",
+        ),
     ] = False,
     within: Annotated[
         int | None,
@@ -339,57 +348,62 @@ def list_matters(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List matters, newest first; with --due, those with a running statutory clock by deadline."""
+    """List matters, newest first; with --due, their running statutory clocks and the follow-up
+    matters they owe, soonest deadline first (the same items as `zhifa due`)."""
+    if within is not None and not due:
+        raise InputError("--within goes with --due; e.g. zhifa matter list --due --within 5")
+    if within is not None and within < 0:
+        raise InputError(f"--within must be 0 or more days, got {within}; e.g. --within 5")
     engine = open_engine(db)
-    matters_t = cast(sa.Table, Matter.__table__)
-    clocks_t = cast(sa.Table, ClockRow.__table__)
-    query = sa.select(
-        matters_t.c.id,
-        matters_t.c.workflow,
-        matters_t.c.state,
-        matters_t.c.title,
-        matters_t.c.department_code,
-        matters_t.c.updated_at,
-    )
+    items: list[dict[str, Any]] = []
     if due:
-        query = (
-            query.add_columns(clocks_t.c.name, clocks_t.c.due_on, clocks_t.c.provisional)
-            .join(clocks_t, clocks_t.c.matter_id == matters_t.c.id)
-            .where(clocks_t.c.status == "running")
-            .order_by(clocks_t.c.due_on, matters_t.c.id)
-        )
-        if within is not None:
-            query = query.where(
-                clocks_t.c.due_on <= engine.clock.now().date() + timedelta(days=within)
+        for d in engine.due(within=within):
+            m, c = d.matter, d.clock
+            if (state and m.state != state) or (workflow and m.workflow != workflow):
+                continue
+            items.append(
+                {
+                    "id": m.id,
+                    "workflow": m.workflow,
+                    "state": m.state,
+                    "title": m.title,
+                    "department": m.department,
+                    "updated_at": m.updated_at.isoformat(),
+                    "clock": c.spec.name,
+                    "follow_up": d.follow_up,
+                    "due_on": c.due_on.isoformat() if c.due_on else None,
+                    "overdue": c.overdue,
+                    "provisional": c.provisional,
+                }
             )
+        items = items[:limit]
     else:
-        query = query.order_by(matters_t.c.id.desc())
-    if state:
-        query = query.where(matters_t.c.state == state)
-    if workflow:
-        query = query.where(matters_t.c.workflow == workflow)
-    with engine.store.read() as session:
-        rows = session.execute(query.limit(limit)).all()
-    today = engine.clock.now().date()
-    items = []
-    for r in rows:
-        item: dict[str, Any] = {
-            "id": r.id,
-            "workflow": r.workflow,
-            "state": r.state,
-            "title": r.title,
-            "department": r.department_code,
-            "updated_at": r.updated_at.isoformat(),
-        }
-        if due:
-            due_on: date = r.due_on
-            item |= {
-                "clock": r.name,
-                "due_on": due_on.isoformat(),
-                "overdue": due_on < today,
-                "provisional": bool(r.provisional),
+        matters_t = cast(sa.Table, Matter.__table__)
+        query = sa.select(
+            matters_t.c.id,
+            matters_t.c.workflow,
+            matters_t.c.state,
+            matters_t.c.title,
+            matters_t.c.department_code,
+            matters_t.c.updated_at,
+        ).order_by(matters_t.c.id.desc())
+        if state:
+            query = query.where(matters_t.c.state == state)
+        if workflow:
+            query = query.where(matters_t.c.workflow == workflow)
+        with engine.store.read() as session:
+            rows = session.execute(query.limit(limit)).all()
+        items = [
+            {
+                "id": r.id,
+                "workflow": r.workflow,
+                "state": r.state,
+                "title": r.title,
+                "department": r.department_code,
+                "updated_at": r.updated_at.isoformat(),
             }
-        items.append(item)
+            for r in rows
+        ]
 
     def render() -> None:
         cols = ["id", "workflow", "state", "title", "dept"] + (
@@ -400,7 +414,8 @@ def list_matters(
             row = [str(i["id"]), i["workflow"], i["state"], i["title"][:40], i["department"]]
             if due:
                 flag = "OVERDUE" if i["overdue"] else ("provisional" if i["provisional"] else "")
-                row += [i["clock"], i["due_on"], flag]
+                clock = f"open {i['follow_up']}" if i["follow_up"] else i["clock"]
+                row += [clock, i["due_on"] or "", flag]
             else:
                 row.append(i["updated_at"][:16])
             table.add_row(*row)
