@@ -15,6 +15,7 @@ from pathlib import Path
 import pluggy
 
 from zhifa.calendar import CalendarAddition
+from zhifa.catalogue import ChecklistItem, Violation
 from zhifa.context import EventRecord, Guard, ReportingSink, StepContext
 
 hookspec = pluggy.HookspecMarker("zhifa")
@@ -100,4 +101,46 @@ def zhifa_calendar_additions() -> Iterable[CalendarAddition]:
         @zhifa.hookimpl
         def zhifa_calendar_additions():
             return [CalendarAddition(date(2026, 9, 30), working=False, reason="地方性节日")]
+    """
+
+
+@hookspec
+def zhifa_checklists() -> Iterable[ChecklistItem]:
+    """Inspection items this department's inspections check (检查事项).
+
+    Each item has a code (unique across the loaded plugins), a name, its legal basis, the method
+    (``on_site``, ``documentary`` or ``online``), whether it is a ``general`` or a ``key`` item,
+    and the kind of business it applies to (``scope``). Inspection tasks and random-inspection
+    plans draw their items from here.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_checklists():
+            return [
+                ChecklistItem(
+                    "SP-1.1", "食品经营许可证合法有效", "食品生产经营监督检查管理办法 第十三条",
+                    method="on_site", kind="key", scope="food_sales",
+                )
+            ]
+    """
+
+
+@hookspec
+def zhifa_violations() -> Iterable[Violation]:
+    """This department's violation catalogue with its discretion benchmarks (裁量基准).
+
+    Each :class:`~zhifa.catalogue.Violation` names the rule violated and the provision that sets
+    the penalty, the fines as bands (fixed ranges, or multiples of the goods value or illegal
+    gains, with the thresholds that switch between them), the discretion tiers with their
+    circumstances, whether it is on the department's no-penalty or reduced-penalty list, its own
+    hearing threshold, and the dates it is in force. A code declared by two plugins is refused at
+    load, naming both. Most plugins keep the catalogue in a YAML file read by
+    :func:`zhifa.catalogue.load_catalogue`.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_violations():
+            return load_catalogue(Path(__file__).parent / "violations.yaml", "zhifa-market")
     """

@@ -6,6 +6,8 @@ zhifa calls each hook implementation itself so that an exception names the plugi
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ import pluggy
 
 from zhifa import hookspecs
 from zhifa.calendar import CalendarAddition, WorkCalendar
+from zhifa.catalogue import ChecklistItem, Violation
 from zhifa.context import Guard, ReportingSink
 from zhifa.definitions import Definition, load_file
 from zhifa.errors import DefinitionError, PluginConflict, PluginError
@@ -144,3 +147,42 @@ class Plugins:
         for _plugin, items in self.call("zhifa_calendar_additions"):
             additions.extend(items)
         return WorkCalendar(additions)
+
+    def violations(self) -> dict[str, list[Violation]]:
+        """Violation code → its catalogue entries (one per period in force), each marked with the
+        plugin that declares it; a code declared by two plugins is refused, naming both."""
+        out: dict[str, list[Violation]] = {}
+        owner: dict[str, str] = {}
+        for plugin, entries in self.call("zhifa_violations"):
+            for entry in entries:
+                v = dataclasses.replace(entry, department=plugin)
+                first = owner.setdefault(v.code, plugin)
+                if first != plugin:
+                    raise PluginConflict(plugin, first, f"violation {v.code!r}")
+                out.setdefault(v.code, []).append(v)
+        for code, entries in out.items():
+            entries.sort(key=lambda v: v.in_force_from)
+            for a, b in itertools.pairwise(entries):
+                if a.in_force_to is None or a.in_force_to >= b.in_force_from:
+                    raise PluginError(
+                        owner[code],
+                        "zhifa_violations",
+                        ValueError(
+                            f"violation {code} has entries in force at the same time (from "
+                            f"{a.in_force_from} and from {b.in_force_from}); end the earlier one "
+                            "the day before the later one begins (in_force_to)"
+                        ),
+                    )
+        return out
+
+    def checklists(self) -> dict[str, ChecklistItem]:
+        """Checklist item code → item, marked with its plugin; a code declared twice is refused."""
+        out: dict[str, ChecklistItem] = {}
+        for plugin, items in self.call("zhifa_checklists"):
+            for item in items:
+                if item.code in out:
+                    raise PluginConflict(
+                        plugin, out[item.code].department, f"checklist item {item.code!r}"
+                    )
+                out[item.code] = dataclasses.replace(item, department=plugin)
+        return out
