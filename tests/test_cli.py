@@ -215,7 +215,8 @@ def test_unmigrated_database_says_how_to_fix(
     code, _, err = run(capsys, "matter", "list", "--db", url)
     assert code == 2 and "run: zhifa db upgrade" in err
     code, out, _ = run(capsys, "db", "upgrade", "--db", url)
-    assert code == 0 and "→ 0001" in out
+    head = run_json(capsys, "db", "current", "--db", url)["head"]
+    assert code == 0 and f"empty → {head}" in out
     assert run_json(capsys, "db", "current", "--db", url)["up_to_date"] is True
     code, _, err = run(capsys, "db", "downgrade", "--db", url)
     assert code == 2 and "--yes" in err
@@ -439,6 +440,7 @@ def test_wheel_ships_workflows_and_migrations(tmp_path: Path) -> None:
         "zhifa/migrations/env.py",
         "zhifa/migrations/script.py.mako",
         "zhifa/migrations/versions/0001_initial_schema.py",
+        "zhifa/migrations/versions/0002_officer_versions.py",
         "zhifa/py.typed",
     ):
         assert required in names

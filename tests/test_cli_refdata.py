@@ -192,6 +192,8 @@ BAD_INPUT = [
         id="officer-exists",
     ),
     pytest.param(["officer", "list", "--dept", "NOPE"], "department 'NOPE'", id="list-unknown-dept"),
+    pytest.param(["officer", "show", "C9"], "no officer has the id 'C9'; check the id with",
+                 id="show-unknown-officer"),
     pytest.param(
         ["dept", "add", DEPT, "x", "--region", "330106"], "already exists", id="dept-exists"
     ),
@@ -295,6 +297,48 @@ def test_officer_and_department_import(zhifa: Run, seeded: Store, tmp_path: Path
     ]
 
 
+def test_officer_show_lists_every_version_of_the_record(
+    zhifa: Run, seeded: Store, tmp_path: Path
+) -> None:
+    renewal = write_csv(
+        tmp_path / "renewal.csv",
+        [
+            ["id", "name", "department", "roles", "certificate_no", "valid_from", "valid_to"],
+            ["C1", "李明", DEPT, "inspector,case_handler", "ZF-1", "2024-01-01", "2027-12-31"],
+        ],
+    )
+    assert zhifa("officer", "import", renewal).code == 0
+    assert zhifa("officer", "import", renewal).code == 0  # the same data again: no new version
+    shown = zhifa("officer", "show", "C1", "--json")
+    assert shown.code == 0
+    payload = shown.json()
+    assert payload["officer"]["roles"] == ["case_handler", "inspector"]
+    history = payload["history"]
+    assert [(v["recorded_by"], v["roles"], v["certificate_no"]) for v in history] == [
+        ("officer add", ["inspector"], None),
+        ("import renewal.csv row 2", ["case_handler", "inspector"], "ZF-1"),
+    ]
+    assert history[0]["valid_from"] <= history[1]["valid_from"]
+
+    human = zhifa("officer", "show", "C1")
+    assert human.code == 0 and human.err == ""
+    assert human.out.startswith(
+        "officer C1 李明 (HZXH): roles case_handler, inspector; certificate ZF-1 valid "
+        "2024-01-01 to 2027-12-31"
+    )
+    assert "officer add" in human.out and "renewal.csv" in human.out
+
+
+def test_officer_show_says_when_no_history_is_kept(zhifa: Run, seeded: Store) -> None:
+    from zhifa.model import Officer
+
+    with seeded.write() as session:
+        session.add(Officer(id="X1", name="外局长", department_code=DEPT, roles="head"))
+    assert zhifa("officer", "show", "X1", "--json").json()["history"] == []
+    human = zhifa("officer", "show", "X1")
+    assert "no versions are recorded of officer X1" in human.out
+
+
 COMMANDS = [
     ("dept", "add"),
     ("dept", "import"),
@@ -302,6 +346,7 @@ COMMANDS = [
     ("officer", "add"),
     ("officer", "import"),
     ("officer", "list"),
+    ("officer", "show"),
     ("entity", "add"),
     ("entity", "import"),
     ("entity", "list"),

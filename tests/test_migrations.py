@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from zhifa import migrate
+from zhifa import migrate, refdata
 from zhifa.errors import DatabaseError
-from zhifa.model import Base
+from zhifa.model import HISTORY_START, Base, Officer, OfficerVersion
 from zhifa.store import Store
 
 
@@ -41,6 +43,51 @@ def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
     migrate.upgrade(store)
     assert migrate.current_revision(store) == head
     migrate.require_current(store)
+    store.dispose()
+
+
+def test_officer_history_upgrade_seeds_each_officer_from_the_earliest_time(
+    empty_url: str,
+) -> None:
+    """0002 keeps each existing officer's record as its first version, in effect since
+    HISTORY_START, so steps taken before the upgrade are judged on the only record known."""
+    store = Store(empty_url)
+    migrate.upgrade(store, "0001")
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO departments (code, name, region_code) VALUES ('D', '局', '330106')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO officers (id, name, department_code, roles, certificate_no, "
+                "certificate_valid_from, certificate_valid_to) VALUES "
+                "('C1', '李明', 'D', 'inspector', 'ZF-1', :start, :end), "
+                "('H1', '陈局长', 'D', 'head', NULL, NULL, NULL)"
+            ),
+            {"start": date(2024, 1, 1), "end": date(2026, 3, 2)},
+        )
+    for _ in range(2):  # upgrade, then downgrade and upgrade again
+        migrate.upgrade(store)
+        with store.read() as session:
+            rows = [
+                (v.officer_id, v.roles, v.certificate_no, v.certificate_valid_to, v.valid_from)
+                for v in session.execute(sa.select(OfficerVersion).order_by(OfficerVersion.id))
+                .scalars()
+                .all()
+            ]
+            history = refdata.officer_history(session, "C1")
+        assert rows == [
+            ("C1", "inspector", "ZF-1", date(2026, 3, 2), HISTORY_START),
+            ("H1", "head", None, None, HISTORY_START),
+        ]
+        assert history.versions[0].recorded_by == refdata.BEFORE_HISTORY
+        assert history.as_of(datetime(1990, 1, 1)).certificate_no == "ZF-1"
+        migrate.downgrade(store, "0001")
+        assert "officer_versions" not in sa.inspect(store.engine).get_table_names()
+        with store.read() as session:
+            assert session.scalar(sa.select(sa.func.count()).select_from(Officer)) == 2
     store.dispose()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import event, select
 
 from zhifa import refdata
+from zhifa.clock import FixedClock
 from zhifa.errors import ImportFileError, InputError, NotFoundError
 from zhifa.ids import uscc_check_char
-from zhifa.model import Entity, Officer
+from zhifa.model import HISTORY_START, Entity, Officer, OfficerVersion
 from zhifa.store import Store
 
 DEPT = "HZXH"
@@ -894,3 +895,159 @@ def test_accepted_headers_are_published() -> None:
     headers = refdata.accepted_headers("entities")
     assert headers["uscc"][:2] == ["uscc", "统一社会信用代码"]
     assert "有效期止" in refdata.accepted_headers("officers")["certificate_valid_to"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Officer history
+
+T0, T1, T2 = datetime(2026, 1, 5, 9), datetime(2026, 2, 1, 10), datetime(2026, 3, 2, 11)
+
+
+def versions(store: Store) -> list[tuple[object, ...]]:
+    """Every kept version: (officer, valid from, recorded by, roles, certificate valid to)."""
+    with store.read() as session:
+        query = select(OfficerVersion).order_by(OfficerVersion.id)
+        return [
+            (v.officer_id, v.valid_from, v.recorded_by, v.roles, v.certificate_valid_to)
+            for v in session.execute(query).scalars()
+        ]
+
+
+def test_adding_an_officer_keeps_its_first_version(db: Store) -> None:
+    refdata.add_officer(
+        db,
+        id="C1",
+        name="李明",
+        department=DEPT,
+        roles="inspector case_handler",
+        clock=FixedClock(T0),
+    )
+    assert versions(db) == [("C1", T0, "officer add", "case_handler,inspector", None)]
+    with pytest.raises(InputError):
+        refdata.add_officer(db, id="C1", name="李明", department=DEPT, roles="head")
+    assert len(versions(db)) == 1
+
+
+def test_imports_keep_a_version_of_each_officer_changed_and_none_of_those_unchanged(
+    db: Store, csv_file: MakeFile
+) -> None:
+    refdata.add_officer(
+        db,
+        id="C1",
+        name="李明",
+        department=DEPT,
+        roles="inspector",
+        certificate_no="ZF-1",
+        certificate_valid_from="2024-01-01",
+        certificate_valid_to="2026-03-01",
+        clock=FixedClock(T0),
+    )
+    header = OFFICER_HEADERS["english"]
+    changed = csv_file(
+        [
+            header,
+            ["C1", "李明", DEPT, "inspector", "ZF-1", "2024-01-01", "2029-12-31"],  # renewed
+            ["C2", "王芳", DEPT, "head", None, None, None],  # new
+        ],
+        name="renewal",
+    )
+    result = refdata.import_officers(db, changed, clock=FixedClock(T1))
+    assert (result.created, result.updated) == (1, 1)
+    expected = [
+        ("C1", T0, "officer add", "inspector", date(2026, 3, 1)),
+        ("C1", T1, "import renewal.csv row 2", "inspector", date(2029, 12, 31)),
+        ("C2", T1, "import renewal.csv row 3", "head", None),
+    ]
+    assert versions(db) == expected
+
+    again = refdata.import_officers(db, changed, clock=FixedClock(T2))  # identical data
+    assert (again.created, again.updated) == (0, 2)
+    assert versions(db) == expected
+
+    # roles by their Chinese names are the same roles, and a file without the certificate
+    # columns keeps the certificates: nothing changes
+    same = csv_file(
+        [
+            ["工号", "姓名", "部门", "角色"],
+            ["C1", "李明", DEPT, "检查人员"],
+            ["C2", "王芳", DEPT, "负责人"],
+        ],
+        name="same",
+    )
+    assert refdata.import_officers(db, same, clock=FixedClock(T2)).updated == 2
+    assert versions(db) == expected
+
+
+def test_a_refused_import_keeps_no_version_and_skip_bad_keeps_the_good_rows(
+    db: Store, csv_file: MakeFile
+) -> None:
+    path = csv_file(
+        [
+            ["id", "name", "department", "roles"],
+            ["C1", "李明", DEPT, "inspector"],
+            ["C2", "王芳", "NOPE", "inspector"],  # row 3: no such department
+            ["C3", "赵强", DEPT, "case_handler"],
+        ],
+        name="officers",
+    )
+    with pytest.raises(ImportFileError):
+        refdata.import_officers(db, path, clock=FixedClock(T0))
+    assert versions(db) == []
+    refdata.import_officers(db, path, skip_bad=True, clock=FixedClock(T1))
+    assert versions(db) == [
+        ("C1", T1, "import officers.csv row 2", "inspector", None),
+        ("C3", T1, "import officers.csv row 4", "case_handler", None),
+    ]
+
+
+def test_changing_an_officer_with_no_history_first_keeps_its_old_record(
+    db: Store, csv_file: MakeFile
+) -> None:
+    """An officer written to the table by other means has no versions; the first change keeps
+    its old record as in effect since the earliest time, so earlier steps are judged on it."""
+    with db.write() as session:
+        session.add(Officer(id="C1", name="李明", department_code=DEPT, roles="inspector"))
+    header = ["id", "name", "department", "roles"]
+    unchanged = csv_file([header, ["C1", "李明", DEPT, "inspector"]], name="unchanged")
+    refdata.import_officers(db, unchanged, clock=FixedClock(T0))
+    assert versions(db) == []
+    with db.read() as session:
+        history = refdata.officer_history(session, "C1")
+    assert not history.kept
+    assert history.as_of(T0).valid_from is None
+    assert history.as_of(T0).recorded_by == refdata.CURRENT_RECORD
+
+    promoted = csv_file([header, ["C1", "李明", DEPT, "inspector,head"]], name="promoted")
+    refdata.import_officers(db, promoted, clock=FixedClock(T1))
+    assert versions(db) == [
+        ("C1", HISTORY_START, refdata.BEFORE_HISTORY, "inspector", None),
+        ("C1", T1, "import promoted.csv row 2", "head,inspector", None),
+    ]
+
+
+def test_officer_as_of_gives_the_version_in_effect_at_a_moment(
+    db: Store, csv_file: MakeFile
+) -> None:
+    refdata.add_officer(
+        db, id="C1", name="李明", department=DEPT, roles="inspector", clock=FixedClock(T0)
+    )
+    path = csv_file([["id", "name", "department", "roles"], ["C1", "李明", DEPT, "head"]])
+    refdata.import_officers(db, path, clock=FixedClock(T1))
+    second = timedelta(seconds=1)
+    with db.read() as session:
+        assert refdata.officer_as_of(session, "C1", T1 - second).role_set == {"inspector"}
+        assert refdata.officer_as_of(session, "C1", T1).role_set == {"head"}
+        assert refdata.officer_as_of(session, " C1 ", T2).role_set == {"head"}
+        # before the officer was added: the earliest record, which says when it was made
+        earliest = refdata.officer_as_of(session, "C1", T0 - second)
+        assert (earliest.valid_from, earliest.role_set) == (T0, {"inspector"})
+        with pytest.raises(NotFoundError, match="no officer has the id 'C9'"):
+            refdata.officer_as_of(session, "C9", T1)
+        assert refdata.officer_histories(session, ["C1", "C9"]).keys() == {"C1"}
+    officer, history = refdata.get_officer_history(db, "C1")
+    assert officer.roles == "head"
+    assert [(v.valid_from, v.recorded_by) for v in history.versions] == [
+        (T0, "officer add"),
+        (T1, "import data.csv row 2"),
+    ]
+    assert history.versions[0].as_dict()["roles"] == ["inspector"]

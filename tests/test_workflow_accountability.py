@@ -3,18 +3,21 @@ conclusions the record does not contradict."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import DEPT, ENTITY
+from tests.conftest import CERT_FROM, DEPT, ENTITY
 from tests.test_engine import counts, make_engine
+from zhifa import refdata
 from zhifa.accountability import gather
+from zhifa.clock import FixedClock
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
-from zhifa.model import Officer
+from zhifa.model import HISTORY_START, Officer, OfficerVersion
 from zhifa.store import Store
 
 WINDOW = {"window_from": "2026-02-01", "window_to": "2026-03-31"}
@@ -89,15 +92,141 @@ def test_the_window_bounds_are_inclusive(
 def test_a_step_outside_the_officers_roles_is_flagged(
     reviewed: tuple[Engine, Any, int, tuple[int, int]],
 ) -> None:
+    """An officer written to the table directly has no history: the current record is judged."""
     engine, _, _, (tested, _) = reviewed
     with engine.store.write() as session:
         session.execute(sa.update(Officer).where(Officer.id == "H1").values(roles="inspector"))
     with engine.store.read() as session:
         f = gather(session, 1, date(2026, 2, 1), date(2026, 3, 31), date(2026, 4, 2))
-    assert any(
-        flag.startswith(f"matter {tested} step 2 (assign) on 2026-02-11 needs role head")
-        for flag in f.officers["H1"].flags
+    assert (
+        f"matter {tested} step 2 (assign) on 2026-02-11 needs role head, which the officer did "
+        "not hold that day (roles: inspector, as the current record shows; no history is kept "
+        "for this officer)"
+    ) in f.officers["H1"].flags
+
+
+ASSIGNED = datetime(2026, 2, 11, 9)  # when H1 assigned the tested clue (step 2)
+
+
+def seed_versions(store: Store, officer_id: str, *versions: tuple[datetime, str]) -> None:
+    """Versions of an officer's record with explicit times: (valid from, roles)."""
+    with store.write() as session:
+        officer = session.get(Officer, officer_id)
+        assert officer is not None
+        for valid_from, roles in versions:
+            session.add(
+                OfficerVersion(
+                    officer_id=officer_id,
+                    name=officer.name,
+                    department_code=officer.department_code,
+                    roles=roles,
+                    certificate_no=officer.certificate_no,
+                    certificate_valid_from=officer.certificate_valid_from,
+                    certificate_valid_to=officer.certificate_valid_to,
+                    valid_from=valid_from,
+                    recorded_by=refdata.BEFORE_HISTORY
+                    if valid_from == HISTORY_START
+                    else "import 任命.csv row 2",
+                )
+            )
+
+
+def role_flags(found: Any, officer_id: str) -> list[str]:
+    return [flag for flag in found.officers[officer_id].flags if "needs role" in flag]
+
+
+@pytest.mark.parametrize(
+    ("granted", "flagged"),
+    [
+        (ASSIGNED + timedelta(seconds=1), True),
+        (ASSIGNED, False),
+        (ASSIGNED - timedelta(seconds=1), False),
+    ],
+    ids=["granted-a-second-after-the-step", "granted-at-the-step", "granted-a-second-before"],
+)
+def test_roles_are_judged_as_they_were_when_the_step_was_taken(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]], granted: datetime, flagged: bool
+) -> None:
+    """H1 is head today, but was made head only at ``granted``; the assignment needs head."""
+    engine, _, _, (tested, _) = reviewed
+    seed_versions(engine.store, "H1", (HISTORY_START, "inspector"), (granted, "head"))
+    with engine.store.read() as session:
+        f = gather(session, 1, date(2026, 2, 1), date(2026, 3, 31), date(2026, 4, 2))
+    expected = (
+        f"matter {tested} step 2 (assign) on 2026-02-11 needs role head, which the officer did "
+        "not hold that day (roles: inspector, as recorded before zhifa kept officer history)"
     )
+    assert role_flags(f, "H1") == ([expected] if flagged else [])
+
+
+def test_a_step_before_the_officers_first_record_is_judged_on_that_record(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]],
+) -> None:
+    """A step recorded with a time before the officer's record began (entered late) is judged on
+    the earliest record, and the flag says so."""
+    engine, _, _, (tested, _) = reviewed
+    seed_versions(engine.store, "H1", (datetime(2026, 2, 12, 9), "inspector"))
+    with engine.store.read() as session:
+        f = gather(session, 1, date(2026, 2, 1), date(2026, 2, 11), date(2026, 4, 2))
+    assert role_flags(f, "H1") == [
+        f"matter {tested} step 2 (assign) on 2026-02-11 needs role head, which the officer did "
+        "not hold that day (roles: inspector, as the officer's earliest record shows, made "
+        "2026-02-12 09:00:00 by import 任命.csv row 2, after the step)"
+    ]
+
+
+def test_a_role_taken_away_after_a_step_does_not_flag_it(
+    reviewed: tuple[Engine, Any, int, tuple[int, int]], tmp_path: Path
+) -> None:
+    """H1 was head when assigning the clues; an import on 1 March left H1 an inspector. Steps
+    before it stand; the two H1 took on 3 March, as an inspector by the record, are flagged."""
+    engine, _, _, (tested, late) = reviewed
+    path = tmp_path / "任免.csv"
+    path.write_text(f"工号,姓名,部门,角色\nH1,陈局长,{DEPT},inspector\n", "utf-8")
+    refdata.import_officers(engine.store, path, clock=FixedClock(datetime(2026, 3, 1, 9)))
+    with engine.store.read() as session:
+        f = gather(session, 1, date(2026, 2, 1), date(2026, 3, 31), date(2026, 4, 2))
+    source = "(roles: inspector, as recorded 2026-03-01 09:00:00 by import 任免.csv row 2)"
+    assert role_flags(f, "H1") == [
+        f"matter {tested} step 5 (hand_over) on 2026-03-03 needs role head, which the officer "
+        f"did not hold that day {source}",
+        f"matter {late} step 2 (assign) on 2026-03-03 needs role head, which the officer did "
+        f"not hold that day {source}",
+    ]
+
+
+def test_a_certificate_renewed_after_a_step_does_not_hide_that_it_had_expired(
+    bureau: Store, tmp_path: Path
+) -> None:
+    """C3's certificate ran to 2 March. On 10 March it was extended to 2029; on 12 March C3
+    recorded a clue opened on 5 March. Today's record covers 5 March, the record then did not."""
+    engine, clock = make_engine(bureau, at=datetime(2026, 3, 10, 9))
+    path = tmp_path / "换证.csv"
+    path.write_text(
+        "工号,姓名,部门,角色,执法证号,有效期起,有效期止\n"
+        f"C3,赵强,{DEPT},case_handler,ZF-C3,{CERT_FROM},2029-12-31\n",
+        "utf-8",
+    )
+    refdata.import_officers(bureau, path, clock=clock)
+    clock.set(datetime(2026, 3, 12, 9))
+    opened = datetime(2026, 3, 5, 9)
+    clue = engine.open(
+        "clue", "C3", {"source": "complaint", "summary": "无证经营"}, opened, entity=ENTITY
+    ).matter
+    assert refdata.get_officer(bureau, "C3").certificate_valid_to == date(2029, 12, 31)
+    with bureau.read() as session:
+        f = gather(session, 1, date(2026, 3, 1), date(2026, 3, 31), date(2026, 3, 12))
+    (flag,) = f.officers["C3"].flags
+    assert flag.startswith(f"matter {clue.id} step 1 (")
+    assert flag.endswith(
+        "on 2026-03-05 was taken without an enforcement certificate valid that day "
+        "(certificate ZF-C3 valid 2024-01-01 to 2026-03-02, as recorded before zhifa kept "
+        "officer history; 行政处罚法 第四十二条)"
+    )
+    # the same step recorded a day after the renewal took effect is not flagged
+    with bureau.read() as session:
+        f = gather(session, 1, date(2026, 3, 11), date(2026, 3, 31), date(2026, 3, 12))
+    assert "C3" not in f.officers
 
 
 @pytest.mark.parametrize(

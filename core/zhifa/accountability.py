@@ -13,6 +13,10 @@ officer it then works out:
 * misconduct flags — an inspection recorded as a random draw with no draw behind it, a step
   the officer's roles do not allow, a step taken without a valid enforcement certificate, and
   a statutory deadline missed (or overdue on the review date) on a matter the officer handled.
+  Roles and certificate are those of the officer's record as it stood when the step was taken
+  (:func:`zhifa.refdata.officer_as_of`), not as it stands today: a role granted or a
+  certificate renewed afterwards neither hides nor causes a flag, and each flag says which
+  roles or certificate the record showed then.
 
 The other grounds (beyond existing technical means, no causal link, other lawful grounds) are
 judgements the reviewers record with their reasons and evidence; the ``conclude`` step of the
@@ -35,7 +39,8 @@ from sqlalchemy.orm import Session
 
 from zhifa.context import Actor
 from zhifa.definitions import OPEN, Definition, StepSpec, parse_definition
-from zhifa.model import Clock, Event, Matter, Officer, WorkflowVersion
+from zhifa.model import HISTORY_START, Clock, Event, Matter, Officer, WorkflowVersion
+from zhifa.refdata import BEFORE_HISTORY, OfficerRecord, officer_histories
 
 REVIEW_WORKFLOW = "accountability"
 INSPECTION_WORKFLOW = "inspection"
@@ -214,21 +219,27 @@ def gather(
     for oid, officer in found.items():
         if oid in officers:
             officer.name = officers[oid].name
+    histories = officer_histories(session, {r.actor_id for r, _ in taken})
     for r, step in taken:
-        if r.actor_id not in officers:
+        if r.actor_id not in histories:
             continue
-        actor = Actor.from_row(officers[r.actor_id])
+        record = histories[r.actor_id].as_of(r.occurred_at)
+        actor = Actor.from_row(record)
         officer = found[r.actor_id]
+        source = _as_recorded(record, r.occurred_at)
         if not actor.roles & step.roles:
+            held = ", ".join(sorted(actor.roles)) or "none"
             officer.flags.append(
                 f"matter {r.matter_id} step {r.seq} ({r.trigger}) on {r.occurred_at:%Y-%m-%d} "
-                f"needs role {' or '.join(sorted(step.roles))}, which the officer does not hold"
+                f"needs role {' or '.join(sorted(step.roles))}, which the officer did not hold "
+                f"that day (roles: {held}, {source})"
             )
         day = r.occurred_at.date()
         if step.certificate and not actor.certified_on(day):
             officer.flags.append(
                 f"matter {r.matter_id} step {r.seq} ({r.trigger}) on {day} was taken without an "
-                "enforcement certificate valid that day (行政处罚法 第四十二条)"
+                f"enforcement certificate valid that day ({record.certificate_text()}, "
+                f"{source}; 行政处罚法 第四十二条)"
             )
 
     late = _late_clocks(session, in_window, as_of)
@@ -265,6 +276,20 @@ def gather(
     return Findings(
         entity_id, window_from, window_to, tuple(in_window), dict(sorted(found.items()))
     )
+
+
+def _as_recorded(record: OfficerRecord, moment: datetime) -> str:
+    """Which record of the officer a flag was judged on, in words."""
+    if record.valid_from is None:
+        return "as the current record shows; no history is kept for this officer"
+    if record.valid_from == HISTORY_START:
+        return BEFORE_HISTORY
+    if record.valid_from > moment:
+        return (
+            f"as the officer's earliest record shows, made {record.valid_from:%Y-%m-%d %H:%M:%S} "
+            f"by {record.recorded_by}, after the step"
+        )
+    return f"as recorded {record.valid_from:%Y-%m-%d %H:%M:%S} by {record.recorded_by}"
 
 
 def _late_clocks(session: Session, matter_ids: Sequence[int], as_of: date) -> dict[int, str]:

@@ -118,6 +118,10 @@ class Band:
     def applies(self, facts: Facts) -> bool:
         if not self.when <= facts.circumstances or self.unless & facts.circumstances:
             return False
+        if self.multiple_of is not None and facts.amount(self.multiple_of) is None:
+            return False
+        if self.per_day and facts.days < 1:
+            return False
         if self.threshold is None:
             return True
         amount = facts.amount(self.threshold)
@@ -135,8 +139,7 @@ class Band:
             base = facts.amount(self.multiple_of) or Decimal(0)
             low, high = self.low * base, self.high * base
         if self.per_day:
-            days = Decimal(max(facts.days, 1))
-            low, high = low * days, high * days
+            low, high = low * facts.days, high * facts.days
         return _cent(low), _cent(high)
 
     def describe(self) -> str:

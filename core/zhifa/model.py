@@ -66,6 +66,34 @@ class Officer(Base):
         return frozenset(r for r in self.roles.split(",") if r)
 
 
+HISTORY_START = datetime(1, 1, 1)
+"""``valid_from`` of an officer's record kept from before zhifa recorded officer history
+(migration 0002 seeds one such version per officer): the earliest time there is, so steps of any
+date are judged against the only record known."""
+
+
+class OfficerVersion(Base):
+    """One version of an officer's record (执法人员信息变更记录): what the ``officers`` row said
+    from ``valid_from`` until the officer's next version. Written by :mod:`zhifa.refdata` in the
+    transaction that adds or changes the officer, only when something changed; never updated."""
+
+    __tablename__ = "officer_versions"
+    __table_args__ = (
+        Index("ix_officer_versions_officer_id_valid_from", "officer_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    department_code: Mapped[str] = mapped_column(String(32))
+    roles: Mapped[str] = mapped_column(String(200))  # comma-separated role codes, sorted
+    certificate_no: Mapped[str | None] = mapped_column(String(64))
+    certificate_valid_from: Mapped[date | None] = mapped_column(Date)
+    certificate_valid_to: Mapped[date | None] = mapped_column(Date)
+    valid_from: Mapped[datetime] = mapped_column(DateTime)  # when this version took effect
+    recorded_by: Mapped[str] = mapped_column(Text)  # "officer add", "import FILE row N"…
+
+
 class Entity(Base):
     """A market entity (市场主体) identified by its unified social credit code."""
 

@@ -10,6 +10,10 @@ An import is all or nothing: any bad row stops it and nothing is written, unless
 set, in which case the good rows are written and the bad ones returned. Existing keys are updated,
 new ones inserted, all in one transaction.
 
+Every change to an officer is also kept as a version (:class:`~zhifa.model.OfficerVersion`),
+written in the same transaction and only when something changed, with the time it took effect and
+what recorded it; :func:`officer_as_of` gives the record as it stood at a moment.
+
 Objects returned by the functions here are detached from their session with every column loaded,
 so they can be read after the transaction ends.
 """
@@ -32,20 +36,25 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from zhifa.clock import Clock, SystemClock
 from zhifa.errors import ConflictError, ImportFileError, InputError, NotFoundError
 from zhifa.ids import normalize_uscc, uscc_problem
-from zhifa.model import Department, Entity, Officer
+from zhifa.model import HISTORY_START, Department, Entity, Officer, OfficerVersion
 from zhifa.roles import ROLES, parse_roles
 from zhifa.store import Store
 
 __all__ = [
     "BATCH_SIZE",
+    "BEFORE_HISTORY",
+    "CURRENT_RECORD",
     "RISK_LEVELS",
     "Cell",
     "DepartmentIn",
     "EntityIn",
     "ImportResult",
+    "OfficerHistory",
     "OfficerIn",
+    "OfficerRecord",
     "ProgressCallback",
     "accepted_headers",
     "add_department",
@@ -59,6 +68,7 @@ __all__ = [
     "get_department",
     "get_entity",
     "get_officer",
+    "get_officer_history",
     "import_departments",
     "import_entities",
     "import_officers",
@@ -66,6 +76,9 @@ __all__ = [
     "list_entities",
     "list_officers",
     "officer_as_dict",
+    "officer_as_of",
+    "officer_histories",
+    "officer_history",
     "parse_date",
 ]
 
@@ -442,6 +455,223 @@ def entity_as_dict(entity: Entity) -> dict[str, object]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Officer history
+
+
+BEFORE_HISTORY = "as recorded before zhifa kept officer history"
+"""``recorded_by`` of a version dated :data:`~zhifa.model.HISTORY_START`: an officer's record
+as it stood before zhifa kept officer history (seeded by migration 0002, or kept the first time
+an officer written to the database by other means is changed here)."""
+
+CURRENT_RECORD = "the current record; no versions are recorded of this officer"
+"""``recorded_by`` of the one version of an officer with no history kept (``valid_from`` None)."""
+
+_VERSIONED = (
+    "name",
+    "department_code",
+    "roles",
+    "certificate_no",
+    "certificate_valid_from",
+    "certificate_valid_to",
+)
+"""The columns of an officer a version keeps; a change to any of them makes a new version."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerRecord:
+    """An officer's record as it stood from ``valid_from`` until the officer's next version.
+
+    The attributes are named like the columns of :class:`~zhifa.model.Officer`, so
+    :meth:`zhifa.context.Actor.from_row` takes a record as it takes an officer row.
+    ``valid_from`` is None when no history is kept for the officer (the row was written to the
+    database by other means than this module): the current record is then the only one known.
+    """
+
+    id: str
+    name: str
+    department_code: str
+    roles: str
+    certificate_no: str | None
+    certificate_valid_from: date | None
+    certificate_valid_to: date | None
+    valid_from: datetime | None
+    recorded_by: str
+
+    @classmethod
+    def current(cls, officer: Officer) -> OfficerRecord:
+        """The officer's record as it stands now (``valid_from`` None)."""
+        values = _version_values({name: getattr(officer, name) for name in _VERSIONED})
+        return cls(officer.id, **values, valid_from=None, recorded_by=CURRENT_RECORD)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)
+
+    def values(self) -> dict[str, Any]:
+        """The versioned columns, as :func:`_version_values` gives them."""
+        return {name: getattr(self, name) for name in _VERSIONED}
+
+    def certificate_text(self) -> str:
+        """The certificate in words: ``certificate ZF-1 valid 2024-01-01 to 2027-12-31``."""
+        if self.certificate_no is None:
+            return "no enforcement certificate"
+        return (
+            f"certificate {self.certificate_no} valid {self.certificate_valid_from} "
+            f"to {self.certificate_valid_to}"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "valid_from": self.valid_from,
+            "recorded_by": self.recorded_by,
+            "name": self.name,
+            "department": self.department_code,
+            "roles": sorted(self.role_set),
+            "certificate_no": self.certificate_no,
+            "certificate_valid_from": self.certificate_valid_from,
+            "certificate_valid_to": self.certificate_valid_to,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerHistory:
+    """Every known version of one officer's record, oldest first; never empty.
+
+    An officer with no history kept has one version: the current record, ``valid_from`` None.
+    """
+
+    officer_id: str
+    versions: tuple[OfficerRecord, ...]
+
+    @property
+    def kept(self) -> bool:
+        """Whether versions were recorded for the officer (else only the current record is)."""
+        return self.versions[0].valid_from is not None
+
+    def as_of(self, moment: datetime) -> OfficerRecord:
+        """The version in effect at ``moment``: the latest whose ``valid_from`` is at or before it.
+
+        For a moment before the first version (a step recorded with a time before the officer
+        was added) this is the first version, the earliest record known; its ``valid_from``,
+        later than ``moment``, tells.
+        """
+        in_effect = [v for v in self.versions if v.valid_from is None or v.valid_from <= moment]
+        return in_effect[-1] if in_effect else self.versions[0]
+
+
+def _version_values(columns: Mapping[str, Any]) -> dict[str, Any]:
+    """The versioned columns of an officer, roles sorted, so equal records compare equal."""
+    values = {name: columns[name] for name in _VERSIONED}
+    values["roles"] = ",".join(sorted({r for r in str(values["roles"]).split(",") if r}))
+    return values
+
+
+_VERSION_COLUMNS = (
+    OfficerVersion.officer_id,
+    *(getattr(OfficerVersion, name) for name in _VERSIONED),
+    OfficerVersion.valid_from,
+    OfficerVersion.recorded_by,
+)
+_VERSION_ORDER = (OfficerVersion.officer_id, OfficerVersion.valid_from, OfficerVersion.id)
+
+
+def _record(
+    row: Any, officer_id: str, valid_from: datetime | None, recorded_by: str
+) -> OfficerRecord:
+    return OfficerRecord(
+        officer_id, **_version_values(row._mapping), valid_from=valid_from, recorded_by=recorded_by
+    )
+
+
+def _record_versions(
+    session: Session,
+    changes: Sequence[tuple[Mapping[str, Any], Mapping[str, Any] | None, str]],
+    at: datetime,
+) -> None:
+    """Keep a version, valid from ``at``, of each officer written whose record changed.
+
+    ``changes`` holds, per officer written, its columns now, its columns before (None for a new
+    officer) and what recorded the change. An officer's record changed if it differs from its
+    latest version; an existing officer with no version yet first gets its old record as a
+    version dated :data:`~zhifa.model.HISTORY_START`, so earlier steps keep being judged on it.
+    """
+    stored = _stored_versions(
+        session, [now["id"] for now, before, _ in changes if before is not None]
+    )
+    rows: list[dict[str, Any]] = []
+    for now, before, recorded_by in changes:
+        officer_id = now["id"]
+        values = _version_values(now)
+        last = stored[officer_id][-1].values() if officer_id in stored else None
+        if last is None and before is not None:
+            last = _version_values(before)
+            if last != values:
+                rows.append(
+                    {
+                        "officer_id": officer_id,
+                        **last,
+                        "valid_from": HISTORY_START,
+                        "recorded_by": BEFORE_HISTORY,
+                    }
+                )
+        if last != values:
+            rows.append(
+                {"officer_id": officer_id, **values, "valid_from": at, "recorded_by": recorded_by}
+            )
+    if rows:
+        session.execute(insert(OfficerVersion), rows)
+
+
+def _stored_versions(
+    session: Session, officer_ids: Sequence[str]
+) -> dict[str, list[OfficerRecord]]:
+    """The versions recorded of these officers, oldest first, by officer id."""
+    versions: dict[str, list[OfficerRecord]] = {}
+    for batch in _chunks(officer_ids):
+        query = (
+            select(*_VERSION_COLUMNS)
+            .where(OfficerVersion.officer_id.in_(batch))
+            .order_by(*_VERSION_ORDER)
+        )
+        for row in session.execute(query):
+            versions.setdefault(row.officer_id, []).append(
+                _record(row, row.officer_id, row.valid_from, row.recorded_by)
+            )
+    return versions
+
+
+def officer_histories(session: Session, officer_ids: Iterable[str]) -> dict[str, OfficerHistory]:
+    """The history of each of these officers that exists, by id, in two queries per batch.
+
+    An officer with no versions recorded gets a history of its current record alone.
+    """
+    ids = sorted(set(officer_ids))
+    versions = _stored_versions(session, ids)
+    unkept = [officer_id for officer_id in ids if officer_id not in versions]
+    current = (Officer.id, *(getattr(Officer, name) for name in _VERSIONED))
+    for batch in _chunks(unkept):
+        for row in session.execute(select(*current).where(Officer.id.in_(batch))):
+            versions[row.id] = [_record(row, row.id, None, CURRENT_RECORD)]
+    return {oid: OfficerHistory(oid, tuple(versions[oid])) for oid in ids if oid in versions}
+
+
+def officer_history(session: Session, officer_id: str) -> OfficerHistory:
+    """The officer's history in ``session``; raises :class:`NotFoundError` if there is none."""
+    history = officer_histories(session, [officer_id.strip()]).get(officer_id.strip())
+    if history is None:
+        raise _no_officer(officer_id)
+    return history
+
+
+def officer_as_of(session: Session, officer_id: str, moment: datetime) -> OfficerRecord:
+    """The officer's record as it stood at ``moment`` (see :meth:`OfficerHistory.as_of`).
+
+    Raises :class:`NotFoundError` if there is no such officer.
+    """
+    return officer_history(session, officer_id).as_of(moment)
+
+
+# ---------------------------------------------------------------------------------------------
 # Adding one record
 
 
@@ -489,11 +719,13 @@ def add_officer(
     certificate_no: Cell = None,
     certificate_valid_from: Cell = None,
     certificate_valid_to: Cell = None,
+    clock: Clock | None = None,
 ) -> Officer:
     """Add an officer to an existing department (see :meth:`OfficerIn.parse` for the values).
 
-    Raises :class:`InputError` if a value is bad, the department does not exist or the id is
-    already taken.
+    The officer's first version is kept, valid from ``clock``'s now (default: the system
+    clock), recorded by "officer add". Raises :class:`InputError` if a value is bad, the
+    department does not exist or the id is already taken.
     """
     item = OfficerIn.parse(
         id=id,
@@ -508,6 +740,7 @@ def add_officer(
         f"officer {item.id!r} already exists; to change the officer, import a file with the row "
         "(`zhifa officer import` updates existing officers)"
     )
+    at = (clock or SystemClock()).now()
     try:
         with store.write() as session:
             if session.get(Department, item.department) is None:
@@ -516,6 +749,8 @@ def add_officer(
                 raise InputError(exists)
             officer = Officer(**item.columns())
             session.add(officer)
+            session.flush()
+            _record_versions(session, [(item.columns(), None, "officer add")], at)
     except SqlIntegrityError:
         raise InputError(exists) from None
     return officer
@@ -582,13 +817,17 @@ def get_department(store: Store, code: str) -> Department:
         return _detached(session, [dept])[0]
 
 
+def _no_officer(officer_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"no officer has the id {officer_id.strip()!r}; check the id with `zhifa officer list`"
+    )
+
+
 def find_officer(session: Session, officer_id: str) -> Officer:
     """The officer with ``officer_id`` in ``session``; raises :class:`NotFoundError`."""
     officer = session.get(Officer, officer_id.strip())
     if officer is None:
-        raise NotFoundError(
-            f"no officer has the id {officer_id.strip()!r}; check the id with `zhifa officer list`"
-        )
+        raise _no_officer(officer_id)
     return officer
 
 
@@ -596,6 +835,15 @@ def get_officer(store: Store, officer_id: str) -> Officer:
     """The officer with ``officer_id``; raises :class:`NotFoundError` if there is none."""
     with store.read() as session:
         return _detached(session, [find_officer(session, officer_id)])[0]
+
+
+def get_officer_history(store: Store, officer_id: str) -> tuple[Officer, OfficerHistory]:
+    """The officer with ``officer_id`` and every version of its record, read together; raises
+    :class:`NotFoundError` if there is no such officer."""
+    with store.read() as session:
+        officer = find_officer(session, officer_id)
+        history = officer_history(session, officer.id)
+        return _detached(session, [officer])[0], history
 
 
 def list_officers(store: Store, department: str | None = None) -> list[Officer]:
@@ -982,12 +1230,18 @@ def _run_import(
     progress: ProgressCallback | None,
     check: Callable[[Session, list[tuple[int, _In]]], list[tuple[int, str]]],
     existing: Callable[[Session, Sequence[str]], dict[str, Any]],
-    write: Callable[[Session, list[_In], list[tuple[_In, Any]], frozenset[str]], None],
+    write: Callable[[Session, list[_In], list[tuple[_In, Any]], _Written], None],
 ) -> ImportResult:
+    """Parse the file, check it, then insert the new keys and update the existing ones.
+
+    ``existing`` maps the keys of a batch that are stored to what ``write`` needs of them;
+    ``write`` gets the batch's new items, the existing ones with that value, and :class:`_Written`.
+    """
     file = Path(path)
     parsed = _parse_file(spec, file)
     created = updated = 0
     bad = list(parsed.bad)
+    written = _Written(file.name, parsed.present, {item.key: row for row, item in parsed.good})
     try:
         with store.write() as session:
             refused = check(session, parsed.good)
@@ -1005,7 +1259,7 @@ def _run_import(
                 found = existing(session, [item.key for item in batch])
                 new = [item for item in batch if item.key not in found]
                 old = [(item, found[item.key]) for item in batch if item.key in found]
-                write(session, new, old, parsed.present)
+                write(session, new, old, written)
                 created += len(new)
                 updated += len(old)
                 if progress is not None:
@@ -1016,6 +1270,19 @@ def _run_import(
             "so nothing was written; run the import again"
         ) from None
     return ImportResult(file.name, created, updated, sorted(bad))
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What an import's ``write`` knows of the file: its name, its columns, each key's row."""
+
+    source: str
+    present: frozenset[str]
+    rows: Mapping[str, int]
+
+    def origin(self, key: str) -> str:
+        """What recorded the change to ``key``: ``import officers.csv row 3``."""
+        return f"import {self.source} row {self.rows[key]}"
 
 
 def _update_values(
@@ -1047,14 +1314,15 @@ def import_departments(
         session: Session,
         new: list[DepartmentIn],
         old: list[tuple[DepartmentIn, Any]],
-        present: frozenset[str],
+        written: _Written,
     ) -> None:
         if new:
             session.execute(insert(Department), [item.columns() for item in new])
         if old:
+            present = written.present | {"code"}
             session.execute(
                 update(Department),
-                [_update_values(item.columns(), present | {"code"}, {}) for item, _ in old],
+                [_update_values(item.columns(), present, {}) for item, _ in old],
             )
 
     return _run_import(
@@ -1075,6 +1343,7 @@ def import_officers(
     *,
     skip_bad: bool = False,
     progress: ProgressCallback | None = None,
+    clock: Clock | None = None,
 ) -> ImportResult:
     """Insert or update officers from a .csv or .xlsx file.
 
@@ -1082,7 +1351,12 @@ def import_officers(
     (certificate_no/执法证号, certificate_valid_from/有效期起, certificate_valid_to/有效期止; all
     three or none). Departments must exist already. Existing officers are updated with the
     columns the file has.
+
+    Each officer added or changed gets a new version of its record, valid from ``clock``'s now
+    (default: the system clock) and recorded by ``import FILE row N``; a row that changes
+    nothing adds no version.
     """
+    at = (clock or SystemClock()).now()
 
     def check(session: Session, items: list[tuple[int, OfficerIn]]) -> list[tuple[int, str]]:
         wanted = {item.department for _, item in items}
@@ -1098,23 +1372,31 @@ def import_officers(
         ]
 
     def existing(session: Session, keys: Sequence[str]) -> dict[str, Any]:
-        query = select(Officer.id).where(Officer.id.in_(keys))
-        return {key: key for key in session.execute(query).scalars()}
+        query = select(Officer.id, *(getattr(Officer, name) for name in _VERSIONED))
+        return {
+            row.id: dict(row._mapping) for row in session.execute(query.where(Officer.id.in_(keys)))
+        }
 
     def write(
         session: Session,
         new: list[OfficerIn],
         old: list[tuple[OfficerIn, Any]],
-        present: frozenset[str],
+        written: _Written,
     ) -> None:
         if new:
             session.execute(insert(Officer), [item.columns() for item in new])
+        changes = [(item.columns(), None, written.origin(item.key)) for item in new]
         if old:
+            present = written.present | {"id"}
             rename = {"department": "department_code"}
-            session.execute(
-                update(Officer),
-                [_update_values(item.columns(), present | {"id"}, rename) for item, _ in old],
-            )
+            values = [_update_values(item.columns(), present, rename) for item, _ in old]
+            session.execute(update(Officer), values)
+            changes += [
+                ({**before, **now}, before, written.origin(item.key))
+                for (item, before), now in zip(old, values, strict=True)
+            ]
+        changes.sort(key=lambda change: written.rows[change[0]["id"]])  # in the file's order
+        _record_versions(session, changes, at)
 
     return _run_import(
         store,
@@ -1150,15 +1432,16 @@ def import_entities(
         session: Session,
         new: list[EntityIn],
         old: list[tuple[EntityIn, Any]],
-        present: frozenset[str],
+        written: _Written,
     ) -> None:
         if new:
             session.execute(insert(Entity), [item.columns() for item in new])
         if old:
+            present = written.present - {"uscc"}
             session.execute(
                 update(Entity),
                 [
-                    {"id": entity_id, **_update_values(item.columns(), present - {"uscc"}, {})}
+                    {"id": entity_id, **_update_values(item.columns(), present, {})}
                     for item, entity_id in old
                 ],
             )

@@ -25,7 +25,11 @@ def findings(
     as_json: JsonOption = False,
 ) -> None:
     """Every officer who took a step or was named on the entity's matters in the review window:
-    their steps, the exemption grounds the record supports, and the misconduct it shows."""
+    their steps, the exemption grounds the record supports, and the misconduct it shows.
+
+    A step's roles and certificate are judged as the officer's record stood when the step was
+    taken (see zhifa officer show), and each such flag names the roles or certificate of then.
+    """
     engine = open_engine(db)
     review = engine.load(matter_id)
     if review.workflow != REVIEW_WORKFLOW or review.entity_id is None:

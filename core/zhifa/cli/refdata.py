@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,7 @@ from rich.text import Text
 
 from zhifa import refdata
 from zhifa.cli._common import DbOption, JsonOption, console, emit, err_console, open_store
-from zhifa.model import Department, Entity, Officer
+from zhifa.model import HISTORY_START, Department, Entity, Officer
 from zhifa.roles import ROLES
 from zhifa.store import Store
 
@@ -162,6 +163,46 @@ def _print_officers(officers: Sequence[Officer]) -> None:
             _cell(", ".join(sorted(o.role_set))),
             _cell(o.certificate_no),
             _cell(o.certificate_valid_to),
+        )
+    console.print(table)
+
+
+def _since(moment: datetime | None) -> str:
+    """When a version took effect, as shown: seconds matter, the earliest time is named."""
+    if moment is None or moment == HISTORY_START:
+        return "before history"
+    return f"{moment:%Y-%m-%d %H:%M:%S}"
+
+
+def _print_officer_history(officer: Officer, history: refdata.OfficerHistory) -> None:
+    now = refdata.OfficerRecord.current(officer)
+    console.print(
+        f"officer {officer.id} {officer.name} ({officer.department_code}): roles "
+        f"{', '.join(sorted(now.role_set)) or 'none'}; {now.certificate_text()}",
+        markup=False,
+    )
+    if not history.kept:
+        console.print(
+            f"no versions are recorded of officer {officer.id} (it was not written by zhifa "
+            "officer add or import), so accountability reviews judge its steps on the current "
+            "record",
+            markup=False,
+        )
+        return
+    table = _table("Valid from", "Name", "Dept", "Roles", "Certificate", "Recorded by")
+    for v in history.versions:
+        certificate = (
+            f"{v.certificate_no} ({v.certificate_valid_from} to {v.certificate_valid_to})"
+            if v.certificate_no is not None
+            else None
+        )
+        table.add_row(
+            _cell(_since(v.valid_from)),
+            _cell(v.name),
+            _cell(v.department_code),
+            _cell(", ".join(sorted(v.role_set))),
+            _cell(certificate),
+            _cell(v.recorded_by),
         )
     console.print(table)
 
@@ -322,7 +363,8 @@ def officer_add(
     The certificate options go together: give --certificate, --valid-from and --valid-to, or
     none of them. An officer without a certificate can hold roles, but workflows may refuse
     enforcement steps to them. Fails if the id is taken; to change an officer, use
-    zhifa officer import, which updates existing ids.
+    zhifa officer import, which updates existing ids. The record is kept as the officer's first
+    version (see zhifa officer show).
     """
     with _opened(db) as store:
         officer = refdata.add_officer(
@@ -362,6 +404,9 @@ def officer_import(
 
     If any row is bad nothing is imported and every bad row is listed with its row number (the
     header is row 1); with --skip-bad the good rows are imported and the bad ones listed.
+
+    Each officer added or changed gets a new version of its record, valid from now and recorded
+    as "import FILE row N" (see zhifa officer show); a row that changes nothing adds none.
     """
     with _opened(db) as store:
         with _progress(f"importing {file.name}") as advance:
@@ -382,6 +427,32 @@ def officer_list(
         officers = refdata.list_officers(store, department=dept)
         payload = {"officers": [refdata.officer_as_dict(o) for o in officers]}
         emit(as_json, payload, lambda: _print_officers(officers))
+
+
+@officer_app.command("show")
+def officer_show(
+    officer_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Officer id (工号), as zhifa officer list shows.")
+    ],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show an officer and every version of its record, oldest first.
+
+    Each version holds the name, department, roles and certificate as they were from its
+    "valid from" time until the next version, and what recorded it (officer add, or the import
+    file and row). "before history" marks the record as it stood before zhifa kept officer
+    history (0001-01-01T00:00:00 in JSON). Accountability reviews judge each step on the
+    version in effect when it was taken. With --json: {"officer": {...}, "history": [...]}.
+    """
+    with _opened(db) as store:
+        officer, history = refdata.get_officer_history(store, officer_id)
+        versions = list(history.versions) if history.kept else []
+        payload = {
+            "officer": refdata.officer_as_dict(officer),
+            "history": [v.as_dict() for v in versions],
+        }
+        emit(as_json, payload, lambda: _print_officer_history(officer, history))
 
 
 # ---------------------------------------------------------------------------------------------
