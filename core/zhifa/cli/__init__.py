@@ -25,9 +25,21 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from zhifa.cli import accountability, audit, db, demo, due, matter, plugins, refdata, workflow
+    from zhifa.cli import (
+        accountability,
+        audit,
+        db,
+        demo,
+        discretion,
+        due,
+        matter,
+        plugins,
+        refdata,
+        workflow,
+    )
 
-    for module in (db, plugins, workflow, refdata, matter, due, accountability, audit, demo):
+    modules = (db, plugins, workflow, refdata, matter, due, discretion, accountability, audit, demo)
+    for module in modules:
         module.register(app)
 
 
