@@ -8,10 +8,15 @@ STAMP  := $(VENV)/.zhifa-installed
 
 .PHONY: setup demo test lint docs clean
 
-$(STAMP): pyproject.toml
+PLUGINS := $(wildcard plugins/zhifa-*/pyproject.toml)
+
+# zhifa with its extras, then every department plugin in plugins/ (each its own distribution,
+# found by zhifa through its entry point); --no-deps: their one dependency is this zhifa.
+$(STAMP): pyproject.toml $(PLUGINS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	for p in $(dir $(PLUGINS)); do $(BIN)/python -m pip install --quiet --no-deps -e $$p || exit 1; done
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from zhifa.calendar import WorkCalendar
+from zhifa.catalogue import Violation
 from zhifa.clocks import ClockState, Step, compute
 from zhifa.definitions import Definition, StepSpec
 from zhifa.store import Transaction
@@ -171,6 +172,11 @@ class StepContext:
     history: Sequence[Step] = ()
     officers: Mapping[str, Actor] = field(default_factory=dict)
     entity_id: int | None = None  # the market entity concerned, also while a matter is opened
+    # the violation catalogues of the loaded plugins, by code (see zhifa.catalogue)
+    catalogue: Mapping[str, Sequence[Violation]] = field(default_factory=dict)
+    # what guards and before-transition hooks establish about the step (e.g. the discretion
+    # applied), keyed by names starting with "_"; stored with the step's data and in its event
+    derived: dict[str, Any] = field(default_factory=dict)
 
     @property
     def session(self) -> Session:

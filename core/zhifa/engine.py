@@ -34,6 +34,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from zhifa import fields as fieldval
+from zhifa.catalogue import Violation
 from zhifa.clock import Clock, SystemClock, to_beijing
 from zhifa.clocks import ClockState, Step, compute
 from zhifa.context import (
@@ -307,6 +308,8 @@ class Engine:
         self.calendar = self.plugins.calendar()
         self._guards: dict[str, tuple[str, Guard]] = self.plugins.guards()
         self._sinks: dict[str, tuple[str, ReportingSink]] = self.plugins.sinks()
+        # the violation catalogues of the loaded plugins; two declaring one code fail here
+        self.catalogue: Mapping[str, Sequence[Violation]] = self.plugins.violations()
         self._defs: dict[tuple[str, int], Definition] = {}
         self._latest: dict[str, Definition] = {}
         for defn in self.plugins.definitions():
@@ -813,6 +816,7 @@ class Engine:
             history=steps,
             officers=officers,
             entity_id=matter.entity_id if matter is not None else entity_id,
+            catalogue=self.catalogue,
         )
 
     def _named_officers(
@@ -1012,7 +1016,8 @@ class Engine:
             ctx = self._context(tx, defn, step, officer, values, moment, view, steps, officers)
             self._check_guards(ctx)
             to_state = self.compiled(defn).fire(view.state, trigger)
-            new_data = {**view.data, trigger: values}
+            derived = dict(ctx.derived)
+            new_data = {**view.data, trigger: {**values, **derived}}
             result, taken = self._append(
                 tx,
                 defn,
@@ -1026,6 +1031,7 @@ class Engine:
                 recorded,
                 evidence,
                 steps,
+                extra=derived,
                 matter_data=new_data,
                 from_state=view.state,
             )

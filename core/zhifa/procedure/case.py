@@ -27,8 +27,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from zhifa.calendar import WorkCalendar
+from zhifa.catalogue import Facts, applicable, check_decision, suggest
 from zhifa.clocks import Step
 from zhifa.context import Guard, GuardResult, StepContext
+from zhifa.errors import InputError
 from zhifa.model import Event
 
 ART_27 = "行政处罚法 第二十七条"
@@ -414,6 +416,64 @@ def case_legal_review_passed(ctx: StepContext, **_: Any) -> GuardResult:
     )
 
 
+def case_discretion(ctx: StepContext, **_: Any) -> GuardResult:
+    """The fine measured against the department's catalogue entry for the violation (裁量基准).
+
+    The entry in force on the act date applies unless the one in force on the decision date is
+    lighter (Art 37). A fine outside the legal range is refused; outside the tier the
+    circumstances select it needs a recorded reason (Art 32) and a legal review passed since the
+    investigation concluded (Art 58). The entry, the reason it applies, the ranges and the tier are
+    recorded with the decision (``_discretion``).
+    """
+    code = ctx.data.get("violation")
+    if not code:
+        return None
+    entries = ctx.catalogue.get(str(code))
+    if not entries:
+        return (
+            f"no violation {code!r} in the loaded catalogues; list them with `zhifa violations` "
+            "or leave the field out"
+        )
+    act = ctx.earlier("open", "act_date")
+    conduct = date.fromisoformat(act) if act else ctx.at.date()
+    try:
+        facts = Facts.parse(ctx.data.get("facts") or {})
+        entry, why = applicable(entries, str(code), conduct, ctx.at.date(), facts)
+        found = suggest(entry, facts)
+    except InputError as exc:
+        return exc.message
+    fine = money(ctx.data.get("fine"))
+    refused, conditions = check_decision(found, fine) if fine > 0 else ([], [])
+    within = not refused and not conditions
+    ctx.derived["_discretion"] = {
+        "violation": entry.code,
+        "catalogue": entry.department,
+        "in_force_from": entry.in_force_from.isoformat(),
+        "applicable": why,
+        "penalty_basis": found.band.basis or entry.penalty_basis,
+        "legal_range": [str(found.legal[0]), str(found.legal[1])],
+        "tier": found.tier.name,
+        "tier_because": list(found.tier_because),
+        "suggested_range": [str(found.suggested[0]), str(found.suggested[1])],
+        "within_tier": within,
+    }
+    if refused:
+        return refused
+    if not conditions:
+        return None
+    reasons = []
+    if not (ctx.data.get("discretion_reason") or "").strip():
+        reasons.append(f"{conditions[0]}; give it in discretion_reason")
+    concluded = _last(ctx.history, "conclude_investigation")
+    passed = _last(ctx.history, "pass_review")
+    if passed is None or (concluded is not None and passed < concluded):
+        reasons.append(
+            f"a fine outside the {found.tier.name} tier of {entry.code} needs a legal review "
+            f"(法制审核) passed since the investigation concluded ({ART_58})"
+        )
+    return reasons
+
+
 def case_collective_discussion_held(ctx: StepContext, **_: Any) -> GuardResult:
     """A complex case or a major violation is decided by the heads' collective discussion."""
     why = [
@@ -649,6 +709,14 @@ def case_may_close(ctx: StepContext, **_: Any) -> GuardResult:
 
 
 GUARDS = (
+    Guard(
+        "case_discretion",
+        case_discretion,
+        "a fine measured against the catalogue entry for the violation: within its legal range, "
+        "and outside the selected tier only with a reason and a legal review",
+        "行政处罚法 第三十二条、第三十七条、第五十八条",
+        needs_data=True,
+    ),
     Guard(
         "case_recusal",
         case_recusal,
