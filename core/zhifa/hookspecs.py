@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
 from zhifa.calendar import CalendarAddition
 from zhifa.catalogue import ChecklistItem, Violation
 from zhifa.context import EventRecord, Guard, ReportingSink, StepContext
+from zhifa.sampling import SamplingPolicy
 
 hookspec = pluggy.HookspecMarker("zhifa")
 
@@ -143,4 +145,47 @@ def zhifa_violations() -> Iterable[Violation]:
         @zhifa.hookimpl
         def zhifa_violations():
             return load_catalogue(Path(__file__).parent / "violations.yaml", "zhifa-market")
+    """
+
+
+@hookspec
+def zhifa_sampling_policy(department: str) -> SamplingPolicy | None:
+    """The random-inspection sampling policy of ``department``, or None to leave it to others.
+
+    The first plugin that returns a policy for the department decides it; with none,
+    :data:`zhifa.sampling.DEFAULT_POLICY` applies. Random-inspection plans take the shares per
+    credit class or risk level, the exempt classes, the yearly caps and the grace period of new
+    businesses from it.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_sampling_policy(department):
+            if not department.startswith("SC"):
+                return None
+            return SamplingPolicy(
+                ratios={"A": Decimal("0.02"), "B": Decimal("0.05"), "C": Decimal("0.1"),
+                        "D": Decimal("0.3")},
+                exempt=frozenset({"A"}), yearly_cap={"B": 1}, grace_days=180,
+                basis="某省市场监管局“双随机、一公开”抽查工作细则",
+            )
+    """
+
+
+@hookspec
+def zhifa_cli(app: Any) -> None:
+    """Add commands to the ``zhifa`` command line; ``app`` is its :class:`typer.Typer`.
+
+    Commands follow zhifa's conventions: ``--db`` and ``--json`` options, errors raised as
+    :class:`zhifa.errors.ZhifaError` subclasses (one sentence; exit 1 for a refusal, 2 for bad
+    input), never a traceback. A plugin that fails here is named in the error.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_cli(app):
+            @app.command("market-report")
+            def market_report(year: int) -> None:
+                \"\"\"Print the bureau's yearly penalty statistics.\"\"\"
+                ...
     """

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points, version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -23,6 +23,7 @@ from zhifa.catalogue import ChecklistItem, Violation
 from zhifa.context import Guard, ReportingSink
 from zhifa.definitions import Definition, load_file
 from zhifa.errors import DefinitionError, PluginConflict, PluginError
+from zhifa.sampling import DEFAULT_POLICY, SamplingPolicy
 
 BASELINE = "zhifa.baseline"
 AUTOLOAD_ENV = "ZHIFA_DISABLE_PLUGIN_AUTOLOAD"
@@ -186,3 +187,9 @@ class Plugins:
                     )
                 out[item.code] = dataclasses.replace(item, department=plugin)
         return out
+
+    def sampling_policy(self, department: str) -> SamplingPolicy:
+        """The first policy a plugin gives for ``department``, else the documented default."""
+        for _plugin, policy in self.call("zhifa_sampling_policy", department=department):
+            return cast(SamplingPolicy, policy)
+        return DEFAULT_POLICY

@@ -35,10 +35,23 @@ def _register() -> None:
         matter,
         plugins,
         refdata,
+        scaffold,
         workflow,
     )
 
-    modules = (db, plugins, workflow, refdata, matter, due, discretion, accountability, audit, demo)
+    modules = (
+        db,
+        plugins,
+        scaffold,
+        workflow,
+        refdata,
+        matter,
+        due,
+        discretion,
+        accountability,
+        audit,
+        demo,
+    )
     for module in modules:
         module.register(app)
 
@@ -46,6 +59,17 @@ def _register() -> None:
 _register()
 
 INTERNAL_ERROR = 70
+_PLUGIN_COMMANDS: list[bool] = []
+
+
+def _plugin_commands() -> None:
+    """Let the loaded plugins add their commands (the ``zhifa_cli`` hook), once per process."""
+    if _PLUGIN_COMMANDS:
+        return
+    _PLUGIN_COMMANDS.append(True)
+    from zhifa.plugins import Plugins
+
+    Plugins().call("zhifa_cli", app=app)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in args
     try:
+        _plugin_commands()
         app(args=args, prog_name="zhifa")  # standalone: usage errors exit 2, success exits 0
     except ZhifaError as exc:
         if as_json:
