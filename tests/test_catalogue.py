@@ -152,6 +152,14 @@ def test_daily_continuous_penalty() -> None:
     assert suggest(v, one).legal == (Y(100000), Y(100000))
 
 
+def test_a_provision_with_measures_only() -> None:
+    v = entry(ART_124, bands=[], measures=["责令停产整治"])
+    with pytest.raises(InputError, match="sets no fine, only measures: 责令停产整治"):
+        suggest(v, Facts())
+    with pytest.raises(CatalogueError, match="give the fines"):
+        entry(ART_124, bands=[])
+
+
 def test_a_missing_amount_is_named() -> None:
     with pytest.raises(InputError, match="give goods_value"):
         suggest(entry(ART_124), Facts())

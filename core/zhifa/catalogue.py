@@ -155,11 +155,11 @@ class Band:
             if self.below is not None:
                 conditions.append(f"{self.threshold.replace('_', ' ')} < {_n(self.below)}")
         conditions += sorted(self.when)
-        conditions += [f"not {c}" for c in sorted(self.unless)]
         day = " per day" if self.per_day else ""
         who = "" if self.target == UNIT else " (persons responsible)"
         cond = f" when {', '.join(conditions)}" if conditions else ""
-        return f"{what}{day}{who}{cond}"
+        unless = f" unless {', '.join(sorted(self.unless))}" if self.unless else ""
+        return f"{what}{day}{who}{cond}{unless}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +288,11 @@ def suggest(violation: Violation, facts: Facts, target: str = UNIT) -> Suggestio
     Raises :class:`InputError` when no band of the provision fits the facts (say which amount or
     circumstance is missing).
     """
+    if not violation.bands:
+        raise InputError(
+            f"{violation.code} ({violation.penalty_basis}) sets no fine, only measures: "
+            f"{'; '.join(violation.measures)}"
+        )
     band = next((b for b in violation.bands if b.target == target and b.applies(facts)), None)
     if band is None:
         needs = sorted(
@@ -399,10 +404,14 @@ def parse_violation(raw: Any, where: str, department: str = "") -> Violation:
         raise CatalogueError(f"{where}: an entry is a mapping with code, name, basis and bands")
     code = raw.get("code")
     here = f"{where} ({code})" if code else where
-    for key in ("code", "name", "basis", "penalty_basis", "bands"):
+    for key in ("code", "name", "basis", "penalty_basis"):
         if not raw.get(key):
             raise CatalogueError(f"{here}: {key} is missing")
-    bands = tuple(_band(b, f"{here}.bands[{i}]") for i, b in enumerate(raw["bands"]))
+    if not raw.get("bands") and not raw.get("measures"):
+        raise CatalogueError(
+            f"{here}: give the fines (bands) or, for a provision that sets no fine, its measures"
+        )
+    bands = tuple(_band(b, f"{here}.bands[{i}]") for i, b in enumerate(raw.get("bands") or ()))
     tiers = _tiers(raw.get("tiers") or {}, f"{here}.tiers")
     valid_from = _date(raw.get("in_force_from"), f"{here}.in_force_from") or date.min
     valid_to = _date(raw.get("in_force_to"), f"{here}.in_force_to")
