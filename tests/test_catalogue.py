@@ -128,6 +128,15 @@ def test_the_largest_fine_allowed_and_the_next_yuan() -> None:
     assert check_decision(s, Y(85000)) == ([], [])
 
 
+def test_a_reduced_penalty_below_the_minimum_needs_a_ground_and_a_review() -> None:
+    plain = suggest(entry(ART_124), Facts(goods_value=Y(5000)))
+    assert check_decision(plain, Y(49999))[0] != []  # not on the list: refused
+    listed = entry(ART_124, reduced_penalty="主动消除危害后果的，可以减轻处罚")
+    refused, conditions = check_decision(suggest(listed, Facts(goods_value=Y(5000))), Y(49999))
+    assert refused == [] and "减轻处罚" in conditions[0] and "第三十二条" in conditions[0]
+    assert check_decision(suggest(listed, Facts(goods_value=Y(5000))), Y(100001))[0] != []
+
+
 def test_bands_by_circumstance_and_by_target() -> None:
     v = entry(ART_97)
     assert suggest(v, Facts()).legal == (Y(0), Y(100000))

@@ -331,6 +331,13 @@ def check_decision(suggestion: Suggestion, fine: Decimal) -> tuple[list[str], li
     low, high = suggestion.legal
     code = suggestion.violation.code
     basis = suggestion.band.basis or suggestion.violation.penalty_basis
+    if fine < low and suggestion.violation.reduced_penalty:
+        return [], [
+            f"a fine of {_n(fine)} yuan is below the legal range {_n(low)}–{_n(high)} yuan of "
+            f"{code}, a reduced penalty (减轻处罚) the department's list allows "
+            f"({suggestion.violation.reduced_penalty}): record the ground ({ART_32}) and pass a "
+            "legal review"
+        ]
     if not low <= fine <= high:
         return [
             f"a fine of {_n(fine)} yuan is outside the legal range {_n(low)}–{_n(high)} yuan of "
