@@ -145,3 +145,19 @@ def test_two_plugins_declaring_one_code_fail_when_the_engine_loads(bureau: Store
     with pytest.raises(PluginConflict) as err:
         Engine(bureau, plugins=plugins, clock=FixedClock(datetime(2026, 3, 2)))
     assert "'a'" in err.value.message and "'b'" in err.value.message
+
+
+@pytest.mark.parametrize(("fine", "ok"), [("49999.99", True), ("50000", False)])
+def test_a_department_hearing_threshold_replaces_the_default(
+    bureau: Store, fine: str, ok: bool
+) -> None:
+    engine = engine_with(bureau, entry(ART_124, hearing_threshold=50000))
+    walk = open_case(engine, D(2026, 3, 2))  # an organisation: the default threshold is 100,000
+    walk.do("conclude_investigation", "C1", D(2026, 3, 2), CONCLUDE)
+    data = {**notice(fine), "violation": "FS-124"}
+    if ok:
+        assert walk.do("notify", "C1", D(2026, 3, 3), data).state == "notified"
+        return
+    (reason,) = walk.refused("notify", "C1", D(2026, 3, 3), data)
+    assert "county-market's threshold for FS-124: 50000 yuan or more" in reason
+    assert "第六十三条" in reason

@@ -535,11 +535,25 @@ def case_hearing_eligibility(ctx: StepContext, **_: Any) -> GuardResult:
     fine, confiscation = money(ctx.data.get("fine")), money(ctx.data.get("confiscation"))
     reasons = list(_penalty_problems(kind, fine, confiscation))
     party = _party_kind(ctx)
-    if hearing_required(party, kind, fine, confiscation) and not ctx.data.get("hearing_eligible"):
-        threshold = HEARING_THRESHOLD[party]
+    threshold, whose = HEARING_THRESHOLD[party], f"for a {party}"
+    code = ctx.data.get("violation")
+    if code:
+        entries = ctx.catalogue.get(str(code))
+        if not entries:
+            return [
+                *reasons,
+                f"no violation {code!r} in the loaded catalogues; list them with "
+                "`zhifa violations` or leave the field out",
+            ]
+        current = next((v for v in entries if v.in_force(ctx.at.date())), entries[-1])
+        if current.hearing_threshold is not None:
+            threshold = current.hearing_threshold
+            whose = f"{current.department}'s threshold for {code}"
+    required = kind in HEARING_KINDS or fine >= threshold or confiscation >= threshold
+    if required and not ctx.data.get("hearing_eligible"):
         reasons.append(
             f"the proposed penalty ({kind}, fine {fine} yuan, confiscation {confiscation} yuan) "
-            f"carries the right to request a hearing (for a {party}: {threshold} yuan or more, "
+            f"carries the right to request a hearing ({whose}: {threshold} yuan or more, "
             f"or {', '.join(sorted(HEARING_KINDS))}); the notice must say so — set "
             f"hearing_eligible ({ART_63})"
         )
