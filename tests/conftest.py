@@ -38,6 +38,14 @@ def _pg_url(dbname: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+@pytest.fixture(autouse=True)
+def publicity_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the publicity sink writes in this test (never the directory the tests run in)."""
+    folder = tmp_path / "publicity"
+    monkeypatch.setenv("ZHIFA_PUBLICITY_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """A migrated PostgreSQL template database, made once per test run."""

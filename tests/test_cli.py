@@ -397,6 +397,10 @@ def test_reference_docs_are_generated_from_the_code() -> None:
     docs = Path(__file__).parent.parent / "docs"
     assert (docs / "cli.md").read_text("utf-8") == docgen.cli_reference(), "run `make docs`"
     assert (docs / "hooks.md").read_text("utf-8") == docgen.hooks_reference(), "run `make docs`"
+    for hook in docgen.hook_names():
+        page = docs / "hooks" / f"{hook}.md"
+        assert page.read_text("utf-8") == docgen.hook_page(hook), f"run `make docs` ({hook})"
+        assert "## In the shipped plugins" in page.read_text("utf-8"), f"{hook} has no example"
 
 
 @pytest.mark.parametrize("hook", docgen.hook_names())

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from zhifa import hookimpl
-from zhifa.context import Guard, GuardResult, StepContext
+from zhifa.context import Guard, GuardResult, ReportingSink, StepContext
 from zhifa.definitions import builtin_workflow_files
 from zhifa.guards import BASELINE_GUARDS, withdrawn_actor
 from zhifa.procedure import guards as procedure_guards
+from zhifa.publicity import PublicitySink
 
 
 @hookimpl
@@ -20,6 +21,13 @@ def zhifa_workflows() -> Iterable[Path]:
 @hookimpl
 def zhifa_guards() -> Iterable[Guard]:
     return (*BASELINE_GUARDS, *procedure_guards())
+
+
+@hookimpl
+def zhifa_reporting_sinks() -> Iterable[ReportingSink]:
+    """The publicity sink (双公示): published penalty decisions as CSV and JSON records for the
+    credit information publicity platform, in ``$ZHIFA_PUBLICITY_DIR`` (see zhifa.publicity)."""
+    return (PublicitySink(),)
 
 
 @hookimpl

@@ -7,6 +7,7 @@ taking steps through the engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -172,7 +173,8 @@ class StepContext:
     history: Sequence[Step] = ()
     officers: Mapping[str, Actor] = field(default_factory=dict)
     entity_id: int | None = None  # the market entity concerned, also while a matter is opened
-    # the violation catalogues of the loaded plugins, by code (see zhifa.catalogue)
+    department: str | None = None  # the matter's department, also while it is opened
+    # the violation catalogues of the plugins the department uses, by code (see zhifa.catalogue)
     catalogue: Mapping[str, Sequence[Violation]] = field(default_factory=dict)
     # what guards and before-transition hooks establish about the step (e.g. the discretion
     # applied), keyed by names starting with "_"; stored with the step's data and in its event
@@ -229,18 +231,108 @@ class Guard:
     needs_data: bool = False
 
 
+DEFAULT_SINK_TIMEOUT = 10.0
+"""Seconds a reporting sink's ``deliver`` may take when the sink declares no ``timeout``."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMatter:
+    """The matter an outbox message's event belongs to, as it stood right after that step.
+
+    ``department`` is the department's code and ``department_name`` its name; ``entity_uscc`` and
+    ``entity_name`` are the market entity's unified social credit code and name, None for a matter
+    that concerns no entity. ``data`` is the matter's data after the step (opening fields under
+    ``open``, each later step's fields under its trigger).
+    """
+
+    id: int
+    workflow: str
+    state: str
+    version: int
+    department: str
+    department_name: str
+    entity_uscc: str | None
+    entity_name: str | None
+    title: str
+    data: Mapping[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "workflow": self.workflow,
+            "state": self.state,
+            "version": self.version,
+            "department": self.department,
+            "department_name": self.department_name,
+            "entity_uscc": self.entity_uscc,
+            "entity_name": self.entity_name,
+            "title": self.title,
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> OutboxMatter:
+        return cls(
+            id=int(raw["id"]),
+            workflow=str(raw["workflow"]),
+            state=str(raw["state"]),
+            version=int(raw["version"]),
+            department=str(raw["department"]),
+            department_name=str(raw["department_name"]),
+            entity_uscc=raw.get("entity_uscc"),
+            entity_name=raw.get("entity_name"),
+            title=str(raw["title"]),
+            data=dict(raw.get("data") or {}),
+        )
+
+
+def outbox_payload(event: EventRecord, matter: OutboxMatter) -> dict[str, Any]:
+    """What an outbox row stores for a sink: the event and its matter, one JSON document."""
+    return {"event": event.as_dict(), "matter": matter.as_dict()}
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxDelivery:
-    """A message for a reporting sink; ``key`` is stable across retries (idempotency key)."""
+    """A message for a reporting sink; ``key`` is stable across retries (idempotency key).
+
+    ``event`` is the recorded step (:meth:`EventRecord.as_dict`); ``matter`` the matter it belongs
+    to as it stood after the step, or None for a message queued before zhifa stored the matter
+    with it (such a message holds the event alone).
+    """
 
     key: str
     sink: str
     attempt: int
     event: Mapping[str, Any]
+    matter: OutboxMatter | None = None
+
+    @classmethod
+    def from_payload(
+        cls, key: str, sink: str, attempt: int, payload: Mapping[str, Any]
+    ) -> OutboxDelivery:
+        """The message for a stored payload: ``{"event": …, "matter": …}``, or an event alone."""
+        if "event" in payload and "matter" in payload:
+            matter = payload["matter"]
+            return cls(
+                key,
+                sink,
+                attempt,
+                payload["event"],
+                OutboxMatter.from_dict(matter) if matter is not None else None,
+            )
+        return cls(key, sink, attempt, payload)
 
 
 class ReportingSink(Protocol):
-    """Receives recorded steps after they are committed (at least once, keyed for idempotency)."""
+    """Receives recorded steps after they are committed (at least once, keyed for idempotency).
+
+    A sink may also declare ``timeout``: the seconds one ``deliver`` may take (default
+    :data:`DEFAULT_SINK_TIMEOUT`, 10). The engine runs each delivery in a worker thread and waits
+    that long; a delivery still running then is recorded as failed ("timed out after N s") and
+    retried later with the same backoff. The worker is not stopped, so a timed-out delivery may
+    still complete late, possibly while its retry runs: a sink must ignore a message whose
+    ``key`` it has already handled, and guard its own writes against running twice at once.
+    """
 
     name: str
 
@@ -251,3 +343,17 @@ class ReportingSink(Protocol):
     def deliver(self, message: OutboxDelivery) -> None:
         """Deliver one message; raise to have it retried later with backoff."""
         ...
+
+
+def sink_timeout(sink: ReportingSink) -> float:
+    """The seconds ``sink`` gives one delivery: its ``timeout``, else :data:`DEFAULT_SINK_TIMEOUT`.
+
+    Raises ValueError for a timeout that is not a positive number of seconds.
+    """
+    value = getattr(sink, "timeout", DEFAULT_SINK_TIMEOUT)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ValueError(
+            f"reporting sink {sink.name!r} declares timeout {value!r}; give a positive number "
+            "of seconds, e.g. timeout = 10"
+        )
+    return float(value)

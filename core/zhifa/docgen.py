@@ -1,5 +1,6 @@
-"""Generate the reference docs from the code: ``docs/cli.md`` from every command's ``--help`` and
-``docs/hooks.md`` from the hook specifications' docstrings. ``make docs`` writes them; a test fails
+"""Generate the reference docs from the code: ``docs/cli.md`` from every command's ``--help``,
+``docs/hooks.md`` and one page per hook in ``docs/hooks/`` from the hook specifications'
+docstrings and the implementations in the shipped plugins. ``make docs`` writes them; a test fails
 when the committed files differ from what this produces.
 
 Usage: ``python -m zhifa.docgen [DOCS_DIR]``.
@@ -7,6 +8,7 @@ Usage: ``python -m zhifa.docgen [DOCS_DIR]``.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import sys
@@ -57,7 +59,11 @@ def hook_names() -> list[str]:
     return sorted(n for n, f in vars(hookspecs).items() if n.startswith("zhifa_") and callable(f))
 
 
+PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
+
+
 def hooks_reference() -> str:
+    """The index page: what a hook is, and one line per hook linking to its page."""
     parts = [
         "# Hook reference",
         "",
@@ -65,21 +71,66 @@ def hooks_reference() -> str:
         "",
         inspect.cleandoc(hookspecs.__doc__ or ""),
         "",
+        "| hook | what it is for |",
+        "| --- | --- |",
     ]
     for name in hook_names():
-        func = getattr(hookspecs, name)
-        sig = inspect.signature(func)
-        parts += [
-            f"## `{name}`",
-            "",
-            "```python",
-            f"def {name}{sig}",
-            "```",
-            "",
-            inspect.cleandoc(func.__doc__ or ""),
-            "",
-        ]
+        first = inspect.cleandoc(getattr(hookspecs, name).__doc__ or "").split("\n", 1)[0]
+        parts.append(f"| [`{name}`](hooks/{name}.md) | {first} |")
+    return "\n".join([*parts, ""])
+
+
+def hook_page(name: str) -> str:
+    """One hook: its signature, its documentation, and its implementations in the plugins
+    shipped in ``plugins/`` and in the plugin ``zhifa plugin new`` writes."""
+    func = getattr(hookspecs, name)
+    parts = [
+        f"# `{name}`",
+        "",
+        "Generated from `zhifa/hookspecs.py` and the shipped plugins by `make docs`; do not edit.",
+        "",
+        "```python",
+        f"def {name}{inspect.signature(func)}",
+        "```",
+        "",
+        inspect.cleandoc(func.__doc__ or ""),
+        "",
+    ]
+    examples = list(_implementations(name))
+    if examples:
+        parts += ["## In the shipped plugins", ""]
+        for where, source in examples:
+            parts += [f"`{where}`:", "", "```python", source, "```", ""]
     return "\n".join(parts)
+
+
+def _implementations(name: str) -> Iterator[tuple[str, str]]:
+    """(where, source) of each implementation of hook ``name`` in the shipped plugins, then in
+    the scaffold's generated plugin."""
+    from zhifa import scaffold
+
+    sources: list[tuple[str, str]] = []
+    if PLUGINS_DIR.is_dir():
+        for path in sorted(PLUGINS_DIR.glob("*/*/plugin.py")):
+            sources.append((str(path.relative_to(PLUGINS_DIR.parent)), path.read_text("utf-8")))
+    generated = scaffold.PLUGIN.replace("{{dist}}", "zhifa-example").replace(
+        "{{package}}", "zhifa_example"
+    )
+    sources.append(
+        (
+            "zhifa plugin new zhifa-example → zhifa_example/plugin.py",
+            generated.replace("{{short}}", "example"),
+        )
+    )
+    for where, text in sources:
+        tree = ast.parse(text)
+        lines = text.splitlines()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                end = node.end_lineno or node.lineno
+                yield where, "\n".join(lines[start - 1 : end])
+                break
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -92,7 +143,16 @@ def main(argv: list[str] | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "cli.md").write_text(cli_reference(), "utf-8")
     (folder / "hooks.md").write_text(hooks_reference(), "utf-8")
-    typer.echo(f"wrote {folder / 'cli.md'} and {folder / 'hooks.md'}")
+    pages = folder / "hooks"
+    pages.mkdir(exist_ok=True)
+    for stale in pages.glob("*.md"):
+        if stale.stem not in hook_names():
+            stale.unlink()
+    for name in hook_names():
+        (pages / f"{name}.md").write_text(hook_page(name), "utf-8")
+    typer.echo(
+        f"wrote {folder / 'cli.md'}, {folder / 'hooks.md'} and {len(hook_names())} hook pages"
+    )
 
 
 if __name__ == "__main__":

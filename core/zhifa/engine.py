@@ -10,7 +10,8 @@
 6. append the hashed event, write the new state with ``version = version + 1`` only where the
    version is still the one loaded (else :class:`ConflictError`), recompute the clocks, queue outbox
    messages, call ``zhifa_after_transition``;
-7. commit, then deliver the outbox to reporting sinks (a failing sink is retried later).
+7. commit, then deliver the outbox to reporting sinks, each within its timeout (a failing or
+   timed-out sink is retried later; see :mod:`zhifa.outbox`).
 
 Reads (``load``, ``history``, ``clocks``, ``available_triggers``) never write.
 """
@@ -43,8 +44,10 @@ from zhifa.context import (
     Guard,
     MatterView,
     OutboxDelivery,
+    OutboxMatter,
     ReportingSink,
     StepContext,
+    outbox_payload,
 )
 from zhifa.definitions import (
     EXPECTED_STATE,
@@ -68,6 +71,7 @@ from zhifa.errors import (
 from zhifa.machine import CompiledWorkflow, compile_definition
 from zhifa.model import Clock as ClockRow
 from zhifa.model import (
+    Department,
     Entity,
     Event,
     Matter,
@@ -76,6 +80,7 @@ from zhifa.model import (
     OutboxMessage,
     WorkflowVersion,
 )
+from zhifa.outbox import deliver_within, retry_delay
 from zhifa.plugins import Plugins
 from zhifa.record import GENESIS, Evidence, canonical_json, event_hash
 from zhifa.roles import ROLES
@@ -89,6 +94,8 @@ _CLOCKS = cast(sa.Table, ClockRow.__table__)
 _OUTBOX = cast(sa.Table, OutboxMessage.__table__)
 _OFFICERS = cast(sa.Table, Officer.__table__)
 _LINKS = cast(sa.Table, MatterLink.__table__)
+_DEPARTMENTS = cast(sa.Table, Department.__table__)
+_ENTITIES = cast(sa.Table, Entity.__table__)
 FOLLOWS = "follows"  # the kind of link from a matter to one opened from it
 
 # The statements of the hot path, built once: constructing a statement costs more than running it
@@ -107,6 +114,17 @@ _SELECT_MATTER_AND_ACTOR = (
     )
     .select_from(_MATTERS.outerjoin(_OFFICERS, _OFFICERS.c.id == sa.bindparam("z_actor")))
     .where(_MATTERS.c.id == sa.bindparam("z_id"))
+)
+# What an outbox message adds to its matter: the department's name, the entity's code and name (NULL
+# for a matter without an entity).
+_SELECT_SINK_NAMES = (
+    sa.select(
+        _DEPARTMENTS.c.name.label("department_name"),
+        _ENTITIES.c.uscc.label("entity_uscc"),
+        _ENTITIES.c.name.label("entity_name"),
+    )
+    .select_from(_DEPARTMENTS.outerjoin(_ENTITIES, _ENTITIES.c.id == sa.bindparam("z_entity")))
+    .where(_DEPARTMENTS.c.code == sa.bindparam("z_dept"))
 )
 # ``occurred_at`` comes back as the driver gives it: SQLite's ISO text is parsed by
 # ``datetime.fromisoformat`` (C), far cheaper per row than the generic SQLite DateTime processor.
@@ -308,8 +326,12 @@ class Engine:
         self.calendar = self.plugins.calendar()
         self._guards: dict[str, tuple[str, Guard]] = self.plugins.guards()
         self._sinks: dict[str, tuple[str, ReportingSink]] = self.plugins.sinks()
+        # the events whose steps queued outbox messages, until their commit hands them to the
+        # sinks: a step no sink wants costs no delivery query
+        self._queued: set[int] = set()
         # the violation catalogues of the loaded plugins; two declaring one code fail here
         self.catalogue: Mapping[str, Sequence[Violation]] = self.plugins.violations()
+        self._catalogues: dict[str, Mapping[str, Sequence[Violation]]] = {}
         self._defs: dict[tuple[str, int], Definition] = {}
         self._latest: dict[str, Definition] = {}
         for defn in self.plugins.definitions():
@@ -803,6 +825,7 @@ class Engine:
         steps: Sequence[Step],
         officers: Mapping[str, Actor],
         entity_id: int | None = None,
+        department: str | None = None,
     ) -> StepContext:
         return StepContext(
             transaction=tx,
@@ -816,8 +839,23 @@ class Engine:
             history=steps,
             officers=officers,
             entity_id=matter.entity_id if matter is not None else entity_id,
-            catalogue=self.catalogue,
+            department=matter.department if matter is not None else department,
+            catalogue=self._catalogue_of(matter.department if matter is not None else department),
         )
+
+    def _catalogue_of(self, department: str | None) -> Mapping[str, Sequence[Violation]]:
+        """The catalogue entries of the plugins ``department`` uses (cached per department)."""
+        if not self.plugins.config.departments or department is None:
+            return self.catalogue
+        found = self._catalogues.get(department)
+        if found is None:
+            found = {
+                code: kept
+                for code, entries in self.catalogue.items()
+                if (kept := [v for v in entries if self.plugins.allows(v.department, department)])
+            }
+            self._catalogues[department] = found
+        return found
 
     def _named_officers(
         self, conn: sa.Connection, step: StepSpec, data: Mapping[str, Any]
@@ -874,6 +912,13 @@ class Engine:
             if parent is not None and defn.follows:
                 self._may_follow(defn, parent)
             dept = department or officer.department
+            source = self.plugins.source(defn)
+            if not self.plugins.allows(source, dept):
+                raise RefusedError(
+                    f"workflow {defn.name} comes from plugin {source!r}, which department {dept} "
+                    f"does not use ({self.plugins.config.source}); open it in a department that "
+                    "uses the plugin, or enable the plugin there"
+                )
             entity_id: int | None = None
             if entity is not None:
                 code = "".join(entity.split()).upper()
@@ -902,7 +947,7 @@ class Engine:
             values = fieldval.validate(defn.open, data or {})
             officers = self._named_officers(conn, defn.open, values)
             ctx = self._context(
-                tx, defn, defn.open, officer, values, moment, None, (), officers, entity_id
+                tx, defn, defn.open, officer, values, moment, None, (), officers, entity_id, dept
             )
             self._check_guards(ctx)
             name = (title or str(values.get("summary") or defn.label.zh)).strip()[:300]
@@ -1059,7 +1104,10 @@ class Engine:
             plugin, guard = self._guards[ref.name]
             reasons += self._run_guard(plugin, guard, ctx, ref.args)
         if not reasons:
-            for _plugin, result in self.plugins.call("zhifa_before_transition", ctx=ctx):
+            dept = ctx.matter.department if ctx.matter is not None else ctx.department
+            for _plugin, result in self.plugins.call(
+                "zhifa_before_transition", for_department=dept, ctx=ctx
+            ):
                 reasons += _reasons(result)
         if reasons:
             what = "open the matter" if ctx.matter is None else f"take the step {ctx.step.name!r}"
@@ -1163,8 +1211,6 @@ class Engine:
         # the step's own copy of the data: the event's dict goes to plugins and callers
         step = Step(moment.date(), ctx.step.name, to_state, MappingProxyType(json.loads(data_text)))
         clock_states = self._write_clocks(conn, defn, matter_id, [*steps, step], recorded.date())
-        self._queue(conn, event, recorded)
-        self.plugins.call("zhifa_after_transition", ctx=ctx, event=event)
         current = ctx.matter
         if current is None:  # just opened: read back what the database filled in
             row = conn.execute(_SELECT_MATTER, {"z_id": matter_id}).one()
@@ -1178,6 +1224,13 @@ class Engine:
                 updated_at=recorded,
                 data=matter_data if matter_data is not None else current.data,
             )
+        self._queue(conn, event, after, recorded)
+        self.plugins.call(
+            "zhifa_after_transition",
+            for_department=ctx.matter.department if ctx.matter is not None else ctx.department,
+            ctx=ctx,
+            event=event,
+        )
         return StepResult(after, event, tuple(clock_states)), step
 
     def _committed(
@@ -1191,8 +1244,9 @@ class Engine:
         self._recent.move_to_end(e.matter_id)
         if len(self._recent) > RECENT_MATTERS:
             self._recent.popitem(last=False)
-        if self._sinks:
-            self.deliver_outbox(event_id=result.event.id)
+        if e.id in self._queued:
+            self._queued.discard(e.id)
+            self.deliver_outbox(event_id=e.id)
         return result
 
     def _write_clocks(
@@ -1234,29 +1288,71 @@ class Engine:
 
     # -- outbox ------------------------------------------------------------------------------
 
-    def _queue(self, conn: sa.Connection, event: EventRecord, now: datetime) -> None:
-        rows = []
+    def _queue(
+        self, conn: sa.Connection, event: EventRecord, matter: MatterView, now: datetime
+    ) -> None:
+        """Queue one outbox message for each sink that wants ``event``, carrying the event and
+        its ``matter`` after the step. The department and the entity are looked up only when a
+        sink wants the event, so a step no sink wants costs nothing more."""
+        wanting: list[str] = []
         for name, (plugin, sink) in self._sinks.items():
+            if not self.plugins.allows(plugin, matter.department):
+                continue
             try:
                 wanted = sink.wants(event)
             except Exception as exc:
                 raise PluginError(plugin, f"sink {name}.wants", exc) from exc
             if wanted:
-                rows.append(
-                    {
-                        "event_id": event.id,
-                        "sink": name,
-                        "key": f"{event.matter_id}:{event.seq}:{name}",
-                        "payload": canonical_json(event.as_dict()),
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                    }
-                )
-        if rows:
-            conn.execute(sa.insert(_OUTBOX), rows)
+                wanting.append(name)
+        if not wanting:
+            return
+        payload = canonical_json(outbox_payload(event, self._outbox_matter(conn, matter)))
+        conn.execute(
+            sa.insert(_OUTBOX),
+            [
+                {
+                    "event_id": event.id,
+                    "sink": name,
+                    "key": f"{event.matter_id}:{event.seq}:{name}",
+                    "payload": payload,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                }
+                for name in wanting
+            ],
+        )
+        if event.id is not None:
+            self._queued.add(event.id)
 
-    def deliver_outbox(self, *, event_id: int | None = None, limit: int = 100) -> DeliveryReport:
-        """Deliver due outbox messages; failures are recorded and retried later with backoff."""
+    @staticmethod
+    def _outbox_matter(conn: sa.Connection, matter: MatterView) -> OutboxMatter:
+        """``matter`` as sinks see it: with its department's name and its entity's code and name,
+        read in the step's transaction."""
+        row = conn.execute(
+            _SELECT_SINK_NAMES, {"z_dept": matter.department, "z_entity": matter.entity_id}
+        ).first()
+        return OutboxMatter(
+            id=matter.id,
+            workflow=matter.workflow,
+            state=matter.state,
+            version=matter.version,
+            department=matter.department,
+            department_name=row.department_name if row is not None else "",
+            entity_uscc=row.entity_uscc if row is not None else None,
+            entity_name=row.entity_name if row is not None else None,
+            title=matter.title,
+            data=matter.data,
+        )
+
+    def deliver_outbox(
+        self, *, event_id: int | None = None, sink: str | None = None, limit: int = 100
+    ) -> DeliveryReport:
+        """Deliver the outbox messages due now (only ``event_id``'s or ``sink``'s when given).
+
+        Each delivery runs in a worker thread within its sink's ``timeout`` (see
+        :mod:`zhifa.outbox`); a sink that raises or times out is recorded on the message and
+        retried later with backoff. ``pending`` counts the undelivered messages (of ``sink``).
+        """
         now = self.clock.now()
         query = (
             sa.select(_OUTBOX)
@@ -1266,31 +1362,20 @@ class Engine:
         )
         if event_id is not None:
             query = query.where(_OUTBOX.c.event_id == event_id)
+        if sink is not None:
+            query = query.where(_OUTBOX.c.sink == sink)
         with self.store.read() as session:
             messages = session.execute(query).all()
         delivered = failed = 0
         for msg in messages:
-            entry = self._sinks.get(msg.sink)
-            error: str | None
-            if entry is None:
-                error = f"sink {msg.sink!r} is not loaded; install or enable its plugin"
-            else:
-                try:
-                    entry[1].deliver(
-                        OutboxDelivery(msg.key, msg.sink, msg.attempts + 1, json.loads(msg.payload))
-                    )
-                    error = None
-                except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}"
+            error = self._deliver_one(msg)
             attempts = msg.attempts + 1
             values: dict[str, Any] = {"attempts": attempts, "last_error": error}
             if error is None:
                 values["delivered_at"] = self.clock.now()
                 delivered += 1
             else:
-                values["next_attempt_at"] = now + timedelta(
-                    seconds=min(3600, 30 * 2 ** (attempts - 1))
-                )
+                values["next_attempt_at"] = now + retry_delay(attempts)
                 failed += 1
             with self.store.write() as session:
                 session.execute(
@@ -1298,16 +1383,29 @@ class Engine:
                     .where(_OUTBOX.c.id == msg.id, _OUTBOX.c.delivered_at.is_(None))
                     .values(**values)
                 )
+        undelivered = (
+            sa.select(sa.func.count()).select_from(_OUTBOX).where(_OUTBOX.c.delivered_at.is_(None))
+        )
+        if sink is not None:
+            undelivered = undelivered.where(_OUTBOX.c.sink == sink)
         with self.store.read() as session:
-            pending = (
-                session.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(_OUTBOX)
-                    .where(_OUTBOX.c.delivered_at.is_(None))
-                )
-                or 0
-            )
+            pending = session.scalar(undelivered) or 0
         return DeliveryReport(delivered, failed, pending)
+
+    def _deliver_one(self, msg: Any) -> str | None:
+        """Hand one outbox row to its sink; None when delivered, else the error to record."""
+        entry = self._sinks.get(msg.sink)
+        if entry is None:
+            return f"sink {msg.sink!r} is not loaded; install or enable its plugin"
+        try:
+            payload = json.loads(msg.payload)
+            message = OutboxDelivery.from_payload(msg.key, msg.sink, msg.attempts + 1, payload)
+        except (ValueError, KeyError, TypeError) as exc:
+            return (
+                f"the stored payload is not an outbox message ({type(exc).__name__}: {exc}); "
+                "it cannot be delivered until the row is repaired"
+            )
+        return deliver_within(entry[1], message)
 
 
 def open_and_walk(

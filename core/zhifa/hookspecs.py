@@ -86,9 +86,12 @@ def zhifa_reporting_sinks() -> Iterable[ReportingSink]:
     """Sinks that receive committed steps through the outbox.
 
     For each step, every sink whose ``wants(event)`` is true gets one outbox message in the step's
-    transaction. After commit the engine calls ``deliver``; a sink that raises is retried later
-    with backoff and never rolls back or blocks the matter. Messages carry a stable ``key`` so a
-    sink can ignore a message it has already handled.
+    transaction. After commit the engine calls ``deliver(message)``: ``message.event`` is the
+    recorded step and ``message.matter`` the matter after it (department name, entity, data). A
+    sink that raises, or does not return within its ``timeout`` (seconds, default 10), is retried
+    later with backoff and never rolls back or blocks the matter; `zhifa outbox` shows its error.
+    Messages carry a stable ``key`` so a sink can ignore one it has already handled (a timed-out
+    delivery may still complete late). The baseline's ``publicity`` sink writes the 双公示 records.
     """
 
 

@@ -20,12 +20,14 @@ import pluggy
 from zhifa import hookspecs
 from zhifa.calendar import CalendarAddition, WorkCalendar
 from zhifa.catalogue import ChecklistItem, Violation
+from zhifa.config import PluginConfig, load_config
 from zhifa.context import Guard, ReportingSink
 from zhifa.definitions import Definition, load_file
 from zhifa.errors import DefinitionError, PluginConflict, PluginError
 from zhifa.sampling import DEFAULT_POLICY, SamplingPolicy
 
 BASELINE = "zhifa.baseline"
+ALWAYS = frozenset({BASELINE})  # applies to every department whatever the configuration
 AUTOLOAD_ENV = "ZHIFA_DISABLE_PLUGIN_AUTOLOAD"
 
 
@@ -48,10 +50,17 @@ class PluginInfo:
 class Plugins:
     """The loaded plugins and what they contribute."""
 
-    def __init__(self, extra: Iterable[object] = (), *, autoload: bool | None = None) -> None:
+    def __init__(
+        self,
+        extra: Iterable[object] = (),
+        *,
+        autoload: bool | None = None,
+        config: PluginConfig | None = None,
+    ) -> None:
         from zhifa import baseline
 
         self.pm = pluggy.PluginManager("zhifa")
+        self._sources: dict[tuple[str, int], str] = {}
         self.pm.add_hookspecs(hookspecs)
         self._dists: dict[str, tuple[str, str]] = {}
         self._register(baseline, BASELINE, ("zhifa", version("zhifa")))
@@ -62,6 +71,29 @@ class Plugins:
         for i, plugin in enumerate(extra):
             name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
             self._register(plugin, name, ("(passed in)", ""))
+        self.config = config if config is not None else load_config()
+        dists = {d for d, _ in self._dists.values() if not d.startswith("(")}
+        self.config.check_names(set(self._dists) | dists)
+
+    def allows(self, plugin: str, department: str | None) -> bool:
+        """Whether ``plugin`` applies to ``department``'s matters (see :mod:`zhifa.config`); a
+        distribution name (``zhifa-market``) in the configuration stands for its plugins."""
+        if plugin in ALWAYS:
+            return True
+        dist = self._dists.get(plugin, ("", ""))[0]
+        if self.config.departments.get(department or "", None) is not None:
+            choice = self.config.departments[department or ""]
+            if choice.enabled is not None:  # either name, the plugin's or its distribution's
+                return bool({plugin, dist} & choice.enabled) and not (
+                    {plugin, dist} & choice.disabled
+                )
+        return self.config.allows(plugin, department, ALWAYS) and (
+            not dist or self.config.allows(dist, department, ALWAYS)
+        )
+
+    def source(self, defn: Definition) -> str:
+        """The plugin that ships ``defn`` (after :meth:`definitions`)."""
+        return self._sources.get(defn.key, BASELINE)
 
     def _register(self, plugin: object, name: str, dist: tuple[str, str]) -> None:
         try:
@@ -83,11 +115,16 @@ class Plugins:
                 plugin, ep.name, (dist.name, dist.version) if dist else ("(unknown)", "")
             )
 
-    def call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every implementation of ``hook``; an exception becomes :class:`PluginError`."""
+    def call(
+        self, hook: str, *, for_department: str | None = None, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
+        """Call every implementation of ``hook`` (only the plugins ``for_department`` uses, when
+        given); an exception becomes :class:`PluginError`."""
         caller = getattr(self.pm.hook, hook)
         results: list[tuple[str, Any]] = []
         for impl in reversed(caller.get_hookimpls()):
+            if for_department is not None and not self.allows(impl.plugin_name, for_department):
+                continue
             args = {k: kwargs[k] for k in impl.argnames}
             try:
                 result = impl.function(**args)
@@ -122,6 +159,7 @@ class Plugins:
                         f"plugins {prior[0]!r} and {plugin!r}; one of them must use a new version",
                     )
                 seen[defn.key] = (plugin, defn)
+        self._sources = {key: plugin for key, (plugin, _) in seen.items()}
         return [d for _, d in seen.values()]
 
     def guards(self) -> dict[str, tuple[str, Guard]]:
@@ -190,6 +228,7 @@ class Plugins:
 
     def sampling_policy(self, department: str) -> SamplingPolicy:
         """The first policy a plugin gives for ``department``, else the documented default."""
-        for _plugin, policy in self.call("zhifa_sampling_policy", department=department):
+        found = self.call("zhifa_sampling_policy", for_department=department, department=department)
+        for _plugin, policy in found:
             return cast(SamplingPolicy, policy)
         return DEFAULT_POLICY

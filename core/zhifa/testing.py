@@ -122,5 +122,13 @@ def zhifa_entity(zhifa_store: Store) -> str:
 
 
 @pytest.fixture
-def zhifa_engine(zhifa_store: Store, zhifa_plugins: Plugins, zhifa_clock: FixedClock) -> Engine:
+def zhifa_engine(
+    zhifa_store: Store,
+    zhifa_plugins: Plugins,
+    zhifa_clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Engine:
+    """The engine; the baseline's publicity sink writes into the test's temporary directory."""
+    monkeypatch.setenv("ZHIFA_PUBLICITY_DIR", str(tmp_path / "publicity"))
     return Engine(zhifa_store, plugins=zhifa_plugins, clock=zhifa_clock)

@@ -33,6 +33,7 @@ def _register() -> None:
         discretion,
         due,
         matter,
+        outbox,
         plugins,
         refdata,
         scaffold,
@@ -47,6 +48,7 @@ def _register() -> None:
         refdata,
         matter,
         due,
+        outbox,
         discretion,
         accountability,
         audit,
@@ -60,6 +62,14 @@ _register()
 
 INTERNAL_ERROR = 70
 _PLUGIN_COMMANDS: list[bool] = []
+
+
+def _builtin(args: list[str]) -> bool:
+    """Whether ``args`` name one of zhifa's own commands (plugins are then not asked for theirs,
+    so a broken plugin cannot stop `zhifa db upgrade` or `zhifa plugins`)."""
+    first = next((a for a in args if not a.startswith("-")), None)
+    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    return first in names
 
 
 def _plugin_commands() -> None:
@@ -77,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in args
     try:
-        _plugin_commands()
+        if not _builtin(args):
+            _plugin_commands()
         app(args=args, prog_name="zhifa")  # standalone: usage errors exit 2, success exits 0
     except ZhifaError as exc:
         if as_json:

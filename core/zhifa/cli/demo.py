@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from zhifa import demo as demo_lib
 from zhifa import migrate
 from zhifa.cli._common import JsonOption, console, dumps
 from zhifa.errors import InputError
+from zhifa.publicity import DIR_ENV
 from zhifa.store import Store
 
 DEFAULT = Path("zhifa-demo.db")
@@ -39,6 +41,8 @@ def demo(
         path = Path(db[len("sqlite:///") :])
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    # the publicity records of the demo go beside its database, unless a directory is set
+    os.environ.setdefault(DIR_ENV, str(path.parent / f"{path.stem}-publicity"))
     store = Store(f"sqlite:///{path}")
     migrate.upgrade(store)
     lines: list[str] = []
