@@ -161,3 +161,11 @@ def test_a_department_hearing_threshold_replaces_the_default(
     (reason,) = walk.refused("notify", "C1", D(2026, 3, 3), data)
     assert "county-market's threshold for FS-124: 50000 yuan or more" in reason
     assert "第六十三条" in reason
+
+
+def test_the_engine_api_measures_like_the_case(engine: Engine) -> None:
+    found, why = engine.discretion(
+        "FS-124", {"goods_value": 5000, "circumstances": ["children"]}, decided=D(2026, 3, 2)
+    )
+    assert (found.tier.name, str(found.suggested[0])) == ("heavier", "85000.00")
+    assert "第三十七条" in why

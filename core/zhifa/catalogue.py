@@ -385,6 +385,25 @@ def applicable(
     )
 
 
+def discretion(
+    catalogue: Mapping[str, Sequence[Violation]],
+    code: str,
+    facts: Facts,
+    conduct: date,
+    decided: date,
+    target: str = UNIT,
+) -> tuple[Suggestion, str]:
+    """The one way zhifa measures a case against a catalogue (used by the case workflow, the CLI
+    and the API): the applicable entry and why (Art 37), and its suggestion for the facts."""
+    entries = catalogue.get(code)
+    if not entries:
+        raise InputError(
+            f"no violation {code!r} in the loaded catalogues; list them with `zhifa violations`"
+        )
+    entry, why = applicable(entries, code, conduct, decided, facts)
+    return suggest(entry, facts, target), why
+
+
 def _top(v: Violation, facts: Facts) -> Decimal | None:
     try:
         return suggest(v, facts).legal[1]

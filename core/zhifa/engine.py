@@ -35,7 +35,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from zhifa import fields as fieldval
-from zhifa.catalogue import Violation
+from zhifa.catalogue import Facts, Suggestion, Violation, discretion
 from zhifa.clock import Clock, SystemClock, to_beijing
 from zhifa.clocks import ClockState, Step, compute
 from zhifa.context import (
@@ -842,6 +842,23 @@ class Engine:
             department=matter.department if matter is not None else department,
             catalogue=self._catalogue_of(matter.department if matter is not None else department),
         )
+
+    def discretion(
+        self,
+        code: str,
+        facts: Facts | Mapping[str, Any],
+        *,
+        department: str | None = None,
+        conduct: date | None = None,
+        decided: date | None = None,
+        target: str = "unit",
+    ) -> tuple[Suggestion, str]:
+        """What the catalogue entry ``code`` says of ``facts`` (as ``zhifa discretion suggest``):
+        the suggestion of the entry applicable to conduct on ``conduct`` decided on ``decided``
+        (default: today) among the plugins ``department`` uses, and why that entry applies."""
+        day = decided or self.clock.now().date()
+        parsed = facts if isinstance(facts, Facts) else Facts.parse(facts)
+        return discretion(self._catalogue_of(department), code, parsed, conduct or day, day, target)
 
     def _catalogue_of(self, department: str | None) -> Mapping[str, Sequence[Violation]]:
         """The catalogue entries of the plugins ``department`` uses (cached per department)."""

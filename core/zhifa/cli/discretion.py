@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from zhifa.catalogue import TARGETS, Facts, Violation, applicable, check_decision, suggest
+from zhifa.catalogue import TARGETS, Facts, check_decision, discretion
 from zhifa.cli._common import JsonOption, console, emit
 from zhifa.errors import InputError
 from zhifa.plugins import Plugins
@@ -20,15 +20,6 @@ discretion_app = typer.Typer(
     help="Discretion benchmarks (裁量基准): the legal and suggested range for a case's facts.",
     no_args_is_help=True,
 )
-
-
-def _catalogue(plugins: Plugins, code: str) -> list[Violation]:
-    entries = plugins.violations().get(code)
-    if not entries:
-        raise InputError(
-            f"no violation {code!r} in the loaded catalogues; list them with `zhifa violations`"
-        )
-    return entries
 
 
 def _date(text: str | None, option: str, default: date) -> date:
@@ -95,14 +86,15 @@ def suggest_cmd(
     if target not in TARGETS:
         raise InputError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}")
     case_facts = _facts(facts)
-    entries = _catalogue(Plugins(), violation)
     today = date.today()
     on_decision = _date(decided, "--decided", today)
     on_conduct = _date(conduct, "--conduct", on_decision)
     if on_conduct > on_decision:
         raise InputError(f"--conduct {on_conduct} is after --decided {on_decision}")
-    entry, why = applicable(entries, violation, on_conduct, on_decision, case_facts)
-    result = suggest(entry, case_facts, target)
+    result, why = discretion(
+        Plugins().violations(), violation, case_facts, on_conduct, on_decision, target
+    )
+    entry = result.violation
     payload: dict[str, Any] = {**result.as_dict(), "applicable": why}
     refusals: list[str] = []
     if fine is not None:

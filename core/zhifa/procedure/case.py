@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zhifa.calendar import WorkCalendar
-from zhifa.catalogue import Facts, applicable, check_decision, suggest
+from zhifa.catalogue import Facts, check_decision, discretion
 from zhifa.clocks import Step
 from zhifa.context import Guard, GuardResult, StepContext
 from zhifa.errors import InputError
@@ -428,20 +428,14 @@ def case_discretion(ctx: StepContext, **_: Any) -> GuardResult:
     code = ctx.data.get("violation")
     if not code:
         return None
-    entries = ctx.catalogue.get(str(code))
-    if not entries:
-        return (
-            f"no violation {code!r} in the loaded catalogues; list them with `zhifa violations` "
-            "or leave the field out"
-        )
     act = ctx.earlier("open", "act_date")
     conduct = date.fromisoformat(act) if act else ctx.at.date()
     try:
         facts = Facts.parse(ctx.data.get("facts") or {})
-        entry, why = applicable(entries, str(code), conduct, ctx.at.date(), facts)
-        found = suggest(entry, facts)
+        found, why = discretion(ctx.catalogue, str(code), facts, conduct, ctx.at.date())
     except InputError as exc:
         return exc.message
+    entry = found.violation
     fine = money(ctx.data.get("fine"))
     refused, conditions = check_decision(found, fine) if fine > 0 else ([], [])
     within = not refused and not conditions
