@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +14,7 @@ from rich.console import Console
 
 from zhifa import migrate
 from zhifa.engine import Engine
+from zhifa.errors import InputError
 from zhifa.store import Store
 
 console = Console(highlight=False, soft_wrap=True)
@@ -66,3 +68,25 @@ def emit(as_json: bool, payload: Any, render: Callable[[], None]) -> None:
 def open_engine(db: str | None) -> Engine:
     """An engine on the ``--db`` store with the installed plugins."""
     return Engine(open_store(db))
+
+
+def json_object(text: str, option: str, example: str) -> dict[str, Any]:
+    """The JSON object an option gives inline or as ``@FILE``; bad input is one sentence naming
+    the option, with ``example`` (a JSON object) showing what is expected."""
+    raw = text
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            raw = path.read_text("utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read {option} file {path}: {exc.strerror}") from None
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{option} is not valid JSON ({exc.msg} at character {exc.pos}); "
+            f"write an object such as {example}"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise InputError(f"{option} must be a JSON object such as {example}")
+    return parsed

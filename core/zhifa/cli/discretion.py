@@ -3,7 +3,6 @@ they say of the facts of a case; ``zhifa checklists``: the loaded inspection ite
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -12,7 +11,7 @@ import typer
 from rich.table import Table
 
 from zhifa.catalogue import TARGETS, Facts, check_decision, discretion
-from zhifa.cli._common import JsonOption, console, emit
+from zhifa.cli._common import JsonOption, console, emit, json_object
 from zhifa.errors import InputError
 from zhifa.plugins import Plugins
 
@@ -32,23 +31,9 @@ def _date(text: str | None, option: str, default: date) -> date:
 
 
 def _facts(text: str) -> Facts:
-    raw = text
-    if text.startswith("@"):
-        try:
-            with open(text[1:], encoding="utf-8") as f:
-                raw = f.read()
-        except OSError as exc:
-            raise InputError(f"cannot read --facts file {text[1:]}: {exc.strerror}") from None
-    try:
-        parsed = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"--facts is not valid JSON ({exc.msg} at column {exc.colno}); e.g. "
-            '\'{"goods_value": 8000, "circumstances": ["first_violation"]}\''
-        ) from None
-    if not isinstance(parsed, dict):
-        raise InputError('--facts must be a JSON object such as {"goods_value": 8000}')
-    return Facts.parse(parsed)
+    return Facts.parse(
+        json_object(text, "--facts", '{"goods_value": 8000, "circumstances": ["first_violation"]}')
+    )
 
 
 @discretion_app.command("suggest")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from zhifa.cli._common import DbOption, JsonOption, console, emit, open_engine
+from zhifa.cli._common import DbOption, JsonOption, console, emit, json_object, open_engine
 from zhifa.clock import parse_moment
 from zhifa.clocks import ClockState
 from zhifa.context import EventRecord, MatterView
@@ -52,23 +52,7 @@ EvidenceOption = Annotated[
 def _data(data: str | None, field: list[str] | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if data:
-        text = data
-        if data.startswith("@"):
-            path = Path(data[1:])
-            try:
-                text = path.read_text("utf-8")
-            except OSError as exc:
-                raise InputError(f"cannot read --data file {path}: {exc.strerror}") from None
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"--data is not valid JSON ({exc.msg} at character {exc.pos}); "
-                'write an object such as {"reason": "…"}'
-            ) from None
-        if not isinstance(parsed, dict):
-            raise InputError('--data must be a JSON object such as {"reason": "…"}')
-        values.update(parsed)
+        values.update(json_object(data, "--data", '{"reason": "…"}'))
     for item in field or ():
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
