@@ -108,7 +108,7 @@ def test_the_circumstances_select_the_tier(
 
 
 def test_every_entry_has_the_three_tiers_with_the_default_shares() -> None:
-    for v in CATALOGUE:
+    for v in (v for v in CATALOGUE if v.bands):  # entries with measures only have no fine to tier
         assert [t.share for t in v.tiers.values()] == [
             (Decimal(0), Decimal("0.3")),
             (Decimal("0.3"), Decimal("0.7")),
@@ -188,3 +188,14 @@ def test_conduct_before_the_revised_law_took_effect_cannot_rest_on_it() -> None:
         applicable(CATALOGUE, "HB-59", date(2014, 12, 31), date(2015, 3, 1), facts)
     entry, why = applicable(CATALOGUE, "HB-59", date(2015, 1, 1), date(2015, 3, 1), facts)
     assert entry is DAILY and "第三十七条" in why
+
+
+@pytest.mark.parametrize("code", ["HB-60", "HB-61", "HB-62", "HB-63"])
+def test_measures_only_entries_say_there_is_no_fine_to_measure(code: str) -> None:
+    (v,) = [v for v in CATALOGUE if v.code == code]
+    assert not v.bands and v.measures
+    assert v.penalty_basis == f"环境保护法 第六十{'零一二三'[int(code[-1])]}条".replace(
+        "六十零", "六十"
+    )
+    with pytest.raises(InputError, match="sets no fine, only measures"):
+        suggest(v, Facts())
