@@ -211,7 +211,11 @@ def zhifa_calendar_additions() -> Iterable[CalendarAddition]:
 def zhifa_checklists() -> Iterable[ChecklistItem]:
     return [
         ChecklistItem(
-            "{{short}}-1", "经营许可证在有效期内", "食品安全法 第三十五条", kind="key", scope="food_sales"
+            "{{short}}-1",
+            "经营许可证在有效期内",
+            "食品安全法 第三十五条",
+            kind="key",
+            scope="food_sales",
         ),
         ChecklistItem(
             "{{short}}-2",
@@ -233,7 +237,12 @@ def zhifa_sampling_policy(department: str) -> SamplingPolicy | None:
     if not department.startswith(DEPARTMENT_PREFIX):
         return None
     return SamplingPolicy(
-        ratios={"A": Decimal("0.02"), "B": Decimal("0.05"), "C": Decimal("0.10"), "D": Decimal("0.30")},
+        ratios={
+            "A": Decimal("0.02"),
+            "B": Decimal("0.05"),
+            "C": Decimal("0.10"),
+            "D": Decimal("0.30"),
+        },
         exempt=frozenset({"A"}),
         yearly_cap={"B": 1},
         grace_days=180,
