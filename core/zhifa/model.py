@@ -18,10 +18,12 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -60,6 +62,9 @@ class Officer(Base):
     certificate_no: Mapped[str | None] = mapped_column(String(64))
     certificate_valid_from: Mapped[date | None] = mapped_column(Date)
     certificate_valid_to: Mapped[date | None] = mapped_column(Date)
+    # comma-separated, sorted; empty: no specialty / every region (read by random draws)
+    specialties: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    regions: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -107,6 +112,63 @@ class Entity(Base):
     industry: Mapped[str] = mapped_column(String(100))
     credit_class: Mapped[str | None] = mapped_column(String(8))
     risk_level: Mapped[str | None] = mapped_column(String(16))
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    key_supervision: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class OfficerConflict(Base):
+    """A conflict of interest an officer declared with an entity (回避): the officer is never
+    drawn to inspect it. One row per officer and entity."""
+
+    __tablename__ = "officer_conflicts"
+
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True)
+    declared_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Snapshot(Base):
+    """A frozen target or inspector directory (see :mod:`zhifa.draws` for ``content``)."""
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # targets | inspectors
+    taken_at: Mapped[datetime] = mapped_column(DateTime)
+    rows: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DrawPlan(Base):
+    """A random-inspection plan: its canonical JSON (:meth:`zhifa.draw.Plan.as_dict`) and
+    digest; ``draft`` until published, then frozen."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # draft | published
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Draw(Base):
+    """One random draw: the plan, the two snapshots, the public value, the seed and the record
+    (:meth:`zhifa.draw.DrawResult.record` as canonical JSON)."""
+
+    __tablename__ = "draws"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    target_snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
+    inspector_snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
+    public_value: Mapped[str] = mapped_column(Text)
+    seed: Mapped[str] = mapped_column(String(64))
+    record: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class WorkflowVersion(Base):

@@ -337,7 +337,9 @@ class EntityIn:
     """A market entity (市场主体) identified by its unified social credit code (USCC).
 
     ``kind`` is free text such as 企业, 个体工商户 or 农民专业合作社. ``credit_class`` (信用等级) is
-    letters A–E; ``risk_level`` (风险等级) is stored as low, medium or high.
+    letters A–E; ``risk_level`` (风险等级) is stored as low, medium or high;
+    ``registered_on`` (成立日期) is the registration date; ``key_supervision`` (重点监管) marks
+    an entity under key supervision (random draws may sample it at a higher ratio).
     """
 
     uscc: str
@@ -347,6 +349,8 @@ class EntityIn:
     industry: str
     credit_class: str | None = None
     risk_level: str | None = None
+    registered_on: date | None = None
+    key_supervision: bool = False
 
     @classmethod
     def parse(
@@ -359,6 +363,8 @@ class EntityIn:
         industry: Cell,
         credit_class: Cell = None,
         risk_level: Cell = None,
+        registered_on: Cell = None,
+        key_supervision: Cell = None,
     ) -> EntityIn:
         """Check and normalise raw values; raises :class:`InputError` listing every fault.
 
@@ -392,6 +398,13 @@ class EntityIn:
                 f"risk_level {risk_text!r} is not a risk level (风险等级); "
                 "use low, medium or high (低, 中, 高)"
             )
+        registered = check.optional_date("registered_on", registered_on)
+        key_text = _text(key_supervision).lower()
+        if key_text and key_text not in _YES | _NO:
+            check.faults.append(
+                f"key_supervision {key_text!r} is not yes or no; use 是/否, yes/no, true/false "
+                "or 1/0"
+            )
         entity = cls(
             uscc=code,
             name=entity_name,
@@ -400,6 +413,8 @@ class EntityIn:
             industry=entity_industry,
             credit_class=credit,
             risk_level=risk,
+            registered_on=registered,
+            key_supervision=key_text in _YES,
         )
         check.done()
         return entity
@@ -418,7 +433,13 @@ class EntityIn:
             "industry": self.industry,
             "credit_class": self.credit_class,
             "risk_level": self.risk_level,
+            "registered_on": self.registered_on,
+            "key_supervision": self.key_supervision,
         }
+
+
+_YES = frozenset({"是", "yes", "y", "true", "1", "重点监管"})
+_NO = frozenset({"否", "no", "n", "false", "0"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1028,6 +1049,8 @@ _ENTITIES: _Kind[EntityIn] = _Kind(
         _Column("industry", ("行业", "所属行业", "行业类别"), True),
         _Column("credit_class", ("credit", "信用等级", "信用分类"), False),
         _Column("risk_level", ("risk", "风险等级"), False),
+        _Column("registered_on", ("成立日期", "注册日期", "登记日期"), False),
+        _Column("key_supervision", ("重点监管",), False),
     ),
     parse=EntityIn.parse,
     key_label="unified social credit code",
@@ -1420,7 +1443,8 @@ def import_entities(
     """Insert or update market entities from a .csv or .xlsx file, keyed by USCC.
 
     Columns: uscc/统一社会信用代码, name/名称, kind/类型, region_code/行政区划, industry/行业 and
-    optionally credit_class/信用等级 and risk_level/风险等级. Existing entities (same USCC) are
+    optionally credit_class/信用等级, risk_level/风险等级, registered_on/成立日期 and
+    key_supervision/重点监管 (是/否). Existing entities (same USCC) are
     updated with the columns the file has.
     """
 

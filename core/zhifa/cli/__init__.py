@@ -31,6 +31,7 @@ def _register() -> None:
         db,
         demo,
         discretion,
+        draws,
         due,
         matter,
         outbox,
@@ -51,6 +52,7 @@ def _register() -> None:
         outbox,
         discretion,
         accountability,
+        draws,
         audit,
         demo,
     )

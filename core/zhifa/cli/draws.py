@@ -1,0 +1,254 @@
+"""``zhifa plan``, ``zhifa snapshot`` and ``zhifa draw``: random-inspection plans (双随机), the
+frozen directories they are drawn from, and draws anyone can re-run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+
+from zhifa import draws
+from zhifa.cli._common import DbOption, JsonOption, console, dumps, emit, open_store
+from zhifa.draw import Plan, PlanItem
+from zhifa.draw_directory import canonical_json
+from zhifa.errors import InputError, IntegrityError
+from zhifa.model import Department
+from zhifa.plugins import Plugins
+from zhifa.store import Store
+
+plan_app = typer.Typer(help="Random-inspection plans: create, publish, show.", no_args_is_help=True)
+snapshot_app = typer.Typer(
+    help="Freeze the target and inspector directories for a draw.", no_args_is_help=True
+)
+draw_app = typer.Typer(help="Random draws: run, verify, show.", no_args_is_help=True)
+
+
+@contextmanager
+def _opened(db: str | None) -> Iterator[Store]:
+    store = open_store(db)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def _departments(store: Store) -> set[str]:
+    with store.read() as session:
+        return set(session.execute(sa.select(Department.code)).scalars())
+
+
+def _items(codes: list[str], lead: str, departments: set[str]) -> list[PlanItem]:
+    """``CODE`` (an item of the lead department) or ``DEPT:CODE``, from the loaded checklists."""
+    catalogue = Plugins().checklists()
+    items = []
+    for text in codes:
+        dept, _, code = text.rpartition(":")
+        dept = dept or lead
+        if dept not in departments:
+            raise InputError(
+                f"--item {text}: department {dept} is neither the lead nor a --dept of the plan"
+            )
+        if code not in catalogue:
+            raise InputError(
+                f"--item {text}: no loaded checklist has an item {code!r}; see zhifa plugins"
+            )
+        items.append(PlanItem.from_checklist(catalogue[code], department=dept))
+    return items
+
+
+@plan_app.command("create")
+def plan_create(
+    year: Annotated[int, typer.Option("--year", help="The plan's year.")],
+    lead: Annotated[str, typer.Option("--lead", metavar="DEPT", help="Lead department code.")],
+    item: Annotated[
+        list[str],
+        typer.Option(
+            "--item",
+            metavar="CODE",
+            help="A checklist item code (of the lead department), or DEPT:CODE; repeatable.",
+        ),
+    ],
+    inspection_date: Annotated[
+        str, typer.Option("--inspection-date", metavar="DATE", help="YYYY-MM-DD, in the year.")
+    ],
+    dept: Annotated[
+        list[str] | None,
+        typer.Option("--dept", metavar="DEPT", help="A participating department; repeatable."),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", metavar="FILE", help="Also write the plan's JSON to FILE."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a draft plan; ratios, exemptions, caps and grace days come from the lead
+    department's sampling policy."""
+    try:
+        day = date.fromisoformat(inspection_date)
+    except ValueError:
+        raise InputError(
+            f"--inspection-date {inspection_date!r} is not a date; write YYYY-MM-DD"
+        ) from None
+    with _opened(db) as store:
+        known = _departments(store)
+        for code in [lead, *(dept or [])]:
+            if code not in known:
+                raise InputError(f"there is no department {code}; add it with zhifa dept add")
+        plan = Plan.from_policy(
+            Plugins().sampling_policy(lead),
+            year=year,
+            lead_department=lead,
+            items=_items(item, lead, {lead, *(dept or [])}),
+            inspection_date=day,
+            participating=tuple(dept or ()),
+        )
+        plan_id = draws.create_plan(store, plan)
+        info = draws.get_plan(store, plan_id)
+    if file is not None:
+        file.write_bytes(canonical_json(plan.as_dict()))
+    emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} created (draft)"))
+
+
+@plan_app.command("publish")
+def plan_publish(
+    plan_id: Annotated[int, typer.Argument(metavar="ID")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish a draft plan: it is frozen from now on and can be drawn."""
+    with _opened(db) as store:
+        info = draws.publish_plan(store, plan_id)
+    emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} published"))
+
+
+@plan_app.command("show")
+def plan_show(
+    plan_id: Annotated[int, typer.Argument(metavar="ID")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a plan, its status and digest."""
+    with _opened(db) as store:
+        info = draws.get_plan(store, plan_id)
+
+    def render() -> None:
+        console.print(f"plan {info.id} ({info.status}) digest {info.digest}", markup=False)
+        console.print(dumps(info.plan.as_dict()), markup=False)
+
+    emit(as_json, info.as_dict(), render)
+
+
+@snapshot_app.command("take")
+def snapshot_take(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Freeze the target and inspector directories as they are now."""
+    with _opened(db) as store:
+        target_id, inspector_id = draws.take_snapshots(store)
+        shown = [
+            draws.snapshot_info(store, target_id, draws.TARGETS),
+            draws.snapshot_info(store, inspector_id, draws.INSPECTORS),
+        ]
+
+    def render() -> None:
+        for s in shown:
+            console.print(f"snapshot {s.id}: {s.kind}, {s.rows} rows, digest {s.digest}")
+
+    emit(as_json, [s.as_dict() for s in shown], render)
+
+
+def _summary(info: draws.DrawInfo) -> str:
+    visits = info.record.get("visits", {}).get("rows", [])
+    return (
+        f"draw {info.id} of plan {info.plan_id}: {len(visits)} entities drawn from "
+        f"{info.record.get('directory', '?')} (snapshots {info.target_snapshot_id}, "
+        f"{info.inspector_snapshot_id}); seed {info.seed}"
+    )
+
+
+@draw_app.command("run")
+def draw_run(
+    plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
+    public_value: Annotated[
+        str,
+        typer.Option("--public-value", metavar="V", help="The public random value, as published."),
+    ],
+    targets: Annotated[
+        int | None, typer.Option("--targets", metavar="SNAPSHOT", help="Target snapshot id.")
+    ] = None,
+    inspectors: Annotated[
+        int | None,
+        typer.Option("--inspectors", metavar="SNAPSHOT", help="Inspector snapshot id."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Draw a published plan; without --targets and --inspectors fresh snapshots are taken."""
+    if (targets is None) != (inspectors is None):
+        raise InputError("give both --targets and --inspectors, or neither for fresh snapshots")
+    with _opened(db) as store:
+        if targets is not None and inspectors is not None:
+            info = draws.run_draw(store, plan_id, public_value, targets, inspectors)
+        else:
+            info = draws.draw_fresh(store, plan_id, public_value)
+    emit(as_json, info.as_dict(), lambda: console.print(_summary(info), markup=False))
+
+
+class _DrawDiffers(IntegrityError):
+    """A draw that does not verify: the first difference, then the others as details."""
+
+    def __init__(self, message: str, others: list[str]) -> None:
+        super().__init__(message)
+        self.others = others
+
+    def details(self) -> list[str]:
+        return list(self.others)
+
+
+@draw_app.command("verify")
+def draw_verify(
+    draw_id: Annotated[int, typer.Argument(metavar="ID")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-run a draw from its plan and snapshots: exit 0 confirmed, 1 naming the differences."""
+    with _opened(db) as store:
+        problems = draws.verify_draw(store, draw_id)
+    if as_json:
+        typer.echo(dumps({"draw": draw_id, "confirmed": not problems, "differences": problems}))
+        if problems:
+            raise typer.Exit(1)
+        return
+    if not problems:
+        console.print(f"draw {draw_id} confirmed: re-running it gives the recorded result")
+        return
+    raise _DrawDiffers(f"draw {draw_id} does not verify: {problems[0]}", problems[1:])
+
+
+@draw_app.command("show")
+def draw_show(
+    draw_id: Annotated[int, typer.Argument(metavar="ID")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a draw and its record."""
+    with _opened(db) as store:
+        info = draws.get_draw(store, draw_id)
+
+    def render() -> None:
+        console.print(_summary(info), markup=False)
+        console.print(json.dumps(info.record, ensure_ascii=False, indent=2), markup=False)
+
+    emit(as_json, info.as_dict(), render)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan``, ``snapshot`` and ``draw`` to the ``zhifa`` command."""
+    app.add_typer(plan_app, name="plan")
+    app.add_typer(snapshot_app, name="snapshot")
+    app.add_typer(draw_app, name="draw")
