@@ -394,3 +394,47 @@ def test_the_installed_command_in_a_subprocess(sqlite_url: str, tmp_path: Path) 
     assert missing.stdout == ""
     assert missing.stderr.count("\n") == 1
     assert missing.stderr.startswith("error: no entity has the unified social credit code")
+
+
+# --- declared conflicts of interest (回避) ---------------------------------------------------------
+
+
+def test_a_declared_conflict_is_recorded_listed_and_keeps_the_officer_out_of_draws(
+    zhifa: Run, seeded: Store
+) -> None:
+    from zhifa.draws import inspector_directory
+
+    done = zhifa(
+        "officer", "conflict", "C1", A, "--reason", "近亲属在该企业任职", "--on", "2026-03-02"
+    )
+    assert done.code == 0 and "declared a conflict" in done.out
+    listed = json.loads(zhifa("officer", "conflicts", "C1", "--json").out)
+    assert listed == [
+        {"officer": "C1", "entity": A, "declared_on": "2026-03-02", "reason": "近亲属在该企业任职"}
+    ]
+    with seeded.read() as session:
+        directory = inspector_directory(session)
+    assert len(directory.conflict_entity) == 1  # the draw's inspector directory carries it
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("C1", A, "--reason", "  "), "give the reason of the conflict"),
+        (("C9", A, "--reason", "x"), "no officer has the id 'C9'"),
+        (("C1", B, "--reason", "x"), "no entity has the unified social credit code"),
+        (("C1", A, "--reason", "x", "--on", "2026-02-30"), "--on must be a date"),
+    ],
+)
+def test_a_bad_conflict_is_one_sentence_and_writes_nothing(
+    zhifa: Run, seeded: Store, args: tuple[str, ...], fragment: str
+) -> None:
+    assert_one_sentence(zhifa("officer", "conflict", *args), fragment)
+    assert json.loads(zhifa("officer", "conflicts", "--json").out) == []
+
+
+def test_a_conflict_is_declared_once(zhifa: Run, seeded: Store) -> None:
+    assert zhifa("officer", "conflict", "C1", A, "--reason", "x").code == 0
+    assert_one_sentence(
+        zhifa("officer", "conflict", "C1", A, "--reason", "y"), "already declared a conflict"
+    )

@@ -39,7 +39,14 @@ from sqlalchemy.sql import Select
 from zhifa.clock import Clock, SystemClock
 from zhifa.errors import ConflictError, ImportFileError, InputError, NotFoundError
 from zhifa.ids import normalize_uscc, uscc_problem
-from zhifa.model import HISTORY_START, Department, Entity, Officer, OfficerVersion
+from zhifa.model import (
+    HISTORY_START,
+    Department,
+    Entity,
+    Officer,
+    OfficerConflict,
+    OfficerVersion,
+)
 from zhifa.roles import ROLES, parse_roles
 from zhifa.store import Store
 
@@ -61,6 +68,7 @@ __all__ = [
     "add_entity",
     "add_officer",
     "count_entities",
+    "declare_conflict",
     "department_as_dict",
     "entity_as_dict",
     "find_entity",
@@ -72,6 +80,7 @@ __all__ = [
     "import_departments",
     "import_entities",
     "import_officers",
+    "list_conflicts",
     "list_departments",
     "list_entities",
     "list_officers",
@@ -914,6 +923,50 @@ def find_entity(session: Session, uscc_or_id: str | int) -> Entity:
             "entity with `zhifa entity add` or `zhifa entity import`"
         )
     return entity
+
+
+def declare_conflict(
+    store: Store, officer_id: str, entity: str | int, *, reason: str, declared_on: date
+) -> OfficerConflict:
+    """Record that an officer declared a conflict of interest with an entity (回避, 行政处罚法
+    第四十三条): random draws never send that officer to that entity. A second declaration of
+    the same pair is refused; nothing is written on bad input."""
+    text = (reason or "").strip()
+    if not text:
+        raise InputError("give the reason of the conflict (--reason), e.g. 近亲属在该企业任职")
+    with store.write() as session:
+        officer = find_officer(session, officer_id)
+        target = find_entity(session, entity)
+        if session.get(OfficerConflict, (officer.id, target.id)) is not None:
+            raise InputError(
+                f"officer {officer.id} already declared a conflict with {target.uscc}; "
+                "see `zhifa officer conflicts`"
+            )
+        row = OfficerConflict(
+            officer_id=officer.id, entity_id=target.id, declared_on=declared_on, reason=text
+        )
+        session.add(row)
+        session.flush()
+        return _detached(session, [row])[0]
+
+
+def list_conflicts(
+    store: Store, officer_id: str | None = None
+) -> list[tuple[OfficerConflict, str]]:
+    """Declared conflicts (with the entity's USCC), all or one officer's, by officer and date."""
+    with store.read() as session:
+        if officer_id is not None:
+            find_officer(session, officer_id)
+        query = (
+            select(OfficerConflict, Entity.uscc)
+            .join(Entity, Entity.id == OfficerConflict.entity_id)
+            .order_by(OfficerConflict.officer_id, OfficerConflict.declared_on)
+        )
+        if officer_id is not None:
+            query = query.where(OfficerConflict.officer_id == officer_id.strip())
+        rows = [(c, uscc) for c, uscc in session.execute(query)]
+        _detached(session, [c for c, _ in rows])
+        return rows
 
 
 def get_entity(store: Store, uscc_or_id: str | int) -> Entity:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +22,7 @@ from rich.text import Text
 
 from zhifa import refdata
 from zhifa.cli._common import DbOption, JsonOption, console, emit, err_console, open_store
+from zhifa.errors import InputError
 from zhifa.model import HISTORY_START, Department, Entity, Officer
 from zhifa.roles import ROLES
 from zhifa.store import Store
@@ -453,6 +454,72 @@ def officer_show(
             "history": [v.as_dict() for v in versions],
         }
         emit(as_json, payload, lambda: _print_officer_history(officer, history))
+
+
+@officer_app.command("conflict")
+def officer_conflict(
+    officer_id: Annotated[str, typer.Argument(metavar="OFFICER", help="Officer id (工号).")],
+    entity: Annotated[str, typer.Argument(metavar="ENTITY", help="The entity's USCC or id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (e.g. 近亲属在该企业任职).")],
+    on: Annotated[
+        str | None, typer.Option("--on", help="Day declared, YYYY-MM-DD (default: today).")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a conflict of interest an officer declared with an entity (回避, 行政处罚法 第四十三条):
+    random draws never send the officer to that entity."""
+    try:
+        day = date.fromisoformat(on) if on else date.today()
+    except ValueError:
+        raise InputError(f"--on must be a date YYYY-MM-DD, not {on!r}") from None
+    with _opened(db) as store:
+        row = refdata.declare_conflict(store, officer_id, entity, reason=reason, declared_on=day)
+        payload = {
+            "officer": row.officer_id,
+            "entity_id": row.entity_id,
+            "declared_on": row.declared_on.isoformat(),
+            "reason": row.reason,
+        }
+        emit(
+            as_json,
+            payload,
+            lambda: console.print(
+                f"officer {row.officer_id} declared a conflict with entity {row.entity_id} "
+                f"on {row.declared_on}",
+                markup=False,
+            ),
+        )
+
+
+@officer_app.command("conflicts")
+def officer_conflicts(
+    officer_id: Annotated[
+        str | None, typer.Argument(metavar="[OFFICER]", help="Only this officer's.")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the declared conflicts of interest, by officer."""
+    with _opened(db) as store:
+        rows = refdata.list_conflicts(store, officer_id)
+        items = [
+            {
+                "officer": c.officer_id,
+                "entity": uscc,
+                "declared_on": c.declared_on.isoformat(),
+                "reason": c.reason,
+            }
+            for c, uscc in rows
+        ]
+
+        def render() -> None:
+            table = Table("officer", "entity", "declared", "reason")
+            for i in items:
+                table.add_row(i["officer"], i["entity"], i["declared_on"], i["reason"])
+            console.print(table)
+
+        emit(as_json, items, render)
 
 
 # ---------------------------------------------------------------------------------------------
