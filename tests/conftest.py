@@ -114,6 +114,15 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
+@pytest.fixture
+def db(sqlite_url: str) -> str:
+    """The URL of a SQLite file holding the seeded bureau, for CLI tests."""
+    store = Store(sqlite_url)
+    seed_bureau(store)
+    store.dispose()
+    return sqlite_url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:
     """A fresh migrated database, once on SQLite and once on PostgreSQL."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ENTITY, seed_bureau
+from tests.conftest import ENTITY
 from zhifa import docgen
 from zhifa.cli import main
 from zhifa.store import Store
@@ -32,14 +32,6 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
     code, out, err = run(capsys, *args, "--json")
     assert code == 0, err or out
     return json.loads(out)
-
-
-@pytest.fixture
-def db(sqlite_url: str) -> str:
-    store = Store(sqlite_url)
-    seed_bureau(store)
-    store.dispose()
-    return sqlite_url
 
 
 def test_open_advance_show_and_verify(capsys: pytest.CaptureFixture[str], db: str) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import seed_bureau
 from tests.test_cli import run, run_json
 from tests.test_engine import SAMPLING_WORKFLOW, DepartmentPlugin, make_engine
 from tests.test_workflow_case import (
@@ -152,15 +151,6 @@ def test_an_expectation_reads_only_fields_the_other_workflow_records(
     plugin.path.write_text(SAMPLING_WORKFLOW.replace("initial:", entry + "initial:", 1), "utf-8")
     with pytest.raises(DefinitionError, match=r"expected\[0\]\.when\.assign\.nosuch: clue records"):
         make_engine(bureau, plugin)
-
-
-@pytest.fixture
-def db(sqlite_url: str) -> str:
-    """A seeded SQLite bureau file for the CLI."""
-    store = Store(sqlite_url)
-    seed_bureau(store)
-    store.dispose()
-    return sqlite_url
 
 
 def test_cli_shows_and_lists_the_owed_publication(

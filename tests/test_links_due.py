@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEPT, OTHER_DEPT, seed_bureau
+from tests.conftest import DEPT, OTHER_DEPT
 from tests.test_cli import run, run_json
 from tests.test_engine import SAMPLING_WORKFLOW, DepartmentPlugin, counts, make_engine, open_clue
 from zhifa.audit import verify
@@ -117,14 +117,6 @@ def test_due_filters_by_department_and_by_officer_involved(bureau: Store) -> Non
     assert [i.matter.id for i in engine.due(officer="C2")] == [mine.id]
     with pytest.raises(NotFoundError, match="officer 'NOBODY' does not exist"):
         engine.due(officer="NOBODY")
-
-
-@pytest.fixture
-def db(sqlite_url: str) -> str:
-    store = Store(sqlite_url)
-    seed_bureau(store)
-    store.dispose()
-    return sqlite_url
 
 
 def test_cli_follows_show_walks_the_links_and_due_lists_deadlines(
