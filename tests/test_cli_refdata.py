@@ -105,6 +105,8 @@ def test_add_list_and_show(zhifa: Run) -> None:
         "certificate_no": "ZF-1",
         "certificate_valid_from": "2024-01-01",
         "certificate_valid_to": "2027-12-31",
+        "specialties": [],
+        "regions": [],
     }
     assert [
         o["id"] for o in zhifa("officer", "list", "--dept", DEPT, "--json").json()["officers"]
@@ -351,6 +353,10 @@ COMMANDS = [
     ("entity", "import"),
     ("entity", "list"),
     ("entity", "show"),
+    ("entity", "export"),
+    ("officer", "export"),
+    ("officer", "conflict-import"),
+    ("officer", "conflict-export"),
 ]
 
 
@@ -438,3 +444,122 @@ def test_a_conflict_is_declared_once(zhifa: Run, seeded: Store) -> None:
     assert_one_sentence(
         zhifa("officer", "conflict", "C1", A, "--reason", "y"), "already declared a conflict"
     )
+
+
+def test_a_file_of_conflicts_is_checked_whole_then_imported_and_reimported(
+    zhifa: Run, seeded: Store, tmp_path: Path
+) -> None:
+    zhifa("officer", "add", "C2", "--name", "王芳", "--dept", DEPT, "--roles", "inspector")
+    zhifa("entity", "import", write_csv(tmp_path / "b.csv", [
+        ["uscc", "name", "kind", "region_code", "industry"], [B, "小吃店", "个体", "330106", "餐饮"]
+    ]))  # fmt: skip
+    bad = write_csv(
+        tmp_path / "回避.csv",
+        [
+            ["工号", "统一社会信用代码", "声明日期", "回避事由"],
+            ["C1", A, "2026-03-01", "近亲属在该企业任职"],
+            ["C9", A, "2026-03-01", "近亲属"],
+            ["C2", C, "2026/3/1", "近亲属"],
+            ["C2", "2", "tomorrow", ""],
+        ],
+    )
+    refused = zhifa("officer", "conflict-import", bad)
+    assert refused.code == 2 and refused.out == ""
+    lines = refused.err.strip().splitlines()
+    assert lines[0] == (
+        "error: 回避.csv has 3 bad rows out of 4, so no conflicts were written; correct the rows "
+        "listed below, or use --skip-bad to import only the good rows"
+    )
+    assert [line.split(":")[0] for line in lines[1:]] == ["  - row 3", "  - row 4", "  - row 5"]
+    assert "no officer has the id 'C9'" in lines[1]
+    assert f"no entity has the unified social credit code {C}" in lines[2]
+    assert "'tomorrow' is not a date" in lines[3] and "reason is empty" in lines[3]
+    assert zhifa("officer", "conflicts", "--json").json() == []
+
+    good = write_csv(
+        tmp_path / "good.csv",
+        [
+            ["officer", "entity", "declared_on", "reason"],
+            ["C1", A, "2026-03-01", "近亲属在该企业任职"],
+            ["C2", "2", "2026/3/2", "曾在该企业任职"],
+        ],
+    )
+    done = zhifa("officer", "conflict-import", good)
+    assert done.code == 0
+    assert "good.csv: conflicts created 2, updated 0; bad rows skipped 0" in done.out
+    again = zhifa("officer", "conflict-import", good, "--json").json()
+    assert (again["created"], again["updated"], again["skipped"]) == (0, 2, [])
+    assert zhifa("officer", "conflicts", "--json").json() == [
+        {"officer": "C1", "entity": A, "declared_on": "2026-03-01", "reason": "近亲属在该企业任职"},
+        {"officer": "C2", "entity": B, "declared_on": "2026-03-02", "reason": "曾在该企业任职"},
+    ]
+
+
+def test_officer_specialties_and_regions_by_option_and_file(
+    zhifa: Run, seeded: Store, tmp_path: Path
+) -> None:
+    added = zhifa(
+        "officer", "add", "C2", "--name", "王芳", "--dept", DEPT, "--roles", "inspector",
+        "--specialty", "food", "--specialty", "drugs, food", "--region", "330106", "--json",
+    )  # fmt: skip
+    assert added.code == 0
+    assert (added.json()["specialties"], added.json()["regions"]) == (["drugs", "food"], ["330106"])
+    path = write_csv(
+        tmp_path / "officers.csv",
+        [
+            ["工号", "姓名", "所属部门", "角色", "专业领域", "检查区域"],
+            ["C1", "李明", DEPT, "检查人员", "特种设备、食品", "330106，330102"],
+        ],
+    )
+    assert zhifa("officer", "import", path).code == 0
+    officers = zhifa("officer", "list", "--json").json()["officers"]
+    assert [(o["id"], o["specialties"], o["regions"]) for o in officers] == [
+        ("C1", ["特种设备", "食品"], ["330102", "330106"]),
+        ("C2", ["drugs", "food"], ["330106"]),
+    ]
+    human = zhifa("officer", "list")
+    assert human.code == 0 and "特种设备" in human.out  # the table folds at 80 columns
+    assert_one_sentence(
+        zhifa(
+            "officer", "add", "C3", "--name", "x", "--dept", DEPT, "--roles", "inspector",
+            "--region", "3301",
+        ),
+        "regions '3301' is not a 6-digit administrative division code",
+    )  # fmt: skip
+
+
+def test_entity_show_and_list_give_the_registration_date_and_key_supervision(
+    zhifa: Run, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "entities.csv",
+        [
+            ["统一社会信用代码", "名称", "类型", "行政区划", "行业", "登记日期", "重点监管"],
+            [A, "某食品有限公司", "企业", "330106", "食品销售", "2020/5/1", "是"],
+            [B, "小吃店", "个体工商户", "330102", "餐饮服务", "", ""],
+        ],
+    )
+    assert zhifa("entity", "import", path).code == 0
+    shown = zhifa("entity", "show", A, "--json").json()
+    assert shown == {
+        "id": 1,
+        "uscc": A,
+        "name": "某食品有限公司",
+        "kind": "企业",
+        "region_code": "330106",
+        "industry": "食品销售",
+        "credit_class": None,
+        "risk_level": None,
+        "registered_on": "2020-05-01",
+        "key_supervision": True,
+    }
+    listed = zhifa("entity", "list", "--json").json()
+    assert listed["entities"][0] == shown
+    assert (listed["entities"][1]["registered_on"], listed["entities"][1]["key_supervision"]) == (
+        None,
+        False,
+    )
+    human = zhifa("entity", "show", A).out
+    assert "Registered on 登记日期" in human and "2020-05-01" in human
+    assert "Key supervision 重点监管" in human and "yes 是" in human
+    assert "no 否" in zhifa("entity", "show", B).out

@@ -87,7 +87,7 @@ def drawn(bureau: Store) -> tuple[Store, int]:
 def test_snapshots_load_back_with_the_same_digest(bureau: Store) -> None:
     seed_targets(bureau)
     with bureau.read() as session:
-        targets = draws.target_directory(session)
+        targets = draws.target_directory(session, 2026)
         inspectors = draws.inspector_directory(session)
     assert len(targets) == 41  # the bureau's entity is of class B too
     assert [o.id for o in inspectors.officers] == ["C1", "C2", "I3"]

@@ -346,6 +346,8 @@ def test_add_and_find_entities(db: Store) -> None:
         "industry": "食品销售",
         "credit_class": "B",
         "risk_level": "medium",
+        "registered_on": None,
+        "key_supervision": False,
     }
     for key in (A, A.lower(), f" {A[:9]} {A[9:]} ", added.id, str(added.id)):
         assert refdata.get_entity(db, key).uscc == A
@@ -414,6 +416,8 @@ def test_add_and_find_officers(db: Store) -> None:
         "certificate_no": "ZF-C1",
         "certificate_valid_from": date(2024, 1, 1),
         "certificate_valid_to": date(2027, 12, 31),
+        "specialties": [],
+        "regions": [],
     }
     assert stored_officers(db)["C1"][2] == "case_handler,inspector"
     assert refdata.get_officer(db, " C1 ").role_set == {"case_handler", "inspector"}
@@ -1051,3 +1055,231 @@ def test_officer_as_of_gives_the_version_in_effect_at_a_moment(
         (T1, "import data.csv row 2"),
     ]
     assert history.versions[0].as_dict()["roles"] == ["inspector"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Specialties and regions (what random draws may send an inspector to check, and where)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ()),
+        ("", ()),
+        (" food ", ("food",)),
+        ("drugs, food,food", ("drugs", "food")),
+        ("food；drugs、 special_equipment", ("drugs", "food", "special_equipment")),
+        ("330106 330102,330106", ("330102", "330106")),
+        (330106, ("330106",)),
+        (330106.0, ("330106",)),
+        (["food", " drugs,food "], ("drugs", "food")),
+    ],
+)
+def test_codes_are_stripped_deduplicated_and_sorted(value: Any, expected: tuple[str, ...]) -> None:
+    assert refdata.split_codes(value) == expected
+    assert refdata.normalize_codes(value) == ",".join(expected)
+
+
+def test_officer_specialties_and_regions_are_normalised_and_checked() -> None:
+    officer = refdata.OfficerIn.parse(
+        id="C1",
+        name="李明",
+        department=DEPT,
+        roles="inspector",
+        specialties="food, drugs，food",
+        regions=["330106", "330102 330106"],
+    )
+    assert (officer.specialties, officer.regions) == (("drugs", "food"), ("330102", "330106"))
+    assert officer.columns()["specialties"] == "drugs,food"
+    assert officer.columns()["regions"] == "330102,330106"
+    with pytest.raises(InputError) as caught:
+        refdata.OfficerIn.parse(
+            id="C1",
+            name="李明",
+            department=DEPT,
+            roles="inspector",
+            specialties="x" * 501,
+            regions="3301, 330106, 西湖区",
+        )
+    message = caught.value.message
+    assert "specialties take 501 characters, at most 500 fit" in message
+    assert "regions '3301', '西湖区' are not 6-digit administrative division code" in message
+
+
+def test_adding_an_officer_keeps_specialties_and_regions(db: Store) -> None:
+    added = refdata.add_officer(
+        db,
+        id="C1",
+        name="李明",
+        department=DEPT,
+        roles="inspector",
+        specialties=["food", "drugs,food"],
+        regions="330106",
+    )
+    assert (added.specialties, added.regions) == ("drugs,food", "330106")
+    shown = refdata.officer_as_dict(refdata.get_officer(db, "C1"))
+    assert (shown["specialties"], shown["regions"]) == (["drugs", "food"], ["330106"])
+
+
+@pytest.mark.parametrize(
+    "header",
+    [["工号", "姓名", "部门", "角色", "专业领域", "检查区域"], ["id", "name", "department", "roles",
+     "specialties", "regions"]],
+    ids=["chinese", "english"],
+)  # fmt: skip
+def test_officer_import_reads_specialties_and_regions(
+    db: Store, make_file: MakeFile, header: list[str]
+) -> None:
+    path = make_file(
+        [
+            header,
+            ["C1", "李明", DEPT, "inspector", "食品、food, 食品", 330106],
+            ["C2", "王芳", DEPT, "inspector", "", ""],
+        ]
+    )
+    assert refdata.import_officers(db, path).created == 2
+    with db.read() as session:
+        stored = {o.id: (o.specialties, o.regions) for o in session.scalars(select(Officer))}
+    assert stored == {"C1": ("food,食品", "330106"), "C2": ("", "")}
+    # a file without the columns keeps them; a file with them replaces them
+    refdata.import_officers(db, make_file([header[:4], ["C1", "李明", DEPT, "head"]], "keep"))
+    assert refdata.get_officer(db, "C1").specialties == "food,食品"
+    refdata.import_officers(
+        db, make_file([header, ["C1", "李明", DEPT, "head", "drugs", ""]], "replace")
+    )
+    assert (refdata.get_officer(db, "C1").specialties, refdata.get_officer(db, "C1").regions) == (
+        "drugs",
+        "",
+    )
+
+
+def test_an_officer_row_with_a_bad_region_is_refused(db: Store, csv_file: MakeFile) -> None:
+    path = csv_file(
+        [["id", "name", "department", "roles", "regions"], ["C1", "李明", DEPT, "inspector", "33"]]
+    )
+    with pytest.raises(ImportFileError) as caught:
+        refdata.import_officers(db, path)
+    _assert_reasons(caught.value.rows, {2: ["regions '33' is not a 6-digit"]})
+    assert stored_officers(db) == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Declared conflicts of interest (回避), one or a file of them
+
+
+def conflicts(store: Store) -> list[tuple[str, str, date, str]]:
+    return [
+        (c.officer_id, uscc, c.declared_on, c.reason) for c, uscc in refdata.list_conflicts(store)
+    ]
+
+
+@pytest.fixture
+def people(db: Store) -> Store:
+    """Officers C1, C2 and entities A (id 1), B (id 2) besides department HZXH."""
+    for officer_id in ("C1", "C2"):
+        refdata.add_officer(db, id=officer_id, name="某", department=DEPT, roles="inspector")
+    for uscc in (A, B):
+        refdata.add_entity(
+            db, uscc=uscc, name="某", kind="企业", region_code="330106", industry="食品销售"
+        )
+    return db
+
+
+CONFLICT_HEADERS = {
+    "english": ["officer", "entity", "declared_on", "reason"],
+    "chinese": ["工号", "统一社会信用代码", "声明日期", "回避事由"],
+}
+
+
+@pytest.mark.parametrize("header", list(CONFLICT_HEADERS))
+def test_import_conflicts_then_import_again_updates_them(
+    people: Store, make_file: MakeFile, header: str
+) -> None:
+    rows: list[Row] = [
+        CONFLICT_HEADERS[header],
+        ["C1", A.lower(), date(2026, 3, 1), "近亲属在该企业任职"],
+        ["C2", 2, "2026/3/2", "曾在该企业任职"],
+    ]
+    result = refdata.import_conflicts(people, make_file(rows))
+    assert (result.created, result.updated, result.skipped) == (2, 0, [])
+    expected = [
+        ("C1", A, date(2026, 3, 1), "近亲属在该企业任职"),
+        ("C2", B, date(2026, 3, 2), "曾在该企业任职"),
+    ]
+    assert conflicts(people) == expected
+    again = refdata.import_conflicts(people, make_file(rows))
+    assert (again.created, again.updated) == (0, 2)
+    assert conflicts(people) == expected  # idempotent
+    changed = refdata.import_conflicts(
+        people, make_file([rows[0], ["C2", B, "2026-03-05", "配偶持股"]], "changed")
+    )
+    assert (changed.created, changed.updated) == (0, 1)
+    assert conflicts(people)[1] == ("C2", B, date(2026, 3, 5), "配偶持股")
+
+
+def test_bad_conflict_rows_are_all_reported_and_nothing_is_written(
+    people: Store, make_file: MakeFile
+) -> None:
+    path = make_file(
+        [
+            CONFLICT_HEADERS["english"],
+            ["C1", A, "2026-03-01", "近亲属"],  # row 2: good
+            ["C9", A, "2026-03-01", "近亲属"],  # row 3: unknown officer
+            ["C1", C, "2026-03-01", "近亲属"],  # row 4: unknown entity (valid USCC)
+            ["C2", "hello", "2026-03-01", "近亲属"],  # row 5: neither id nor USCC
+            ["C2", 999, "2026-03-01", "近亲属"],  # row 6: unknown id
+            ["C2", A, "2026-02-30", "近亲属"],  # row 7: no such day
+            ["C2", A, None, " "],  # row 8: no day, no reason
+            ["C1", 1, "2026-03-02", "again"],  # row 9: entity 1 is A, already on row 2
+            ["C1", A.lower(), "2026-03-02", "again"],  # row 10: same key as row 2
+            ["C9", C, "2026-03-01", "近亲属"],  # row 11: both unknown
+        ]
+    )
+    expected = {
+        3: ["no officer has the id 'C9'"],
+        4: [f"no entity has the unified social credit code {C}"],
+        5: ["'hello' is neither an entity id nor a unified social credit code"],
+        6: ["no entity has the id 999"],
+        7: ["declared_on: '2026-02-30' is not a date"],
+        8: ["declared_on is empty", "reason is empty; give the reason of the conflict"],
+        9: [f"officer C1 and entity {A} are also on row 2"],
+        10: [f"officer / entity C1 / {A} is also on row 2"],
+        11: ["no officer has the id 'C9'", "no entity has the unified social credit code"],
+    }
+    with pytest.raises(ImportFileError) as caught:
+        refdata.import_conflicts(people, path)
+    _assert_reasons(caught.value.rows, expected)
+    assert "has 9 bad rows out of 10, so no conflicts were written" in caught.value.message
+    assert conflicts(people) == []
+
+    result = refdata.import_conflicts(people, path, skip_bad=True)
+    _assert_reasons(result.skipped, expected)
+    assert conflicts(people) == [("C1", A, date(2026, 3, 1), "近亲属")]
+
+
+def test_declaring_one_conflict_follows_the_same_rules(people: Store) -> None:
+    day = date(2026, 3, 2)
+    for officer, entity, reason, error, fragment in [
+        ("C1", A, " ", InputError, "reason is empty; give the reason of the conflict"),
+        ("C9", A, "x", NotFoundError, "no officer has the id 'C9'"),
+        ("C1", C, "x", NotFoundError, f"no entity has the unified social credit code {C}"),
+        ("C1", 99, "x", NotFoundError, "no entity has the id 99"),
+        ("C1", "hello", "x", InputError, "'hello' is neither an entity id"),
+    ]:
+        with pytest.raises(error) as caught:
+            refdata.declare_conflict(people, officer, entity, reason=reason, declared_on=day)
+        assert fragment in caught.value.message
+    assert conflicts(people) == []
+    row = refdata.declare_conflict(people, " C1 ", 2, reason=" 近亲属 ", declared_on=day)
+    assert (row.officer_id, row.entity_id, row.reason) == ("C1", 2, "近亲属")
+    with pytest.raises(InputError, match=f"officer C1 already declared a conflict with {B}"):
+        refdata.declare_conflict(people, "C1", B, reason="y", declared_on=day)
+    assert conflicts(people) == [("C1", B, day, "近亲属")]
+
+
+def test_conflict_headers_are_published() -> None:
+    headers = refdata.accepted_headers("conflicts")
+    assert list(headers) == ["officer", "entity", "declared_on", "reason"]
+    assert "统一社会信用代码" in headers["entity"]
+    assert "专业领域" in refdata.accepted_headers("officers")["specialties"]
+    assert "检查区域" in refdata.accepted_headers("officers")["regions"]

@@ -5,16 +5,24 @@ what it used and re-runs it later.
 
 **Directories from the database** (bulk Core selects, no ORM objects):
 
-* the *target directory* holds every entity with a credit class A–D (an entity without a class,
-  or of class E, is left out: the sampling ratios are set per class A–D); a risk level other
-  than ``low``/``medium``/``high`` counts as unrated; an entity without a registration date is
-  treated as registered long ago (never a new business); ``asked`` and ``inspected_this_year``
-  are 0 for now (zhifa does not yet record requests for inspection nor count random inspections
-  per year);
+* the *target directory* of a plan's year holds every entity with a credit class A–D (an entity
+  without a class, or of class E, is left out: the sampling ratios are set per class A–D); a
+  risk level other than ``low``/``medium``/``high`` counts as unrated; an entity without a
+  registration date is treated as registered long ago (never a new business); ``asked`` is 1 for
+  an entity that asked to be inspected that year (``inspection_requests``), and
+  ``inspected_this_year`` counts its visits in the draws of that year whose tasks were not all
+  cancelled (``draw_tasks``: a joint visit is one inspection);
 * the *inspector directory* holds every officer with the role ``inspector``, with their
-  certificate, ``specialties`` and ``regions``, and the declared conflicts
-  (``officer_conflicts``) of those officers. The officers of each entity's last inspection are
-  empty for now (zhifa does not yet create inspection matters from a draw).
+  certificate, ``specialties`` and ``regions``, the declared conflicts (``officer_conflicts``) of
+  those officers, and each entity's last inspection: the officers of the inspection matter
+  opened last for it (those assigned, or the team drawn before the assignment).
+
+**Tasks.** :func:`create_tasks` turns a verified draw into inspection matters in bulk
+(:meth:`zhifa.engine.Engine.open_many`): one per department of each visit, with the department's
+plan items that apply to the entity's industry (as the target snapshot recorded it), the visit
+(``DRAW-VISIT``) and the team drawn; the assignment step then names that team
+(guard ``inspectors_as_drawn``), and the result's 20-working-day publication clock runs from the
+recorded result.
 
 **Snapshot content.** ``snapshots.content`` is the zlib-compressed (RFC 1950) canonical encoding
 that the directory's ``digest()`` hashes (see :mod:`zhifa.draw_directory`): the magic line, the
@@ -29,26 +37,42 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import Session
 
 from zhifa.clock import Clock, SystemClock
-from zhifa.draw import Plan, draw, verify
+from zhifa.draw import Plan, PlanItem, draw, verify
 from zhifa.draw_directory import Inspector, InspectorDirectory, TargetDirectory, canonical_json
+from zhifa.engine import Engine, Opening
 from zhifa.errors import InputError, IntegrityError, NotFoundError, RefusedError
-from zhifa.model import Draw, DrawPlan, Entity, Officer, OfficerConflict, Snapshot
+from zhifa.model import (
+    Department,
+    Draw,
+    DrawPlan,
+    DrawTask,
+    Entity,
+    InspectionRequest,
+    Matter,
+    Officer,
+    OfficerConflict,
+    Snapshot,
+)
+from zhifa.refdata import find_entity
 from zhifa.sampling import CREDIT_CLASSES, RISK_LEVELS
 from zhifa.store import Store
 
 TARGETS, INSPECTORS = "targets", "inspectors"
 SNAPSHOT_KINDS = (TARGETS, INSPECTORS)
 DRAFT, PUBLISHED = "draft", "published"
+INSPECTION, CANCELLED = "inspection", "cancelled"  # the workflow a task becomes, its dead end
 _TARGET_MAGIC = b"zhifa-targets-1\n"
 _INSPECTOR_MAGIC = b"zhifa-inspectors-1\n"
 _TARGET_COLUMNS = (
@@ -166,8 +190,9 @@ def _codes(text: str) -> frozenset[str]:
     return frozenset(part.strip() for part in text.split(",") if part.strip())
 
 
-def target_directory(session: Session) -> TargetDirectory:
-    """The target directory from the ``entities`` table (rules in the module documentation)."""
+def target_directory(session: Session, year: int) -> TargetDirectory:
+    """The target directory from the ``entities`` table for a plan of ``year`` (rules in the
+    module documentation)."""
     e = Entity.__table__.c
     rows = session.execute(
         sa.select(
@@ -187,20 +212,78 @@ def target_directory(session: Session) -> TargetDirectory:
         if rows
         else ([], [], [], [], [], [], [])
     )
+    id_array = np.array(ids, dtype=np.int64)
     return TargetDirectory.build(
-        np.array(ids, dtype=np.int64),
+        id_array,
         classes,
         risk_level=[r if r in RISK_LEVELS else "" for r in risks],
         region=regions,
         industry=industries,
         registered_on=np.array([d.toordinal() if d else 1 for d in registered], dtype=np.int32),
         key_supervision=np.array(key, dtype=bool),
+        asked=_per_entity(id_array, _asked(session, year)),
+        inspected_this_year=_per_entity(id_array, _random_inspections(session, year)),
     )
 
 
+def _per_entity(ids: NDArray[np.int64], counts: Mapping[int, int]) -> NDArray[np.int32]:
+    """``counts`` (entity id → number) as a column aligned with the sorted ``ids``."""
+    out = np.zeros(ids.shape[0], dtype=np.int32)
+    if counts:
+        keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        values = np.fromiter(counts.values(), dtype=np.int32, count=len(counts))
+        rows = np.searchsorted(ids, keys)
+        inside = rows < ids.shape[0]
+        inside[inside] = ids[rows[inside]] == keys[inside]
+        out[rows[inside]] = values[inside]
+    return out
+
+
+def _asked(session: Session, year: int) -> dict[int, int]:
+    """Entities that asked to be inspected in ``year`` (``zhifa entity request-inspection``)."""
+    r = InspectionRequest.__table__.c
+    return {entity: 1 for entity in session.scalars(sa.select(r.entity_id).where(r.year == year))}
+
+
+def _random_inspections(session: Session, year: int) -> dict[int, int]:
+    """Random inspections of each entity in ``year``: the visits of that year's draws (a joint
+    visit of several departments is one inspection) whose tasks were not all cancelled."""
+    t = DrawTask.__table__.c
+    m = Matter.__table__.c
+    visits = (
+        sa.select(t.entity_id, t.draw_id, t.visit)
+        .join(Matter.__table__, m.id == t.matter_id)
+        .where(t.year == year, m.state != CANCELLED)
+        .distinct()
+        .subquery()
+    )
+    query = sa.select(visits.c.entity_id, sa.func.count()).group_by(visits.c.entity_id)
+    return {entity: n for entity, n in session.execute(query)}
+
+
+def last_inspections(session: Session) -> dict[int, tuple[str, ...]]:
+    """The officers of each entity's last inspection: the inspection matter (of any source, not
+    cancelled) opened last, with the inspectors it was assigned, or before its assignment the
+    team a draw chose for it."""
+    m = Matter.__table__.c
+    found: dict[int, tuple[str, ...]] = {}
+    rows = session.execute(
+        sa.select(m.entity_id, m.data)
+        .where(m.workflow == "inspection", m.state != CANCELLED, m.entity_id.is_not(None))
+        .order_by(m.entity_id, m.opened_at, m.id)
+    )
+    for entity, data in rows:
+        officers = (data.get("assign") or {}).get("inspectors") or (data.get("open") or {}).get(
+            "team"
+        )
+        if officers:
+            found[entity] = tuple(sorted(str(o) for o in officers))
+    return found
+
+
 def inspector_directory(session: Session) -> InspectorDirectory:
-    """The inspector directory from ``officers`` and ``officer_conflicts``; the officers of each
-    entity's last inspection are empty for now."""
+    """The inspector directory from ``officers``, ``officer_conflicts`` and each entity's last
+    inspection (:func:`last_inspections`)."""
     o = Officer.__table__.c
     officers = [
         Inspector(
@@ -233,7 +316,7 @@ def inspector_directory(session: Session) -> InspectorDirectory:
         )
         if officer in known
     ]
-    return InspectorDirectory.build(officers, conflicts)
+    return InspectorDirectory.build(officers, conflicts, last_inspections(session))
 
 
 # -- snapshots -------------------------------------------------------------------------------------
@@ -262,12 +345,19 @@ def _add_snapshots(
     return ids[0], ids[1]
 
 
-def take_snapshots(store: Store, clock: Clock | None = None) -> tuple[int, int]:
-    """Freeze both directories as they are now; returns (target snapshot id, inspector id)."""
+def take_snapshots(
+    store: Store, clock: Clock | None = None, year: int | None = None
+) -> tuple[int, int]:
+    """Freeze both directories as they are now, for a plan of ``year`` (default: this year:
+    requests for inspection and random inspections are counted per year); returns (target
+    snapshot id, inspector snapshot id)."""
     moment = _now(clock)
     with store.write() as session:
         return _add_snapshots(
-            session, target_directory(session), inspector_directory(session), moment
+            session,
+            target_directory(session, year or moment.year),
+            inspector_directory(session),
+            moment,
         )
 
 
@@ -535,7 +625,7 @@ def draw_fresh(
     info = _published(store, plan_id)
     moment = _now(clock)
     with store.write() as session:
-        targets = target_directory(session)
+        targets = target_directory(session, info.plan.year)
         inspectors = inspector_directory(session)
         record = draw(info.plan, targets, inspectors, public_value).record()
         ids = _add_snapshots(session, targets, inspectors, moment)
@@ -602,3 +692,192 @@ def verify_draw(store: Store, draw_id: int) -> list[str]:
         return problems
     assert isinstance(targets, TargetDirectory) and isinstance(inspectors, InspectorDirectory)
     return [*problems, *verify(record, plan, targets, inspectors, public_value=row.public_value)]
+
+
+# -- tasks -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TasksCreated:
+    """The inspection matters a draw created: one per task, ``visits`` visits in all."""
+
+    draw_id: int
+    matters: tuple[int, ...]
+    visits: int
+    by_department: Mapping[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "draw": self.draw_id,
+            "tasks": len(self.matters),
+            "visits": self.visits,
+            "by_department": dict(self.by_department),
+            "matters": list(self.matters),
+        }
+
+
+def _task_items(plan: Plan, department: str, industry: str) -> list[PlanItem]:
+    """The items of ``plan`` that are ``department``'s and apply to an entity of ``industry``."""
+    return [
+        item
+        for item in plan.items
+        if (item.department or plan.lead_department) == department
+        and (not item.scope or item.scope == industry)
+    ]
+
+
+def create_tasks(
+    engine: Engine,
+    draw_id: int,
+    by: Mapping[str, str],
+    at: datetime | None = None,
+) -> TasksCreated:
+    """Turn every task of a draw into an inspection matter (source ``random_draw``), opened by
+    ``by[department]`` (an inspector or head of that department), with the plan's items that
+    apply to the entity as its checklist, the visit and the team drawn; each task is also
+    recorded in ``draw_tasks``. The draw is verified first: a draw whose record, plan or
+    snapshots no longer agree creates nothing (:class:`IntegrityError`). A draw creates its
+    tasks once; all are created or none."""
+    store = engine.store
+    problems = verify_draw(store, draw_id)
+    if problems:
+        raise IntegrityError(
+            f"draw {draw_id} does not verify, so it creates no tasks: {problems[0]}; "
+            f"see zhifa draw verify {draw_id}"
+        )
+    info = get_draw(store, draw_id)
+    plan = Plan.from_dict(info.record["plan"])
+    targets = load_snapshot(store, info.target_snapshot_id, TARGETS)
+    assert isinstance(targets, TargetDirectory)
+    t = DrawTask.__table__.c
+    with store.read() as session:
+        done = session.scalar(sa.select(sa.func.count()).where(t.draw_id == draw_id))
+        names = {c: n for c, n in session.execute(sa.select(Department.code, Department.name))}
+    if done:
+        raise RefusedError(
+            f"draw {draw_id} has already created its {done} tasks; a draw creates its tasks once "
+            "(list them with zhifa matter list --workflow inspection)"
+        )
+    rows = info.record["visits"]["rows"]
+    needed = sorted({d for _entity, departments, _team in rows for d in departments})
+    missing = [d for d in needed if not by.get(d)]
+    if missing:
+        raise InputError(
+            f"no officer named to open the tasks of {', '.join(missing)}; give "
+            + " ".join(f"--by {d}=OFFICER" for d in missing)
+        )
+    unused = sorted(set(by) - set(plan.departments))
+    if unused:
+        raise InputError(
+            f"department {', '.join(unused)} is not in plan {info.plan_id}; leave --by "
+            f"{unused[0]} out (the plan's departments: {', '.join(plan.departments)})"
+        )
+    checklist = engine.plugins.checklists()
+    positions = np.searchsorted(targets.ids, np.array([r[0] for r in rows], dtype=np.int64))
+    industries = targets.industry[positions].tolist() if rows else []
+    openings: list[Opening] = []
+    tasks: list[dict[str, Any]] = []
+    texts: dict[tuple[str, str], str] = {}
+    for visit, ((entity, departments, team), industry_no) in enumerate(
+        zip(rows, industries, strict=True)
+    ):
+        industry = targets.industries[industry_no]
+        for department in departments:
+            text = texts.get((department, industry))
+            if text is None:
+                items = _task_items(plan, department, industry)
+                text = "\n".join(
+                    f"{i.code}: {checklist[i.code].name if i.code in checklist else i.code}"
+                    for i in items
+                )
+                texts[(department, industry)] = text
+            summary = (
+                f"{plan.year}年双随机抽查（抽查批次 {draw_id}，"
+                f"{names.get(department, department)}）"
+            )
+            openings.append(
+                Opening(
+                    actor=by[department],
+                    data={
+                        "source": "random_draw",
+                        "draw": str(draw_id),
+                        "visit": f"{draw_id}-{visit + 1}",
+                        "team": list(team),
+                        "summary": summary,
+                        "checklist": text,
+                    },
+                    entity_id=int(entity),
+                    department=department,
+                )
+            )
+            tasks.append(
+                {
+                    "draw_id": draw_id,
+                    "visit": visit + 1,
+                    "entity_id": int(entity),
+                    "department_code": department,
+                    "year": plan.year,
+                }
+            )
+
+    def record_tasks(conn: sa.Connection, ids: Sequence[int]) -> None:
+        conn.execute(
+            sa.insert(DrawTask),
+            [{**task, "matter_id": m} for task, m in zip(tasks, ids, strict=True)],
+        )
+
+    try:
+        ids = engine.open_many(INSPECTION, openings, at, also=record_tasks)
+    except SAIntegrityError:
+        raise RefusedError(
+            f"draw {draw_id}'s tasks were created by someone else at the same time; "
+            "a draw creates its tasks once"
+        ) from None
+    counts: dict[str, int] = {}
+    for task in tasks:
+        counts[task["department_code"]] = counts.get(task["department_code"], 0) + 1
+    return TasksCreated(draw_id, tuple(ids), len(rows), counts)
+
+
+# -- requests for inspection -----------------------------------------------------------------------
+
+
+def request_inspection(
+    store: Store, entity: str | int, year: int, on: date, note: str = ""
+) -> InspectionRequest:
+    """Record that ``entity`` asked to be inspected in ``year`` (a class the plans leave alone,
+    无事不扰, is then drawn as the plan's ratio says); asking again replaces the note."""
+    if not 2000 <= year <= 2100:
+        raise InputError(f"year {year} is not a plan year; give the year as four digits")
+    if on.year > year:
+        raise InputError(
+            f"a request made on {on} cannot be for the earlier year {year}; give --year {on.year} "
+            "or later"
+        )
+    with store.write() as session:
+        found = find_entity(session, entity)
+        row = session.get(InspectionRequest, (found.id, year))
+        if row is None:
+            row = InspectionRequest(entity_id=found.id, year=year, requested_on=on, note=note)
+            session.add(row)
+        else:
+            row.requested_on, row.note = on, note
+        session.flush()
+        session.expunge(row)
+        return row
+
+
+def inspection_requests(store: Store, year: int) -> list[tuple[str, str, date, str]]:
+    """The requests for inspection of ``year``: (entity code, name, requested on, note)."""
+    r = InspectionRequest.__table__.c
+    e = Entity.__table__.c
+    with store.read() as session:
+        return [
+            (uscc, name, on, note)
+            for uscc, name, on, note in session.execute(
+                sa.select(e.uscc, e.name, r.requested_on, r.note)
+                .join(Entity.__table__, e.id == r.entity_id)
+                .where(r.year == year)
+                .order_by(e.uscc)
+            )
+        ]

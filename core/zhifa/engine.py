@@ -22,7 +22,7 @@ import dataclasses
 import functools
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
@@ -67,6 +67,7 @@ from zhifa.errors import (
     PermissionRefused,
     PluginError,
     RefusedError,
+    ZhifaError,
 )
 from zhifa.machine import CompiledWorkflow, compile_definition
 from zhifa.model import Clock as ClockRow
@@ -97,6 +98,7 @@ _LINKS = cast(sa.Table, MatterLink.__table__)
 _DEPARTMENTS = cast(sa.Table, Department.__table__)
 _ENTITIES = cast(sa.Table, Entity.__table__)
 FOLLOWS = "follows"  # the kind of link from a matter to one opened from it
+BULK_CHUNK = 5000  # ids in one IN (...) list of a bulk read
 
 # The statements of the hot path, built once: constructing a statement costs more than running it
 # from SQLAlchemy's compiled cache.
@@ -171,6 +173,18 @@ def _upsert_clocks(dialect: str) -> sa.Executable:
         index_elements=[_CLOCKS.c.matter_id, _CLOCKS.c.name],
         set_={name: insert.excluded[name] for name in (*kept, "extensions")},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """One matter for :meth:`Engine.open_many`: who opens it, its opening fields, the entity
+    (by id), the department (default: the officer's) and the title (default: the summary)."""
+
+    actor: str
+    data: Mapping[str, Any]
+    entity_id: int | None = None
+    department: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -884,19 +898,26 @@ class Engine:
                 ids.add(value)
             elif f.type == "officers" and value:
                 ids.update(value)
-        if not ids:
-            return {}
-        rows = conn.execute(sa.select(_OFFICERS).where(_OFFICERS.c.id.in_(sorted(ids))))
-        found = {r.id: Actor.from_row(r) for r in rows}
-        missing = sorted(ids - set(found))
-        if missing:
-            raise InputError(
-                f"officer {', '.join(repr(m) for m in missing)} named in the step does not exist; "
-                "check the ids with `zhifa officer list`"
-            )
-        return found
+        return self._officers_by_id(conn, ids)
 
     # -- writes ------------------------------------------------------------------------------
+
+    def _may_open(self, defn: Definition, officer: Actor, dept: str, day: date) -> None:
+        """Refuse to open a ``defn`` matter in ``dept`` by ``officer`` on ``day``: a workflow of a
+        plugin the department does not use, or an officer without the role, department or
+        certificate the opening step needs."""
+        source = self.plugins.source(defn)
+        if not self.plugins.allows(source, dept):
+            raise RefusedError(
+                f"workflow {defn.name} comes from plugin {source!r}, which department {dept} "
+                f"does not use ({self.plugins.config.source}); open it in a department that "
+                "uses the plugin, or enable the plugin there"
+            )
+        problems = self._permission_problems(defn.open, officer, dept, day)
+        if problems:
+            raise PermissionRefused(
+                f"{officer.label()} may not open a {defn.name} matter", problems
+            )
 
     def open(
         self,
@@ -929,13 +950,6 @@ class Engine:
             if parent is not None and defn.follows:
                 self._may_follow(defn, parent)
             dept = department or officer.department
-            source = self.plugins.source(defn)
-            if not self.plugins.allows(source, dept):
-                raise RefusedError(
-                    f"workflow {defn.name} comes from plugin {source!r}, which department {dept} "
-                    f"does not use ({self.plugins.config.source}); open it in a department that "
-                    "uses the plugin, or enable the plugin there"
-                )
             entity_id: int | None = None
             if entity is not None:
                 code = "".join(entity.split()).upper()
@@ -956,11 +970,7 @@ class Engine:
                         f"matter {parent.id} belongs to {parent.department}, not {dept}; a "
                         "department opens follow-up matters only on its own matters"
                     )
-            problems = self._permission_problems(defn.open, officer, dept, moment.date())
-            if problems:
-                raise PermissionRefused(
-                    f"{officer.label()} may not open a {workflow} matter", problems
-                )
+            self._may_open(defn, officer, dept, moment.date())
             values = fieldval.validate(defn.open, data or {})
             officers = self._named_officers(conn, defn.open, values)
             ctx = self._context(
@@ -1013,6 +1023,256 @@ class Engine:
                 extra={"_matter": marker},
             )
         return self._committed(result, [], taken)
+
+    def open_many(
+        self,
+        workflow: str,
+        openings: Sequence[Opening],
+        at: datetime | None = None,
+        *,
+        also: Callable[[sa.Connection, Sequence[int]], None] | None = None,
+    ) -> list[int]:
+        """Open many matters of ``workflow`` in one transaction (the tasks of a random draw):
+        the same checks as :meth:`open` for every one — the plugin and the officer's role,
+        department and certificate, the fields, the guards and ``zhifa_before_transition`` —
+        then the matters, their hashed opening events and their clocks written in bulk, outbox
+        messages queued and ``zhifa_after_transition`` called for each. All or nothing: the
+        first refused opening is reported with its position and nothing is written. ``also`` is
+        called with the connection and the new ids before the commit, to write rows that belong
+        with the matters in the same transaction. Returns the new matters' ids in the order of
+        ``openings``."""
+        if not openings:
+            return []
+        defn = self.definition(workflow)
+        recorded = self.clock.now()
+        moment = self._moment(at, recorded, None)
+        day = moment.date()
+        count = len(openings)
+        with self.store.transaction() as tx:
+            conn = tx.connection
+            defn = self._definition_for(tx, defn.name, defn.version, register=True)
+            actors = {a: self._officer(conn, a) for a in sorted({o.actor for o in openings})}
+            codes = self._entity_codes(conn, {o.entity_id for o in openings})
+            named = self._named_in(conn, defn.open, openings)
+            allowed: set[tuple[str, str]] = set()
+            contexts: list[StepContext] = []
+            for n, opening in enumerate(openings, 1):
+                officer = actors[opening.actor]
+                dept = opening.department or officer.department
+                try:
+                    if (officer.id, dept) not in allowed:
+                        self._may_open(defn, officer, dept, day)
+                        allowed.add((officer.id, dept))
+                    values = fieldval.validate(defn.open, opening.data)
+                    ctx = self._context(
+                        tx,
+                        defn,
+                        defn.open,
+                        officer,
+                        values,
+                        moment,
+                        None,
+                        (),
+                        named,
+                        opening.entity_id,
+                        dept,
+                    )
+                    self._check_guards(ctx)
+                except ZhifaError as exc:
+                    exc.args = (f"matter {n} of {count} to open: {exc.message}",)
+                    exc.message = exc.args[0]
+                    raise
+                contexts.append(ctx)
+            titles = [
+                (o.title or str(c.data.get("summary") or defn.label.zh)).strip()[:300]
+                for o, c in zip(openings, contexts, strict=True)
+            ]
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    sa.insert(_MATTERS).returning(_MATTERS.c.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "workflow": defn.name,
+                            "workflow_version": defn.version,
+                            "state": defn.initial,
+                            "version": 0,
+                            "department_code": c.department,
+                            "entity_id": c.entity_id,
+                            "title": title,
+                            "data": {OPEN: dict(c.data)},
+                            "opened_at": moment,
+                            "updated_at": recorded,
+                            "head_hash": GENESIS,
+                        }
+                        for c, title in zip(contexts, titles, strict=True)
+                    ],
+                )
+            ]
+            events = []
+            for matter_id, ctx, title in zip(ids, contexts, titles, strict=True):
+                marker = {
+                    "workflow": defn.name,
+                    "workflow_version": defn.version,
+                    "department": ctx.department,
+                    "entity": codes.get(ctx.entity_id) if ctx.entity_id is not None else None,
+                    "title": title,
+                }
+                data_text = canonical_json({**ctx.data, "_matter": marker})
+                events.append(
+                    {
+                        "matter_id": matter_id,
+                        "seq": 1,
+                        "trigger": OPEN,
+                        "from_state": None,
+                        "to_state": defn.initial,
+                        "actor_id": ctx.actor.id,
+                        "occurred_at": moment,
+                        "recorded_at": recorded,
+                        "data": data_text,
+                        "evidence": "[]",
+                        "prev_hash": GENESIS,
+                    }
+                )
+            for event in events:
+                event["hash"] = event_hash(**event)
+            event_ids = [
+                row[0]
+                for row in conn.execute(
+                    sa.insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True),
+                    events,
+                )
+            ]
+            updated = conn.execute(
+                _UPDATE_OPENED,
+                [
+                    {
+                        "z_id": e["matter_id"],
+                        "z_version": 0,
+                        "z_new_version": 1,
+                        "z_hash": e["hash"],
+                        "z_updated_at": recorded,
+                    }
+                    for e in events
+                ],
+            )
+            if updated.rowcount not in (-1, count):  # -1: the driver does not count executemany
+                raise self._conflict(ids[0], 0, None)
+            self._write_opening_clocks(conn, defn, ids, events, recorded.date())
+            if also is not None:
+                also(conn, ids)
+            queued_before = set(self._queued)
+            for matter_id, event_id, event, ctx, title in zip(
+                ids, event_ids, events, contexts, titles, strict=True
+            ):
+                record = EventRecord(
+                    id=event_id,
+                    matter_id=matter_id,
+                    workflow=defn.name,
+                    seq=1,
+                    trigger=OPEN,
+                    from_state=None,
+                    to_state=defn.initial,
+                    actor_id=ctx.actor.id,
+                    occurred_at=moment,
+                    recorded_at=recorded,
+                    data=json.loads(event["data"]),
+                    evidence=[],
+                    prev_hash=GENESIS,
+                    hash=event["hash"],
+                )
+                view = MatterView(
+                    id=matter_id,
+                    workflow=defn.name,
+                    workflow_version=defn.version,
+                    state=defn.initial,
+                    version=1,
+                    department=str(ctx.department),
+                    entity_id=ctx.entity_id,
+                    title=title,
+                    data={OPEN: dict(ctx.data)},
+                    opened_at=moment,
+                    updated_at=recorded,
+                    head_hash=event["hash"],
+                )
+                self._queue(conn, record, view, recorded)
+                self.plugins.call(
+                    "zhifa_after_transition", for_department=ctx.department, ctx=ctx, event=record
+                )
+            queued = set(self._queued) - queued_before
+        for event_id in sorted(queued):
+            self._queued.discard(event_id)
+            self.deliver_outbox(event_id=event_id)
+        return ids
+
+    @staticmethod
+    def _entity_codes(conn: sa.Connection, ids: Iterable[int | None]) -> dict[int, str]:
+        """The code (USCC) of each entity id; :class:`NotFoundError` for an unknown id."""
+        wanted = sorted(i for i in ids if i is not None)
+        found: dict[int, str] = {}
+        for start in range(0, len(wanted), BULK_CHUNK):
+            chunk = wanted[start : start + BULK_CHUNK]
+            query = sa.select(_ENTITIES.c.id, _ENTITIES.c.uscc).where(_ENTITIES.c.id.in_(chunk))
+            found.update((i, code) for i, code in conn.execute(query))
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise NotFoundError(
+                f"no market entity with id {missing[0]}"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                + "; list entities with `zhifa entity list`"
+            )
+        return found
+
+    def _named_in(
+        self, conn: sa.Connection, step: StepSpec, openings: Sequence[Opening]
+    ) -> dict[str, Actor]:
+        """Every officer the openings name in officer fields, read in one query."""
+        ids: set[str] = set()
+        for f in step.fields.values():
+            for o in openings:
+                value = o.data.get(f.name)
+                if f.type == "officer" and isinstance(value, str) and value:
+                    ids.add(value)
+                elif f.type == "officers" and isinstance(value, list | tuple):
+                    ids.update(str(v) for v in value)
+        return self._officers_by_id(conn, ids)
+
+    def _officers_by_id(self, conn: sa.Connection, ids: set[str]) -> dict[str, Actor]:
+        """The officers ``ids``; :class:`InputError` naming those that do not exist."""
+        if not ids:
+            return {}
+        wanted = sorted(ids)
+        found: dict[str, Actor] = {}
+        for start in range(0, len(wanted), BULK_CHUNK):
+            rows = conn.execute(
+                sa.select(_OFFICERS).where(_OFFICERS.c.id.in_(wanted[start : start + BULK_CHUNK]))
+            )
+            found.update((r.id, Actor.from_row(r)) for r in rows)
+        missing = sorted(ids - set(found))
+        if missing:
+            raise InputError(
+                f"officer {', '.join(repr(m) for m in missing)} named in the step does not exist; "
+                "check the ids with `zhifa officer list`"
+            )
+        return found
+
+    def _write_opening_clocks(
+        self,
+        conn: sa.Connection,
+        defn: Definition,
+        ids: Sequence[int],
+        events: Sequence[Mapping[str, Any]],
+        today: date,
+    ) -> None:
+        """The clocks of just-opened matters (most workflows start none on opening)."""
+        if not defn.clocks:
+            return
+        for matter_id, event in zip(ids, events, strict=True):
+            opened = event["occurred_at"]
+            step = Step(
+                opened.date(), OPEN, defn.initial, MappingProxyType(json.loads(event["data"]))
+            )
+            self._write_clocks(conn, defn, matter_id, [step], today)
 
     def advance(
         self,

@@ -171,6 +171,36 @@ class Draw(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class DrawTask(Base):
+    """One inspection task a draw created: the draw, the visit (the entity's row among the
+    draw's visits, shared by the tasks of one joint visit), the entity, the department and the
+    inspection matter that carries the task."""
+
+    __tablename__ = "draw_tasks"
+    __table_args__ = (
+        UniqueConstraint("draw_id", "visit", "department_code", name="uq_draw_tasks_draw_id"),
+    )
+
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"))
+    visit: Mapped[int] = mapped_column(Integer)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    year: Mapped[int] = mapped_column(Integer)  # the plan's year
+
+
+class InspectionRequest(Base):
+    """A market entity's own request to be inspected in a year: an entity of a class the plan
+    leaves alone (无事不扰) is drawn that year only when it asked."""
+
+    __tablename__ = "inspection_requests"
+
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
 class WorkflowVersion(Base):
     """One version of a workflow definition, with the exact text matters run on."""
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
@@ -56,6 +56,7 @@ __all__ = [
     "CURRENT_RECORD",
     "RISK_LEVELS",
     "Cell",
+    "ConflictIn",
     "DepartmentIn",
     "EntityIn",
     "ImportResult",
@@ -71,12 +72,14 @@ __all__ = [
     "declare_conflict",
     "department_as_dict",
     "entity_as_dict",
+    "entity_filter",
     "find_entity",
     "find_officer",
     "get_department",
     "get_entity",
     "get_officer",
     "get_officer_history",
+    "import_conflicts",
     "import_departments",
     "import_entities",
     "import_officers",
@@ -84,11 +87,13 @@ __all__ = [
     "list_departments",
     "list_entities",
     "list_officers",
+    "normalize_codes",
     "officer_as_dict",
     "officer_as_of",
     "officer_histories",
     "officer_history",
     "parse_date",
+    "split_codes",
 ]
 
 Cell = str | int | float | date | None
@@ -187,6 +192,16 @@ class _Checker:
             )
         return text
 
+    def codes(self, name: str, value: Cell | Iterable[str]) -> tuple[str, ...]:
+        codes = split_codes(value)
+        joined = ",".join(codes)
+        if len(joined) > _CODES_MAX_LEN:
+            self.faults.append(
+                f"{name} take {len(joined)} characters, at most {_CODES_MAX_LEN} fit; "
+                "give fewer codes"
+            )
+        return codes
+
     def optional_date(self, name: str, value: Cell) -> date | None:
         if not _text(value):
             return None
@@ -240,8 +255,32 @@ _ROLE_BY_LABEL = {label: code for code, (label, _english) in ROLES.items()}
 
 def _role_codes(text: str) -> str:
     """Role text with Chinese role names (检查人员, 办案人员…) replaced by their codes."""
-    tokens = re.split(r"[,;，；、\s]+", text)
+    tokens = _SEPARATORS.split(text)
     return ",".join(_ROLE_BY_LABEL.get(token, token) for token in tokens if token)
+
+
+_SEPARATORS = re.compile(r"[,;，；、\s]+")
+_CODES_MAX_LEN = 500  # officers.specialties and officers.regions are String(500)
+
+
+def split_codes(value: Cell | Iterable[str]) -> tuple[str, ...]:
+    """Codes such as an officer's specialties or regions, normalised: split on commas,
+    semicolons, 、 or spaces (ASCII or full-width), stripped, without repeats, sorted.
+
+    ``value`` is text (``"food, drugs"``, ``"330106、330102"``), a cell, or a sequence of such
+    texts; ``None`` or empty text gives no codes.
+    """
+    parts: Iterable[Any] = (
+        [value] if value is None or isinstance(value, str | int | float | date) else value
+    )
+    tokens = {token for part in parts for token in _SEPARATORS.split(_text(part)) if token}
+    return tuple(sorted(tokens))
+
+
+def normalize_codes(value: Cell | Iterable[str]) -> str:
+    """The codes of :func:`split_codes`, comma-joined, as stored in ``officers.specialties`` and
+    ``officers.regions`` (empty text when there are none)."""
+    return ",".join(split_codes(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +298,8 @@ class OfficerIn:
     certificate_no: str | None = None
     certificate_valid_from: date | None = None
     certificate_valid_to: date | None = None
+    specialties: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
 
     @classmethod
     def parse(
@@ -271,11 +312,16 @@ class OfficerIn:
         certificate_no: Cell = None,
         certificate_valid_from: Cell = None,
         certificate_valid_to: Cell = None,
+        specialties: Cell | Iterable[str] = None,
+        regions: Cell | Iterable[str] = None,
     ) -> OfficerIn:
         """Check and normalise raw values; raises :class:`InputError` listing every fault.
 
         ``roles`` is text such as ``"inspector, case_handler"`` or a sequence of role codes.
-        Dates may be ``date`` objects or text (see :func:`parse_date`).
+        Dates may be ``date`` objects or text (see :func:`parse_date`). ``specialties`` (专业领域:
+        what the officer may be drawn to check, e.g. ``food``) and ``regions`` (检查区域: 6-digit
+        region codes the officer inspects; none means every region) are normalised by
+        :func:`split_codes`.
         """
         check = _Checker()
         officer_id = check.text("id", id, 32, what="officer id (工号)")
@@ -312,6 +358,15 @@ class OfficerIn:
                 f"certificate_valid_from {valid_from} is after certificate_valid_to {valid_to}; "
                 "correct the validity dates"
             )
+        specialty_codes = check.codes("specialties", specialties)
+        region_codes = check.codes("regions", regions)
+        bad_regions = [code for code in region_codes if not _REGION.fullmatch(code)]
+        if bad_regions:
+            check.faults.append(
+                f"regions {', '.join(repr(code) for code in bad_regions)} "
+                f"{'is not a' if len(bad_regions) == 1 else 'are not'} 6-digit administrative "
+                "division code (行政区划代码); give codes such as 330106, separated by commas"
+            )
         officer = cls(
             id=officer_id,
             name=officer_name,
@@ -320,6 +375,8 @@ class OfficerIn:
             certificate_no=number,
             certificate_valid_from=valid_from,
             certificate_valid_to=valid_to,
+            specialties=specialty_codes,
+            regions=region_codes,
         )
         check.done()
         return officer
@@ -338,6 +395,8 @@ class OfficerIn:
             "certificate_no": self.certificate_no,
             "certificate_valid_from": self.certificate_valid_from,
             "certificate_valid_to": self.certificate_valid_to,
+            "specialties": ",".join(self.specialties),
+            "regions": ",".join(self.regions),
         }
 
 
@@ -468,6 +527,8 @@ def officer_as_dict(officer: Officer) -> dict[str, object]:
         "certificate_no": officer.certificate_no,
         "certificate_valid_from": officer.certificate_valid_from,
         "certificate_valid_to": officer.certificate_valid_to,
+        "specialties": list(split_codes(officer.specialties)),
+        "regions": list(split_codes(officer.regions)),
     }
 
 
@@ -481,6 +542,8 @@ def entity_as_dict(entity: Entity) -> dict[str, object]:
         "industry": entity.industry,
         "credit_class": entity.credit_class,
         "risk_level": entity.risk_level,
+        "registered_on": entity.registered_on,
+        "key_supervision": bool(entity.key_supervision),
     }
 
 
@@ -706,6 +769,7 @@ def officer_as_of(session: Session, officer_id: str, moment: datetime) -> Office
 
 
 _T = TypeVar("_T")
+_Columns = TypeVarTuple("_Columns")
 
 
 def _detached(session: Session, objects: list[_T]) -> list[_T]:
@@ -749,6 +813,8 @@ def add_officer(
     certificate_no: Cell = None,
     certificate_valid_from: Cell = None,
     certificate_valid_to: Cell = None,
+    specialties: Cell | Iterable[str] = None,
+    regions: Cell | Iterable[str] = None,
     clock: Clock | None = None,
 ) -> Officer:
     """Add an officer to an existing department (see :meth:`OfficerIn.parse` for the values).
@@ -765,6 +831,8 @@ def add_officer(
         certificate_no=certificate_no,
         certificate_valid_from=certificate_valid_from,
         certificate_valid_to=certificate_valid_to,
+        specialties=specialties,
+        regions=regions,
     )
     exists = (
         f"officer {item.id!r} already exists; to change the officer, import a file with the row "
@@ -891,38 +959,166 @@ def list_officers(store: Store, department: str | None = None) -> list[Officer]:
 _MAX_ID = 2**31 - 1  # ids are 32-bit integers; larger numbers cannot name an entity
 
 
+def _entity_ref(uscc_or_id: str | int) -> int | str:
+    """An entity as named: a numeric id (an ``int``) or a checked USCC (a ``str``).
+
+    A value of up to 17 digits is an id; anything else must be a valid USCC, else
+    :class:`InputError`.
+    """
+    if isinstance(uscc_or_id, int):
+        return uscc_or_id
+    text = "".join(uscc_or_id.split()).upper()
+    if text.isdigit() and len(text) < 18:
+        return int(text)
+    problem = uscc_problem(text)
+    if problem:
+        raise InputError(
+            f"{uscc_or_id!r} is neither an entity id nor a unified social credit code "
+            f"({problem}); give the id or the USCC shown by `zhifa entity list`"
+        )
+    return text
+
+
+def _no_entity(ref: int | str) -> NotFoundError:
+    what = "unified social credit code" if isinstance(ref, str) else "id"
+    return NotFoundError(
+        f"no entity has the {what} {ref}; check it with `zhifa entity list` or add the "
+        "entity with `zhifa entity add` or `zhifa entity import`"
+    )
+
+
 def find_entity(session: Session, uscc_or_id: str | int) -> Entity:
     """The entity with this USCC or numeric id in ``session``; raises :class:`NotFoundError`.
 
     A value of up to 17 digits is an id; anything else must be a valid USCC.
     """
+    ref = _entity_ref(uscc_or_id)
     entity: Entity | None = None
-    if isinstance(uscc_or_id, int):
-        if 0 < uscc_or_id <= _MAX_ID:
-            entity = session.get(Entity, uscc_or_id)
-        shown = str(uscc_or_id)
+    if isinstance(ref, int):
+        if 0 < ref <= _MAX_ID:
+            entity = session.get(Entity, ref)
     else:
-        text = "".join(uscc_or_id.split()).upper()
-        if text.isdigit() and len(text) < 18:
-            if 0 < int(text) <= _MAX_ID:
-                entity = session.get(Entity, int(text))
-            shown = text
-        else:
-            problem = uscc_problem(text)
-            if problem:
-                raise InputError(
-                    f"{uscc_or_id!r} is neither an entity id nor a unified social credit code "
-                    f"({problem}); give the id or the USCC shown by `zhifa entity list`"
-                )
-            entity = session.execute(select(Entity).where(Entity.uscc == text)).scalar()
-            shown = text
+        entity = session.execute(select(Entity).where(Entity.uscc == ref)).scalar()
     if entity is None:
-        what = "unified social credit code" if len(shown) == 18 else "id"
-        raise NotFoundError(
-            f"no entity has the {what} {shown}; check it with `zhifa entity list` or add the "
-            "entity with `zhifa entity add` or `zhifa entity import`"
-        )
+        raise _no_entity(ref)
     return entity
+
+
+def _find_entities(session: Session, refs: Iterable[int | str]) -> dict[int | str, tuple[int, str]]:
+    """The entities these references name that exist, reference → (id, USCC), in batches."""
+    wanted = set(refs)
+    ids = sorted(r for r in wanted if isinstance(r, int) and 0 < r <= _MAX_ID)
+    codes = sorted(r for r in wanted if isinstance(r, str))
+    found: dict[int | str, tuple[int, str]] = {}
+    columns = select(Entity.id, Entity.uscc)
+    for id_batch in _chunks(ids):
+        for entity_id, uscc in session.execute(columns.where(Entity.id.in_(id_batch))):
+            found[entity_id] = (entity_id, uscc)
+    for code_batch in _chunks(codes):
+        for entity_id, uscc in session.execute(columns.where(Entity.uscc.in_(code_batch))):
+            found[uscc] = (entity_id, uscc)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictIn:
+    """A conflict of interest an officer declared with an entity (回避): the officer's id, the
+    entity's USCC or id, the day it was declared and why."""
+
+    officer: str
+    entity: int | str
+    declared_on: date
+    reason: str
+
+    @classmethod
+    def parse(cls, *, officer: Cell, entity: Cell, declared_on: Cell, reason: Cell) -> ConflictIn:
+        """Check and normalise raw values; raises :class:`InputError` listing every fault."""
+        check = _Checker()
+        officer_id = check.text("officer", officer, 32, what="officer id (工号)")
+        ref: int | str = ""
+        entity_text = _text(entity)
+        if not entity_text:
+            check.faults.append(
+                "entity is empty; give the entity's unified social credit code (统一社会信用代码) "
+                "or its id"
+            )
+        else:
+            try:
+                ref = _entity_ref(entity_text)
+            except InputError as exc:
+                check.faults.append(exc.message)
+        day = check.optional_date("declared_on", declared_on)
+        if day is None and not _text(declared_on):
+            check.faults.append(
+                "declared_on is empty; give the day the conflict was declared, e.g. 2026-03-02"
+            )
+        text = _text(reason)
+        if not text:
+            check.faults.append(
+                "reason is empty; give the reason of the conflict, e.g. 近亲属在该企业任职"
+            )
+        check.done()
+        assert day is not None  # check.done() raised otherwise
+        return cls(officer=officer_id, entity=ref, declared_on=day, reason=text)
+
+    @property
+    def key(self) -> str:
+        return f"{self.officer} / {self.entity}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    """A declaration whose officer and entity were found: the officer id, entity id and USCC."""
+
+    officer: str
+    entity_id: int
+    uscc: str
+
+
+def _check_conflicts(
+    session: Session, items: Sequence[tuple[int, ConflictIn]]
+) -> tuple[dict[int, _Declared], list[tuple[int, list[InputError]]]]:
+    """The rules every declaration of a conflict must meet, for one declaration or a file of
+    them: the officer and the entity exist, and each officer–entity pair is declared once.
+
+    Returns the declarations that meet them by row, and the others by row with their faults
+    (a :class:`NotFoundError` for an unknown officer or entity).
+    """
+    officer_ids = sorted({item.officer for _, item in items})
+    known: set[str] = set()
+    for batch in _chunks(officer_ids):
+        known.update(session.execute(select(Officer.id).where(Officer.id.in_(batch))).scalars())
+    entities = _find_entities(session, [item.entity for _, item in items])
+    declared: dict[int, _Declared] = {}
+    refused: list[tuple[int, list[InputError]]] = []
+    first_row: dict[tuple[str, int], int] = {}
+    for row, item in items:
+        faults: list[InputError] = []
+        if item.officer not in known:
+            faults.append(_no_officer(item.officer))
+        found = entities.get(item.entity)
+        if found is None:
+            faults.append(_no_entity(item.entity))
+        if faults or found is None:
+            refused.append((row, faults))
+            continue
+        pair = (item.officer, found[0])
+        if pair in first_row:
+            refused.append(
+                (
+                    row,
+                    [
+                        InputError(
+                            f"officer {item.officer} and entity {found[1]} are also on row "
+                            f"{first_row[pair]}; keep one row per officer and entity"
+                        )
+                    ],
+                )
+            )
+            continue
+        first_row[pair] = row
+        declared[row] = _Declared(item.officer, found[0], found[1])
+    return declared, refused
 
 
 def declare_conflict(
@@ -930,20 +1126,26 @@ def declare_conflict(
 ) -> OfficerConflict:
     """Record that an officer declared a conflict of interest with an entity (回避, 行政处罚法
     第四十三条): random draws never send that officer to that entity. A second declaration of
-    the same pair is refused; nothing is written on bad input."""
-    text = (reason or "").strip()
-    if not text:
-        raise InputError("give the reason of the conflict (--reason), e.g. 近亲属在该企业任职")
+    the same pair is refused (:func:`import_conflicts` updates it instead); nothing is written on
+    bad input. The rules are those of :func:`import_conflicts`."""
+    item = ConflictIn.parse(
+        officer=officer_id, entity=entity, declared_on=declared_on, reason=reason
+    )
     with store.write() as session:
-        officer = find_officer(session, officer_id)
-        target = find_entity(session, entity)
-        if session.get(OfficerConflict, (officer.id, target.id)) is not None:
+        declared, refused = _check_conflicts(session, [(1, item)])
+        if refused:
+            raise refused[0][1][0]
+        found = declared[1]
+        if session.get(OfficerConflict, (found.officer, found.entity_id)) is not None:
             raise InputError(
-                f"officer {officer.id} already declared a conflict with {target.uscc}; "
-                "see `zhifa officer conflicts`"
+                f"officer {found.officer} already declared a conflict with {found.uscc}; see "
+                "`zhifa officer conflicts`, or change it with `zhifa officer conflict-import`"
             )
         row = OfficerConflict(
-            officer_id=officer.id, entity_id=target.id, declared_on=declared_on, reason=text
+            officer_id=found.officer,
+            entity_id=found.entity_id,
+            declared_on=item.declared_on,
+            reason=item.reason,
         )
         session.add(row)
         session.flush()
@@ -975,7 +1177,12 @@ def get_entity(store: Store, uscc_or_id: str | int) -> Entity:
         return _detached(session, [find_entity(session, uscc_or_id)])[0]
 
 
-def _entity_filter(query: Select[Any], region: str | None, industry: str | None) -> Select[Any]:
+def entity_filter(
+    query: Select[*_Columns], region: str | None, industry: str | None
+) -> Select[*_Columns]:
+    """``query`` limited to entities of ``region`` (6 digits, or a prefix such as 33 or 3301)
+    and ``industry`` (exact), as :func:`list_entities` filters; a bad region is an
+    :class:`InputError`."""
     if region is not None:
         prefix = region.strip()
         if not (prefix.isdigit() and 1 <= len(prefix) <= 6):
@@ -1008,7 +1215,7 @@ def list_entities(
         raise InputError(f"limit must be at least 1, not {limit}; leave it out to get 100")
     if offset < 0:
         raise InputError(f"offset must not be negative, not {offset}")
-    query = _entity_filter(select(Entity), region, industry).order_by(Entity.id).offset(offset)
+    query = entity_filter(select(Entity), region, industry).order_by(Entity.id).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     with store.read() as session:
@@ -1017,7 +1224,7 @@ def list_entities(
 
 def count_entities(store: Store, region: str | None = None, industry: str | None = None) -> int:
     """How many entities :func:`list_entities` would return without a limit."""
-    query = _entity_filter(select(func.count()).select_from(Entity), region, industry)
+    query = entity_filter(select(func.count()).select_from(Entity), region, industry)
     with store.read() as session:
         return int(session.execute(query).scalar_one())
 
@@ -1051,7 +1258,7 @@ class _Column:
     required: bool
 
 
-_In = TypeVar("_In", DepartmentIn, OfficerIn, EntityIn)
+_In = TypeVar("_In", DepartmentIn, OfficerIn, EntityIn, ConflictIn)
 
 
 @dataclass(frozen=True)
@@ -1086,6 +1293,8 @@ _OFFICERS: _Kind[OfficerIn] = _Kind(
             "certificate_valid_from", ("valid_from", "有效期起", "发证日期", "有效期自"), False
         ),
         _Column("certificate_valid_to", ("valid_to", "有效期止", "有效期至"), False),
+        _Column("specialties", ("specialty", "专业领域", "专业", "检查专业"), False),
+        _Column("regions", ("region_codes", "检查区域", "负责区域", "检查区划"), False),
     ),
     parse=OfficerIn.parse,
     key_label="officer id",
@@ -1109,14 +1318,27 @@ _ENTITIES: _Kind[EntityIn] = _Kind(
     key_label="unified social credit code",
 )
 
+_CONFLICTS: _Kind[ConflictIn] = _Kind(
+    plural="conflicts",
+    columns=(
+        _Column("officer", ("officer_id", "工号", "人员编号", "执法人员"), True),
+        _Column("entity", ("uscc", "entity_id", "统一社会信用代码", "市场主体", "主体"), True),
+        _Column("declared_on", ("declared", "声明日期", "申报日期", "申明日期"), True),
+        _Column("reason", ("回避事由", "回避原因", "事由", "原因"), True),
+    ),
+    parse=ConflictIn.parse,
+    key_label="officer / entity",
+)
+
 
 def _header_key(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip().strip("*＊").strip()).lower()
 
 
 def accepted_headers(kind: str) -> dict[str, list[str]]:
-    """For ``"departments"``, ``"officers"`` or ``"entities"``: field → accepted header names."""
-    spec = {k.plural: k for k in (_DEPARTMENTS, _OFFICERS, _ENTITIES)}[kind]
+    """For ``"departments"``, ``"officers"``, ``"entities"`` or ``"conflicts"``: field →
+    accepted header names, the field name first (what exports write)."""
+    spec = {k.plural: k for k in (_DEPARTMENTS, _OFFICERS, _ENTITIES, _CONFLICTS)}[kind]
     return {c.name: [c.name, *c.aliases] for c in spec.columns}
 
 
@@ -1530,6 +1752,70 @@ def import_entities(
         skip_bad=skip_bad,
         progress=progress,
         check=_no_check,
+        existing=existing,
+        write=write,
+    )
+
+
+def import_conflicts(
+    store: Store,
+    path: str | Path,
+    *,
+    skip_bad: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Insert or update declared conflicts of interest (回避) from a .csv or .xlsx file.
+
+    Columns: officer/工号, entity/统一社会信用代码 (the USCC or the entity id), declared_on/声明日期
+    and reason/回避事由, all required. The rules are those of :func:`declare_conflict`: the
+    officer and the entity must exist and each officer–entity pair comes once; every row is
+    checked before anything is written. A pair declared already is updated (its day and
+    reason), so importing the same file again changes nothing.
+    """
+    declared: dict[str, _Declared] = {}
+
+    def check(session: Session, items: list[tuple[int, ConflictIn]]) -> list[tuple[int, str]]:
+        found, refused = _check_conflicts(session, items)
+        declared.update({item.key: found[row] for row, item in items if row in found})
+        return [(row, "; ".join(fault.message for fault in faults)) for row, faults in refused]
+
+    def existing(session: Session, keys: Sequence[str]) -> dict[str, Any]:
+        wanted = {(declared[key].officer, declared[key].entity_id): key for key in keys}
+        c = OfficerConflict
+        query = select(c.officer_id, c.entity_id).where(
+            c.officer_id.in_(sorted({officer for officer, _ in wanted})),
+            c.entity_id.in_(sorted({entity_id for _, entity_id in wanted})),
+        )
+        stored = {(officer, entity_id) for officer, entity_id in session.execute(query)}
+        return {key: pair for pair, key in wanted.items() if pair in stored}
+
+    def write(
+        session: Session,
+        new: list[ConflictIn],
+        old: list[tuple[ConflictIn, Any]],
+        written: _Written,
+    ) -> None:
+        def values(item: ConflictIn) -> dict[str, Any]:
+            found = declared[item.key]
+            return {
+                "officer_id": found.officer,
+                "entity_id": found.entity_id,
+                "declared_on": item.declared_on,
+                "reason": item.reason,
+            }
+
+        if new:
+            session.execute(insert(OfficerConflict), [values(item) for item in new])
+        if old:
+            session.execute(update(OfficerConflict), [values(item) for item, _ in old])
+
+    return _run_import(
+        store,
+        path,
+        _CONFLICTS,
+        skip_bad=skip_bad,
+        progress=progress,
+        check=check,
         existing=existing,
         write=write,
     )

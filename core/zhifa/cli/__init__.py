@@ -31,6 +31,7 @@ def _register() -> None:
         db,
         demo,
         discretion,
+        draw_publicity,
         draws,
         due,
         matter,
@@ -53,6 +54,7 @@ def _register() -> None:
         discretion,
         accountability,
         draws,
+        draw_publicity,
         audit,
         demo,
     )

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 import typer
 
 from zhifa import draws
-from zhifa.cli._common import DbOption, JsonOption, console, dumps, emit, open_store
+from zhifa.cli._common import DbOption, JsonOption, console, dumps, emit, open_engine, open_store
+from zhifa.clock import SystemClock, parse_moment
 from zhifa.draw import Plan, PlanItem
 from zhifa.draw_directory import canonical_json
 from zhifa.errors import InputError, IntegrityError
@@ -145,11 +146,71 @@ def plan_show(
     emit(as_json, info.as_dict(), render)
 
 
+@plan_app.command("request-inspection")
+def plan_request_inspection(
+    entity: Annotated[str, typer.Argument(metavar="ENTITY", help="USCC code or entity id.")],
+    year: Annotated[int, typer.Option("--year", help="The plan year the request is for.")],
+    on: Annotated[
+        str | None,
+        typer.Option("--on", metavar="DATE", help="When it was made (YYYY-MM-DD; default today)."),
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="What the entity asked.")] = "",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record an entity's request to be inspected in a year: a class the plans leave alone
+    (无事不扰) is then drawn for it at the class's ratio."""
+    try:
+        day = date.fromisoformat(on) if on else SystemClock().now().date()
+    except ValueError:
+        raise InputError(f"--on {on!r} is not a date; write YYYY-MM-DD") from None
+    with _opened(db) as store:
+        row = draws.request_inspection(store, entity, year, day, note)
+    payload = {"entity_id": row.entity_id, "year": row.year, "requested_on": row.requested_on}
+    emit(
+        as_json,
+        payload | {"note": row.note},
+        lambda: console.print(f"request for inspection in {year} recorded ({entity}, {day})"),
+    )
+
+
+@plan_app.command("requests")
+def plan_requests(
+    year: Annotated[int, typer.Option("--year", help="The plan year.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the entities that asked to be inspected in a year."""
+    with _opened(db) as store:
+        rows = draws.inspection_requests(store, year)
+
+    def render() -> None:
+        if not rows:
+            console.print(f"no entity asked to be inspected in {year}")
+        for uscc, name, day, note in rows:
+            console.print(f"{uscc}  {name}  {day}  {note}", markup=False)
+
+    emit(
+        as_json,
+        [{"entity": u, "name": n, "requested_on": d, "note": t} for u, n, d, t in rows],
+        render,
+    )
+
+
 @snapshot_app.command("take")
-def snapshot_take(db: DbOption = None, as_json: JsonOption = False) -> None:
+def snapshot_take(
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year", help="The plan year (requests and inspections are counted per year)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Freeze the target and inspector directories as they are now."""
     with _opened(db) as store:
-        target_id, inspector_id = draws.take_snapshots(store)
+        target_id, inspector_id = draws.take_snapshots(store, year=year)
         shown = [
             draws.snapshot_info(store, target_id, draws.TARGETS),
             draws.snapshot_info(store, inspector_id, draws.INSPECTORS),
@@ -245,6 +306,56 @@ def draw_show(
         console.print(json.dumps(info.record, ensure_ascii=False, indent=2), markup=False)
 
     emit(as_json, info.as_dict(), render)
+
+
+def _by(values: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for text in values:
+        dept, sep, officer = text.partition("=")
+        if not sep or not dept.strip() or not officer.strip():
+            raise InputError(f"--by {text!r} must be written DEPT=OFFICER, e.g. --by HZXH=H1")
+        if dept.strip() in out:
+            raise InputError(f"--by names department {dept.strip()} twice; give it once")
+        out[dept.strip()] = officer.strip()
+    return out
+
+
+@draw_app.command("tasks")
+def draw_tasks(
+    draw_id: Annotated[int, typer.Argument(metavar="ID")],
+    by: Annotated[
+        list[str],
+        typer.Option(
+            "--by",
+            metavar="DEPT=OFFICER",
+            help="Who opens a department's tasks (its head or an inspector); one per department.",
+        ),
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="When the tasks were created (Beijing time). Default: now."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create the draw's inspection tasks: one inspection matter per department of each visit,
+    with the items, the visit and the team drawn (the draw is verified first; once per draw)."""
+    officers = _by(by)
+    engine = open_engine(db)
+    try:
+        created = draws.create_tasks(engine, draw_id, officers, parse_moment(at) if at else None)
+    finally:
+        engine.store.dispose()
+    per_dept = ", ".join(f"{d} {n}" for d, n in sorted(created.by_department.items()))
+    emit(
+        as_json,
+        created.as_dict(),
+        lambda: console.print(
+            f"draw {draw_id}: {len(created.matters)} inspection tasks created for "
+            f"{created.visits} visits ({per_dept or 'none'})",
+            markup=False,
+        ),
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from zhifa import refdata
+from zhifa import refdata, refdata_export
 from zhifa.cli._common import DbOption, JsonOption, console, emit, err_console, open_store
 from zhifa.errors import InputError
 from zhifa.model import HISTORY_START, Department, Entity, Officer
@@ -67,6 +67,19 @@ FileArgument = Annotated[
         help="A .csv (UTF-8 or GB18030) or .xlsx file whose first row is the header.",
         show_default=False,
     ),
+]
+
+
+ExportFileArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE",
+        help="The file to write: ….xlsx, or ….csv (UTF-8 with BOM, which Excel opens correctly).",
+        show_default=False,
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace FILE if it exists (else an existing FILE is kept).")
 ]
 
 
@@ -125,6 +138,33 @@ def _progress(label: str) -> Iterator[Callable[[int], None]]:
         yield lambda n: bar.advance(task, n)
 
 
+@contextmanager
+def _export_progress(
+    label: str,
+) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """An export's progress bar on standard error (only on a terminal); yields the callback that
+    sets the number of rows to come and the one that advances the bar."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield (lambda n: bar.update(task, total=n)), (lambda n: bar.advance(task, n))
+
+
+def _render_export(result: refdata_export.ExportResult, plural: str) -> Callable[[], None]:
+    return lambda: console.print(
+        f"exported {result.rows} {plural} to {result.path} ({result.format})", markup=False
+    )
+
+
 def _render_import(result: refdata.ImportResult, plural: str) -> Callable[[], None]:
     def render() -> None:
         console.print(
@@ -155,7 +195,9 @@ def _print_officers(officers: Sequence[Officer]) -> None:
     if not officers:
         console.print("no officers; add them with zhifa officer add or zhifa officer import")
         return
-    table = _table("ID", "Name", "Dept", "Roles", "Certificate", "Valid to")
+    table = _table(
+        "ID", "Name", "Dept", "Roles", "Certificate", "Valid to", "Specialties", "Regions"
+    )
     for o in officers:
         table.add_row(
             _cell(o.id),
@@ -164,6 +206,8 @@ def _print_officers(officers: Sequence[Officer]) -> None:
             _cell(", ".join(sorted(o.role_set))),
             _cell(o.certificate_no),
             _cell(o.certificate_valid_to),
+            _cell(", ".join(refdata.split_codes(o.specialties))),
+            _cell(", ".join(refdata.split_codes(o.regions))),
         )
     console.print(table)
 
@@ -248,6 +292,8 @@ ENTITY_LABELS = {
     "industry": "Industry 行业",
     "credit_class": "Credit class 信用等级",
     "risk_level": "Risk level 风险等级",
+    "registered_on": "Registered on 登记日期",
+    "key_supervision": "Key supervision 重点监管",
 }
 
 
@@ -257,7 +303,8 @@ def render_entity(entity: Entity) -> None:
     table.add_column(style="bold")
     table.add_column()
     for key, value in refdata.entity_as_dict(entity).items():
-        table.add_row(ENTITY_LABELS.get(key, key), _cell(value))
+        shown = ("yes 是" if value else "no 否") if key == "key_supervision" else value
+        table.add_row(ENTITY_LABELS.get(key, key), _cell(shown))
     console.print(table)
 
 
@@ -356,6 +403,22 @@ def officer_add(
         str | None,
         typer.Option("--valid-to", help="Certificate valid to (有效期止), e.g. 2029-12-31."),
     ] = None,
+    specialty: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--specialty",
+            help="A specialty (专业领域) the officer may be drawn to check, e.g. food; repeat the "
+            "option or separate codes by commas.",
+        ),
+    ] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region",
+            help="A 6-digit region code (检查区域) the officer inspects, e.g. 330106; repeat the "
+            "option or separate codes by commas. None: every region.",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -363,7 +426,8 @@ def officer_add(
 
     The certificate options go together: give --certificate, --valid-from and --valid-to, or
     none of them. An officer without a certificate can hold roles, but workflows may refuse
-    enforcement steps to them. Fails if the id is taken; to change an officer, use
+    enforcement steps to them. --specialty and --region say what and where random draws may
+    send the officer as an inspector. Fails if the id is taken; to change an officer, use
     zhifa officer import, which updates existing ids. The record is kept as the officer's first
     version (see zhifa officer show).
     """
@@ -377,6 +441,8 @@ def officer_add(
             certificate_no=certificate,
             certificate_valid_from=valid_from,
             certificate_valid_to=valid_to,
+            specialties=specialty or [],
+            regions=region or [],
         )
         emit(
             as_json,
@@ -400,8 +466,11 @@ def officer_import(
 
     Columns (English or Chinese header): id/工号/编号, name/姓名, department/部门/所属部门,
     roles/角色, and optionally certificate_no/执法证号, certificate_valid_from/有效期起/发证日期,
-    certificate_valid_to/有效期止/有效期至 (all three or none). Dates may be 2026-03-02 or
-    2026/3/2. Departments must exist. Rows whose id exists already update that officer.
+    certificate_valid_to/有效期止/有效期至 (all three or none), specialties/专业领域 and
+    regions/检查区域 (codes separated by commas or 、; regions are 6-digit region codes, none
+    meaning every region). Dates may be 2026-03-02 or 2026/3/2. Departments must exist. Rows
+    whose id exists already update that officer; optional columns the file leaves out keep
+    their stored values.
 
     If any row is bad nothing is imported and every bad row is listed with its row number (the
     header is row 1); with --skip-bad the good rows are imported and the bad ones listed.
@@ -413,6 +482,33 @@ def officer_import(
         with _progress(f"importing {file.name}") as advance:
             result = refdata.import_officers(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "officers"))
+
+
+@officer_app.command("export")
+def officer_export(
+    file: ExportFileArgument,
+    department: Annotated[
+        str | None,
+        typer.Option("--department", "--dept", help="Only officers of this department code."),
+    ] = None,
+    force: ForceOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the officers (the inspector directory, 执法检查人员名录库) to a .xlsx or .csv file.
+
+    The suffix chooses the format. The columns are those zhifa officer import reads (id, name,
+    department, roles, certificate_no, certificate_valid_from, certificate_valid_to,
+    specialties, regions), dates as YYYY-MM-DD, so the file imports back unchanged. An existing
+    FILE is kept unless --force; a failed export leaves no file. With --json:
+    {"file", "format", "rows"}.
+    """
+    with _opened(db) as store:
+        with _export_progress(f"exporting {file.name}") as (total, advance):
+            result = refdata_export.export_officers(
+                store, file, department=department, force=force, progress=advance, total=total
+            )
+        emit(as_json, result.as_dict(), _render_export(result, "officers"))
 
 
 @officer_app.command("list")
@@ -490,6 +586,53 @@ def officer_conflict(
                 markup=False,
             ),
         )
+
+
+@officer_app.command("conflict-import")
+def officer_conflict_import(
+    file: FileArgument,
+    skip_bad: SkipBadOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add or update declared conflicts of interest (回避) from a .csv or .xlsx file.
+
+    Columns (English or Chinese header): officer/工号, entity/统一社会信用代码 (the entity's USCC
+    or id), declared_on/声明日期 and reason/回避事由. The rules are those of zhifa officer
+    conflict: the officer and the entity must exist, and each officer–entity pair comes once.
+    A pair declared already gets the row's day and reason, so importing a file again changes
+    nothing.
+
+    Every row is checked before anything is written: if any row is bad nothing is imported and
+    every bad row is listed with its row number (the header is row 1); with --skip-bad the good
+    rows are imported and the bad ones listed.
+    """
+    with _opened(db) as store:
+        with _progress(f"importing {file.name}") as advance:
+            result = refdata.import_conflicts(store, file, skip_bad=skip_bad, progress=advance)
+        emit(as_json, result.as_dict(), _render_import(result, "conflicts"))
+
+
+@officer_app.command("conflict-export")
+def officer_conflict_export(
+    file: ExportFileArgument,
+    force: ForceOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the declared conflicts of interest (回避) to a .xlsx or .csv file.
+
+    The suffix chooses the format. The columns are those zhifa officer conflict-import reads
+    (officer, entity, declared_on, reason), entities named by USCC and dates as YYYY-MM-DD, so
+    the file imports back into this or another database. An existing FILE is kept unless
+    --force; a failed export leaves no file. With --json: {"file", "format", "rows"}.
+    """
+    with _opened(db) as store:
+        with _export_progress(f"exporting {file.name}") as (total, advance):
+            result = refdata_export.export_conflicts(
+                store, file, force=force, progress=advance, total=total
+            )
+        emit(as_json, result.as_dict(), _render_export(result, "conflicts"))
 
 
 @officer_app.command("conflicts")
@@ -592,8 +735,9 @@ def entity_import(
 
     Columns (English or Chinese header): uscc/统一社会信用代码, name/名称/企业名称,
     kind/类型/主体类型, region_code/行政区划/区划代码, industry/行业, and optionally
-    credit_class/信用等级 and risk_level/风险等级. Rows whose USCC exists already update that
-    entity; optional columns the file leaves out keep their stored values.
+    credit_class/信用等级, risk_level/风险等级, registered_on/成立日期/登记日期 and
+    key_supervision/重点监管 (是/否). Rows whose USCC exists already update that entity;
+    optional columns the file leaves out keep their stored values.
 
     If any row is bad nothing is imported and every bad row is listed with its row number (the
     header is row 1); with --skip-bad the good rows are imported and the bad ones listed.
@@ -602,6 +746,46 @@ def entity_import(
         with _progress(f"importing {file.name}") as advance:
             result = refdata.import_entities(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "entities"))
+
+
+@entity_app.command("export")
+def entity_export(
+    file: ExportFileArgument,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region", help="A 6-digit region code, or a prefix: 33 (浙江省), 3301 (杭州市)."
+        ),
+    ] = None,
+    industry: Annotated[
+        str | None, typer.Option("--industry", help="Only this industry (exact match).")
+    ] = None,
+    force: ForceOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the market entities (the target directory, 检查对象名录库) to a .xlsx or .csv file.
+
+    The suffix chooses the format. The entities come in the order they were added, filtered
+    like zhifa entity list; the columns are those zhifa entity import reads (uscc, name, kind,
+    region_code, industry, credit_class, risk_level, registered_on, key_supervision), dates as
+    YYYY-MM-DD and key supervision as 是/否, so the file imports back unchanged. Rows are read
+    in batches, so a directory of a million entities exports in constant memory. An existing
+    FILE is kept unless --force; a failed export leaves no file. With --json:
+    {"file", "format", "rows"}.
+    """
+    with _opened(db) as store:
+        with _export_progress(f"exporting {file.name}") as (total, advance):
+            result = refdata_export.export_entities(
+                store,
+                file,
+                region=region,
+                industry=industry,
+                force=force,
+                progress=advance,
+                total=total,
+            )
+        emit(as_json, result.as_dict(), _render_export(result, "entities"))
 
 
 @entity_app.command("list")
@@ -642,7 +826,12 @@ def entity_show(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show one market entity, found by USCC (any case, spaces ignored) or id."""
+    """Show one market entity, found by USCC (any case, spaces ignored) or id.
+
+    Shows the id, USCC, name, kind, region, industry, credit class, risk level, registration
+    date (登记日期) and whether it is under key supervision (重点监管); --json gives the same
+    fields (registered_on as YYYY-MM-DD or null, key_supervision true or false).
+    """
     with _opened(db) as store:
         entity = refdata.get_entity(store, key)
         emit(as_json, refdata.entity_as_dict(entity), lambda: render_entity(entity))

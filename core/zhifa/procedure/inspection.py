@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
 from zhifa.context import Guard, GuardResult, StepContext
 from zhifa.guards import withdrawn_officers
+from zhifa.model import OfficerConflict
 
 ART_23 = "食品生产经营监督检查管理办法 第二十三条"
 ART_30_31 = "食品生产经营监督检查管理办法 第三十条、第三十一条"
@@ -171,29 +174,72 @@ def inspection_entity_named(ctx: StepContext, **_: Any) -> GuardResult:
     return None
 
 
+def registered_conflicts(ctx: StepContext, officers: list[str]) -> dict[str, str]:
+    """The conflicts of interest ``officers`` declared with the matter's entity in the register
+    (``zhifa officer conflict``): officer id → reason."""
+    if ctx.entity_id is None or not officers:
+        return {}
+    c = OfficerConflict.__table__.c
+    rows = ctx.connection.execute(
+        sa.select(c.officer_id, c.reason).where(
+            c.entity_id == ctx.entity_id, c.officer_id.in_(sorted(set(officers)))
+        )
+    )
+    return {officer: reason for officer, reason in rows}
+
+
 def inspectors_free_of_conflict(
     ctx: StepContext,
     field: str = "inspectors",
     conflicts_field: str = "declared_conflicts",
     **_: Any,
 ) -> GuardResult:
-    """No inspector named has declared a conflict of interest or withdrawn from this matter."""
+    """No inspector named has declared a conflict of interest (on the step or in the register of
+    declared conflicts) or withdrawn from this matter."""
+    named = _ids(ctx.data.get(field))
     declared = set(_ids(ctx.data.get(conflicts_field)))
+    registered = registered_conflicts(ctx, named)
     recused = withdrawn_officers(ctx)
     problems: list[str] = []
-    for oid in _ids(ctx.data.get(field)):
+    for oid in named:
         officer = ctx.officers.get(oid)
         who = officer.label() if officer else oid
-        if oid in declared:
+        if oid in declared or oid in registered:
+            why = f" ({registered[oid]})" if oid in registered else ""
             problems.append(
-                f"{field}: {who} has declared a conflict of interest with the inspected entity and "
-                f"must withdraw ({ART_23}; {ART_42_43})"
+                f"{field}: {who} has declared a conflict of interest with the inspected "
+                f"entity{why} and must withdraw ({ART_23}; {ART_42_43})"
             )
         elif oid in recused:
             problems.append(
                 f"{field}: {who} withdrew from this inspection ({recused[oid]}) and cannot be "
                 f"assigned to it again ({ART_23}; {ART_42_43})"
             )
+    return problems
+
+
+def inspectors_as_drawn(ctx: StepContext, field: str = "inspectors", **_: Any) -> GuardResult:
+    """A task from a random draw is assigned to the team drawn: every drawn inspector who has
+    not withdrawn is named, and others only in place of those who withdrew (as many)."""
+    team = _ids(ctx.earlier("open", "team"))
+    if not team:
+        return None
+    named = _ids(ctx.data.get(field))
+    withdrawn = withdrawn_officers(ctx)
+    staying = [oid for oid in team if oid not in withdrawn]
+    problems = [
+        f"{field}: {oid} was drawn for this inspection and has not withdrawn; the team drawn "
+        f"({', '.join(team)}) is assigned as drawn ({ART_23})"
+        for oid in staying
+        if oid not in named
+    ]
+    added = [oid for oid in named if oid not in team]
+    replaced = len(team) - len(staying)
+    if len(added) > replaced:
+        problems.append(
+            f"{field}: {', '.join(added)} were not drawn; only an inspector who withdrew is "
+            f"replaced ({replaced} withdrew) ({ART_23})"
+        )
     return problems
 
 
@@ -345,6 +391,13 @@ GUARDS = (
         "no inspector assigned has declared a conflict of interest with the entity or withdrawn "
         "from the task",
         f"{ART_23}; {ART_42_43}",
+        needs_data=True,
+    ),
+    Guard(
+        "inspectors_as_drawn",
+        inspectors_as_drawn,
+        "a task from a random draw is assigned to the team drawn, an officer who withdrew replaced",
+        ART_23,
         needs_data=True,
     ),
     Guard(

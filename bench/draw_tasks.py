@@ -1,0 +1,249 @@
+"""Creating a draw's inspection tasks in bulk: ``Engine.open_many`` against raw Core inserts.
+
+    python bench/draw_tasks.py [--tasks 10000,50000] [--rounds 3] [--json OUT]
+
+Every figure is measured in the same run, on the same SQLite database (a fresh copy of one
+template per timed run, so every run writes into the same state):
+
+1. **zhifa**: ``Engine.open_many("inspection", ...)`` of N tasks as ``zhifa.draws.create_tasks``
+   builds them (source ``random_draw``, draw, visit, team of two, a two-item checklist): per
+   task the opening officer's permission, the fields, the guards and the plugins'
+   ``zhifa_before_transition``; then the matters, their hashed opening events and clocks in
+   bulk, ``zhifa_after_transition`` per task, one commit.
+2. **baseline**: the same matter and event rows, built before the clock starts, written with two
+   Core ``executemany`` inserts in one transaction — the floor of writing those rows at all
+   (no checks, no hashing, no hooks).
+
+Runs alternate for ``--rounds`` rounds per size; medians are reported with zhifa ÷ baseline and
+the scaling of each between the smallest and the largest size.
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, bench/ comes first on sys.path and bench/transitions.py would stand in for the
+# `transitions` package that zhifa's state machine imports.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from zhifa import migrate
+from zhifa.clock import FixedClock
+from zhifa.engine import Engine, Opening
+from zhifa.model import Department, Entity, Event, Matter, Officer, WorkflowVersion
+from zhifa.plugins import Plugins
+from zhifa.store import Store
+
+NOW = datetime(2026, 5, 25, 9, 0)
+CERT = (date(2024, 1, 1), date(2028, 12, 31))
+VERSION = 2  # of the inspection workflow
+CHECKLIST = "SP-01: 食品生产许可情况\nSP-02: 原料进货查验"
+
+
+def template(directory: Path, entities: int) -> Path:
+    """A migrated SQLite file with a department, a head, two inspectors and ``entities``."""
+    path = directory / f"template-{entities}.db"
+    store = Store(f"sqlite:///{path}")
+    migrate.upgrade(store)
+    with store.write() as session:
+        session.add(Department(code="SCJG", name="市场监督管理局", region_code="330106"))
+        session.flush()
+        for oid, roles in (("H1", "head"), ("I1", "inspector"), ("I2", "inspector")):
+            session.add(
+                Officer(
+                    id=oid,
+                    name=oid,
+                    department_code="SCJG",
+                    roles=roles,
+                    certificate_no=f"ZF-{oid}",
+                    certificate_valid_from=CERT[0],
+                    certificate_valid_to=CERT[1],
+                )
+            )
+        session.execute(
+            sa.insert(Entity),
+            [
+                {
+                    "uscc": f"E{i:017d}",
+                    "name": f"主体{i}",
+                    "kind": "企业",
+                    "region_code": "330106",
+                    "industry": "food_production",
+                }
+                for i in range(entities)
+            ],
+        )
+    engine = Engine(store, plugins=Plugins(), clock=FixedClock(NOW))
+    defn = engine.definition("inspection")
+    with store.write() as session:  # the workflow version the matters run on, as opening does
+        session.add(
+            WorkflowVersion(
+                name=defn.name,
+                version=defn.version,
+                digest=defn.digest,
+                source=defn.source_text,
+                registered_at=NOW,
+            )
+        )
+    store.dispose()
+    return path
+
+
+def openings(n: int) -> list[Opening]:
+    return [
+        Opening(
+            "H1",
+            {
+                "source": "random_draw",
+                "draw": "1",
+                "visit": f"1-{i + 1}",
+                "team": ["I1", "I2"],
+                "summary": "2026年双随机抽查（抽查批次 1）",
+                "checklist": CHECKLIST,
+            },
+            i + 1,
+            "SCJG",
+        )
+        for i in range(n)
+    ]
+
+
+def copy_of(source: Path, directory: Path, name: str) -> Store:
+    target = directory / name
+    shutil.copyfile(source, target)
+    return Store(f"sqlite:///{target}")
+
+
+def timed_zhifa(store: Store, tasks: list[Opening]) -> float:
+    engine = Engine(store, plugins=Plugins(), clock=FixedClock(NOW))
+    engine.definition("inspection")
+    gc.collect()
+    began = time.perf_counter()
+    ids = engine.open_many("inspection", tasks)
+    took = time.perf_counter() - began
+    if len(ids) != len(tasks):
+        raise RuntimeError("open_many did not open every task")
+    return took
+
+
+def timed_baseline(store: Store, tasks: list[Opening]) -> float:
+    matters = [
+        {
+            "id": n,
+            "workflow": "inspection",
+            "workflow_version": VERSION,
+            "state": "planned",
+            "version": 1,
+            "department_code": "SCJG",
+            "entity_id": t.entity_id,
+            "title": t.data["summary"],
+            "data": {"open": dict(t.data)},
+            "opened_at": NOW,
+            "updated_at": NOW,
+            "head_hash": "0" * 64,
+        }
+        for n, t in enumerate(tasks, 1)
+    ]
+    events = [
+        {
+            "matter_id": n,
+            "seq": 1,
+            "trigger": "open",
+            "from_state": None,
+            "to_state": "planned",
+            "actor_id": "H1",
+            "occurred_at": NOW,
+            "recorded_at": NOW,
+            "data": json.dumps(dict(t.data), ensure_ascii=False, sort_keys=True),
+            "evidence": "[]",
+            "prev_hash": "0" * 64,
+            "hash": "0" * 64,
+        }
+        for n, t in enumerate(tasks, 1)
+    ]
+    gc.collect()
+    began = time.perf_counter()
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(Matter), matters)
+        conn.execute(sa.insert(Event), events)
+    return time.perf_counter() - began
+
+
+def measure(size: int, rounds: int, directory: Path) -> dict[str, Any]:
+    print(f"{size:,} tasks: building the template ...", flush=True)
+    source = template(directory, size)
+    tasks = openings(size)
+    zhifa, baseline = [], []
+    for r in range(rounds):
+        for kind, runs, run in (
+            ("zhifa", zhifa, timed_zhifa),
+            ("baseline", baseline, timed_baseline),
+        ):
+            store = copy_of(source, directory, f"{kind}-{size}-{r}.db")
+            try:
+                runs.append(run(store, tasks))
+            finally:
+                store.dispose()
+    z, b = statistics.median(zhifa), statistics.median(baseline)
+    return {
+        "tasks": size,
+        "zhifa_seconds": round(z, 4),
+        "baseline_seconds": round(b, 4),
+        "zhifa_tasks_per_second": round(size / z),
+        "baseline_rows_per_second": round(size / b),
+        "ratio": round(z / b, 2),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default="10000,50000", help="Comma-separated task counts.")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="Also write the figures as JSON.")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.tasks.split(",") if s.strip()]
+    print(
+        f"python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cores · "
+        f"load {os.getloadavg()[0]:.2f} · SQLite {sqlite3.sqlite_version}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [measure(size, args.rounds, Path(tmp)) for size in sizes]
+    print(f"\n{'tasks':>8} {'zhifa s':>9} {'baseline s':>11} {'zhifa/s':>9} {'ratio':>6}")
+    for r in results:
+        print(
+            f"{r['tasks']:>8,} {r['zhifa_seconds']:>9.3f} {r['baseline_seconds']:>11.3f} "
+            f"{r['zhifa_tasks_per_second']:>9,} {r['ratio']:>6.2f}"
+        )
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        times = last["tasks"] / first["tasks"]
+        print(
+            f"\nscaling ×{times:g} tasks: zhifa ×{last['zhifa_seconds'] / first['zhifa_seconds']:.2f}, "
+            f"baseline ×{last['baseline_seconds'] / first['baseline_seconds']:.2f}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), "utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
