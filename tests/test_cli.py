@@ -304,6 +304,8 @@ def test_demo_builds_and_verifies(capsys: pytest.CaptureFixture[str], tmp_path: 
         "until 2029-04-28",  # publication: the publicity end date
         "possible from 2027-04-29",  # credit repair: refused before the minimum period
         "→ stopped_early",  # ... then approved and the publication stopped early
+        "team drawn: 李明 and 张伟",  # a random draw: 王芳 declared a conflict
+        "confirms: yes",  # the draw verifies
         "C4 marked as a clue",  # inspection
         "nobody reviews their own conduct",  # accountability
         "→ concluded",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,7 +144,7 @@ def test_the_head_assigns_the_team_drawn_and_only_a_withdrawn_inspector_is_repla
     assert any("was drawn for this inspection" in r for r in refused.value.reasons)
     with pytest.raises(GuardRefused) as refused:
         engine.advance(matter, "assign", "H1", {"inspectors": [*team, outsider]})
-    assert any("were not drawn" in r for r in refused.value.reasons)
+    assert any("was not drawn; only an inspector who withdrew" in r for r in refused.value.reasons)
     engine.advance(matter, "assign", "H1", {"inspectors": team})
     clock.advance(hours=1)
     engine.advance(
@@ -393,3 +394,38 @@ def test_a_joint_visit_is_one_task_per_department_with_one_team(bureau: Store) -
     with bureau.read() as session:
         counted = draws.target_directory(session, 2026).inspected_this_year
     assert int(counted.sum()) == len(rows)  # a joint visit is one inspection
+
+
+def test_cli_plan_import_and_update_carry_the_bureaus_rules(
+    capsys: pytest.CaptureFixture[str], cli_db: str, tmp_path: Path
+) -> None:
+    exported = tmp_path / "plan.json"
+    created = run_json(
+        capsys, "plan", "create", "--year", "2026", "--lead", DEPT, "--item", "SP-02",
+        "--inspection-date", "2026-06-01", "--file", str(exported), "--db", cli_db,
+    )  # fmt: skip
+    rules = json.loads(exported.read_text("utf-8"))
+    rules["ratios"] = {"A": "0.01", "B": "0.04", "C": "0.2", "D": "1"}
+    rules["yearly_cap"] = {"A": 1, "B": 1}
+    edited = tmp_path / "细则.json"
+    edited.write_text(json.dumps(rules, ensure_ascii=False), "utf-8")
+    imported = run_json(capsys, "plan", "import", str(edited), "--db", cli_db)
+    assert imported["plan"]["ratios"] == rules["ratios"] and imported["status"] == "draft"
+    assert imported["digest"] != created["digest"]
+    updated = run_json(capsys, "plan", "update", str(created["id"]), str(edited), "--db", cli_db)
+    assert updated["digest"] == imported["digest"]
+    run(capsys, "plan", "publish", str(created["id"]), "--db", cli_db)
+    code, _, err = run(capsys, "plan", "update", str(created["id"]), str(edited), "--db", cli_db)
+    assert code == 1 and "frozen" in err
+    rules["participating"] = ["NOPE"]
+    rules["items"].append({**rules["items"][0], "code": "SP-03", "department": "NOPE"})
+    edited.write_text(json.dumps(rules), "utf-8")
+    code, _, err = run(capsys, "plan", "import", str(edited), "--db", cli_db)
+    assert code == 2 and "names department NOPE" in err
+    edited.write_text("{not json", "utf-8")
+    code, _, err = run(capsys, "plan", "import", str(edited), "--db", cli_db)
+    assert code == 2 and "is not a JSON plan" in err
+    store = Store(cli_db)
+    with store.read() as session:
+        assert session.scalar(sa.text("SELECT count(*) FROM plans")) == 2
+    store.dispose()

@@ -5,7 +5,9 @@ time: three clues across the Spring Festival; the first becomes a penalty case, 
 suspected crime to the police (a transfer) and takes it back when they open no criminal case, then
 goes through notice, hearing, legal review, decision, service and payment; the decision is
 published, and the entity's credit repair is refused before the minimum period and approved after
-it; a random-draw inspection marks a finding as a clue; and an accountability review (尽职免责)
+it; a published random-inspection plan is drawn on the frozen directories with a lottery
+result, its task becomes an inspection with the team drawn (an officer who declared a conflict is
+never drawn), and the inspection marks a finding as a clue; and an accountability review (尽职免责)
 follows an incident at the inspected shop. Each story shows its deadlines and the steps the rules
 refuse; the demo ends by verifying the record. Everything goes through the same engine the CLI
 uses, and each later matter is linked to the one it follows (``Engine.open(follows=)``).
@@ -15,19 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from zhifa import draws
 from zhifa.accountability import gather
 from zhifa.audit import verify
 from zhifa.clock import FixedClock
 from zhifa.clocks import ClockState
 from zhifa.context import MatterView
+from zhifa.draw import Plan, PlanItem
 from zhifa.engine import Engine, StepResult
 from zhifa.errors import ZhifaError
 from zhifa.ids import uscc_check_char
 from zhifa.model import Department, Entity, Officer
 from zhifa.plugins import Plugins
 from zhifa.procedure.publication import Penalty, publicity_end
+from zhifa.refdata import declare_conflict
 from zhifa.store import Store
 
 DEPT = "HZXH-SJ"
@@ -95,6 +101,9 @@ OFFICERS = (
     ("XH-021", "周敏", "legal_reviewer", "ZJ33010600021", date(2024, 9, 1), date(2029, 8, 31)),
     ("XH-022", "孙伟", "legal_reviewer", "ZJ33010600022", date(2023, 5, 1), date(2028, 4, 30)),
 )
+
+
+OFFICER_NAMES = tuple((o[0], o[1]) for o in OFFICERS)
 
 
 class _Story:
@@ -605,40 +614,47 @@ def _inspection(s: _Story) -> None:
     engine, out = s.engine, s.out
     noodle = ENTITIES[1][0]
     out("")
-    out("Inspection 1 — a random-draw inspection of the noodle shop finds expired beef")
+    out("Inspection 1 — a random draw sends two inspectors to the noodle shop; expired beef")
+    store = engine.store
+    s.at(datetime(2026, 5, 6, 9, 0))
+    declare_conflict(store, "XH-012", noodle, reason="表兄经营该面馆", declared_on=date(2026, 5, 6))
+    out("  · 王芳 declares that her cousin runs the noodle shop (回避): no draw sends her there")
+    plan = Plan(
+        year=2026,
+        lead_department=DEPT,
+        items=tuple(PlanItem(line.split(":")[0]) for line in CHECKLIST.splitlines()),
+        inspection_date=date(2026, 5, 13),
+        ratios={"B": Decimal("0.05")},
+        industries=frozenset({"餐饮服务"}),
+        basis="西湖区2026年第二批双随机抽查（餐饮服务）",
+    )
+    plan_id = draws.create_plan(store, plan, s.clock)
+    draws.publish_plan(store, plan_id, s.clock)
+    out(f"  · plan {plan_id} published: catering, 5 % of class B (at least one), items C1–C5")
+    s.at(datetime(2026, 5, 8, 16, 0))
+    drawn = draws.draw_fresh(store, plan_id, "2026-05-08 福彩3D 第2026119期 4 7 1", s.clock)
+    out(
+        f"  · draw {drawn.id} on the frozen directories with the lottery result of 8 May: "
+        f"seed {drawn.seed[:12]}…; zhifa draw verify {drawn.id} confirms: "
+        f"{'yes' if not draws.verify_draw(store, drawn.id) else 'no'}"
+    )
     s.at(datetime(2026, 5, 11, 9, 0))
-    m = s.step(
-        engine.open(
-            "inspection",
-            "XH-011",
-            {
-                "source": "random_draw",
-                "draw": "西湖区2026年第二批双随机抽查（餐饮服务）",
-                "summary": "双随机抽查：西湖区老街面馆",
-                "checklist": CHECKLIST,
-            },
-            entity=noodle,
-        ),
-        "李明 plans the task drawn for the shop, with a checklist of five items",
+    created = draws.create_tasks(engine, drawn.id, {DEPT: "XH-001"})
+    m = engine.load(created.matters[0])
+    team = list(m.data["open"]["team"])
+    names = dict(OFFICER_NAMES)
+    out(
+        f"  · 陈建国 creates the draw's task: matter {m.id}, {m.title}; team drawn: "
+        + " and ".join(names[o] for o in team)
     )
     s.at(datetime(2026, 5, 11, 14, 0))
     s.refused(
-        "陈建国 assigns 李明 and 王芳, who declared that her cousin runs the shop",
-        lambda: engine.advance(
-            m,
-            "assign",
-            "XH-001",
-            {"inspectors": ["XH-011", "XH-012"], "declared_conflicts": ["XH-012"]},
-        ),
+        "陈建国 assigns 李明 and 王芳 instead of the team drawn",
+        lambda: engine.advance(m, "assign", "XH-001", {"inspectors": ["XH-011", "XH-012"]}),
     )
     m = s.step(
-        engine.advance(
-            m,
-            "assign",
-            "XH-001",
-            {"inspectors": ["XH-011", "XH-014"], "declared_conflicts": ["XH-012"]},
-        ),
-        "李明 and 张伟 are assigned instead",
+        engine.advance(m, "assign", "XH-001", {"inspectors": team}),
+        "the team drawn is assigned",
     )
     s.at(datetime(2026, 5, 13, 9, 30))
     m = s.step(

@@ -2,9 +2,11 @@
 directory, 检查对象名录库), officers (the inspector directory, 执法检查人员名录库) and their declared
 conflicts of interest (回避), as ``.xlsx`` or ``.csv`` files that :mod:`zhifa.refdata` imports back.
 
-The suffix of the file chooses the format: ``.csv`` is written as UTF-8 with a byte-order mark
-(so Excel on Chinese Windows shows Chinese correctly) and CRLF line ends; ``.xlsx`` is one sheet
-written by openpyxl in write-only mode. The header row holds the field names the import accepts
+The files are written by :mod:`zhifa.tabular`, and the suffix chooses the format: ``.csv`` is
+written as UTF-8 with a byte-order mark (so Excel on Chinese Windows shows Chinese correctly) and
+CRLF line ends, its text exactly as stored (no formula escaping, which would not import back);
+``.xlsx`` is one sheet written by openpyxl in write-only mode, and text holding a control
+character, which .xlsx cannot hold, is refused rather than altered. The header row holds the field names the import accepts
 (:func:`zhifa.refdata.accepted_headers`), so an exported file imports back unchanged; dates are
 written as ``YYYY-MM-DD`` (in .xlsx as date cells shown that way), codes such as roles,
 specialties and regions comma-separated and sorted, ``key_supervision`` as 是/否.
@@ -17,11 +19,7 @@ replaced only with ``force``.
 
 from __future__ import annotations
 
-import csv
-import os
-import secrets
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,8 +29,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from zhifa import refdata
-from zhifa.errors import InputError, NotFoundError
+from zhifa import refdata, tabular
+from zhifa.errors import NotFoundError
 from zhifa.model import Department, Entity, Officer, OfficerConflict
 from zhifa.store import Store
 
@@ -51,7 +49,7 @@ __all__ = [
 EXPORT_BATCH = 2000
 """Rows read from the database at a time (and between two progress updates)."""
 
-FORMATS = (".csv", ".xlsx")
+FORMATS = tabular.FORMATS
 """The suffixes an export may have; the suffix chooses the format."""
 
 ENTITY_COLUMNS = (
@@ -87,7 +85,8 @@ Value = str | date | None
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What an export wrote: the file, its format (``csv`` or ``xlsx``) and the data rows."""
+    """What an export wrote: the file, its format (``csv`` or ``xlsx``) and the data rows (one
+    table, so one file and one count, unlike :class:`zhifa.tabular.ExportResult`)."""
 
     path: Path
     format: str
@@ -98,124 +97,7 @@ class ExportResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# The file
-
-
-def _check_target(path: Path, force: bool) -> str:
-    """The format for ``path``; :class:`InputError` if the suffix is wrong, the folder is
-    missing, or the file exists and ``force`` is not set."""
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        shown = f"the suffix {path.suffix}" if path.suffix else "no suffix"
-        raise InputError(
-            f"{path.name} has {shown}, but exports are written as .csv or .xlsx; end the file "
-            "name with .csv or .xlsx"
-        )
-    if not path.parent.is_dir():
-        raise InputError(f"the folder {path.parent} does not exist; create it or choose another")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give the name of the file to write")
-    if path.exists() and not force:
-        raise InputError(
-            f"{path} exists already, so nothing was written; give --force to replace it, or "
-            "choose another name"
-        )
-    return suffix[1:]
-
-
-@contextmanager
-def _temporary(path: Path) -> Iterator[Path]:
-    """A new empty file next to ``path``, removed unless the block ends normally."""
-    while True:
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            # os.open with mode 0o666 keeps the user's umask, unlike tempfile's 0o600.
-            os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            break
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise InputError(
-                f"cannot write in {path.parent} ({exc.strerror}); choose a folder you may write to"
-            ) from None
-    try:
-        yield temp
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def _csv_text(value: Value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _write_csv(temp: Path, header: Sequence[str], batches: Iterator[list[list[Value]]]) -> None:
-    with temp.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(header)
-        for batch in batches:
-            writer.writerows([[_csv_text(v) for v in row] for row in batch])
-
-
-def _write_xlsx(
-    temp: Path, sheet: str, header: Sequence[str], batches: Iterator[list[list[Value]]]
-) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.utils.exceptions import IllegalCharacterError
-
-    book = Workbook(write_only=True)
-    worksheet = book.create_sheet(title=sheet)
-    for index, name in enumerate(header, start=1):
-        worksheet.column_dimensions[get_column_letter(index)].width = max(12, len(name) + 4)
-    worksheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    heads = []
-    for name in header:
-        head = WriteOnlyCell(worksheet, value=name)
-        head.font = bold
-        heads.append(head)
-    worksheet.append(heads)
-
-    def cell(value: Value) -> object:
-        if isinstance(value, str) and value.startswith("="):
-            text = WriteOnlyCell(worksheet, value)
-            text.data_type = "s"  # text that looks like a formula stays text
-            return text
-        return value  # a date becomes a date cell shown as yyyy-mm-dd
-
-    number = 1
-    try:
-        for batch in batches:
-            for row in batch:
-                number += 1
-                worksheet.append([cell(value) for value in row])
-    except BaseException as exc:
-        _discard(worksheet)
-        if isinstance(exc, IllegalCharacterError):
-            raise InputError(
-                f"row {number} holds a control character, which .xlsx files cannot hold, so "
-                "nothing was written; export to a .csv file instead"
-            ) from None
-        raise
-    book.save(temp)
-
-
-def _discard(worksheet: Any) -> None:
-    """Close a write-only sheet that will not be saved and remove the file openpyxl buffers its
-    rows in (else both linger until the process ends)."""
-    with suppress(Exception):
-        worksheet.close()
-    writer = getattr(worksheet, "_writer", None)
-    if writer is not None:
-        with suppress(Exception):
-            writer.cleanup()
+# The file (written by zhifa.tabular)
 
 
 def _export(
@@ -231,37 +113,30 @@ def _export(
     progress: refdata.ProgressCallback | None,
     total: Callable[[int], None] | None,
 ) -> ExportResult:
-    """Stream the rows of ``query`` through ``row`` into ``path``, in one read transaction."""
+    """Stream the rows of ``query`` through ``row`` into ``path``, in one read transaction.
+    The text is written as it is (no formula escaping), so the file imports back unchanged."""
     target = Path(path)
-    kind = _check_target(target, force)
-    written = 0
+    tabular.outputs(target, [sheet], force=force)
     with store.read() as session:
         statement = query(session)  # may refuse a bad filter before any file is made
         if total is not None:
             total(count(session))
 
-        def batches() -> Iterator[list[list[Value]]]:
-            nonlocal written
+        def rows() -> Iterator[list[Value]]:
             result = session.execute(statement.execution_options(yield_per=EXPORT_BATCH))
             for partition in result.partitions():
-                rows = [row(r) for r in partition]
-                yield rows
-                written += len(rows)
-                if progress is not None:
-                    progress(len(rows))
+                yield from (row(r) for r in partition)
 
-        with _temporary(target) as temp:
-            if kind == "csv":
-                _write_csv(temp, header, batches())
-            else:
-                _write_xlsx(temp, sheet, header, batches())
-            if not force and target.exists():
-                raise InputError(
-                    f"{target} was created by someone else during the export, so it was left "
-                    "as it is; give --force to replace it, or choose another name"
-                )
-            os.replace(temp, target)
-    return ExportResult(target, kind, written)
+        table = tabular.Table(sheet, sheet, header, rows(), counted=True)
+        written = tabular.write(
+            target,
+            [table],
+            escape_formulas=False,
+            force=force,
+            progress=progress,
+            batch=EXPORT_BATCH,
+        )
+    return ExportResult(written.files[0], written.format, written.rows[sheet])
 
 
 def _counted(query: _Query) -> Callable[[Session], int]:

@@ -117,6 +117,56 @@ def plan_create(
     emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} created (draft)"))
 
 
+def _plan_file(path: Path, store: Store) -> Plan:
+    """A plan from a JSON file as ``plan create --file`` writes it, its departments known."""
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"{path} is not a JSON plan ({exc}); write one with zhifa plan create --file"
+        ) from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{path} is not a JSON object; write one with zhifa plan create --file")
+    plan = Plan.from_dict(raw)
+    known = _departments(store)
+    for code in plan.departments:
+        if code not in known:
+            raise InputError(
+                f"{path} names department {code}, which does not exist; add it with zhifa dept add"
+            )
+    return plan
+
+
+@plan_app.command("import")
+def plan_import(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A plan as JSON.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a draft plan from a JSON file (as plan create --file writes it), e.g. with the
+    ratios, exemptions, caps and grace rule of the bureau's implementing rules (细则)."""
+    with _opened(db) as store:
+        plan_id = draws.create_plan(store, _plan_file(file, store))
+        info = draws.get_plan(store, plan_id)
+    emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} created (draft)"))
+
+
+@plan_app.command("update")
+def plan_update(
+    plan_id: Annotated[int, typer.Argument(metavar="ID")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The plan as JSON.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace a draft plan with the plan in a JSON file; a published plan is frozen."""
+    with _opened(db) as store:
+        draws.update_plan(store, plan_id, _plan_file(file, store))
+        info = draws.get_plan(store, plan_id)
+    emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} updated (draft)"))
+
+
 @plan_app.command("publish")
 def plan_publish(
     plan_id: Annotated[int, typer.Argument(metavar="ID")],

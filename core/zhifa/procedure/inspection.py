@@ -237,8 +237,8 @@ def inspectors_as_drawn(ctx: StepContext, field: str = "inspectors", **_: Any) -
     replaced = len(team) - len(staying)
     if len(added) > replaced:
         problems.append(
-            f"{field}: {', '.join(added)} were not drawn; only an inspector who withdrew is "
-            f"replaced ({replaced} withdrew) ({ART_23})"
+            f"{field}: {', '.join(added)} {'was' if len(added) == 1 else 'were'} not drawn; "
+            f"only an inspector who withdrew is replaced ({replaced} withdrew) ({ART_23})"
         )
     return problems
 
