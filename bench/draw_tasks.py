@@ -1,9 +1,10 @@
 """Creating a draw's inspection tasks in bulk: ``Engine.open_many`` against raw Core inserts.
 
-    python bench/draw_tasks.py [--tasks 10000,50000] [--rounds 3] [--json OUT]
+    python bench/draw_tasks.py [--tasks 10000,50000] [--rounds 3] [--postgres URL] [--json OUT]
 
-Every figure is measured in the same run, on the same SQLite database (a fresh copy of one
-template per timed run, so every run writes into the same state):
+Every figure is measured in the same run, on the same database: SQLite (a fresh copy of one
+template file per timed run) and, with ``--postgres URL``, PostgreSQL (a database created from one
+template database per timed run), so every run writes into the same state:
 
 1. **zhifa**: ``Engine.open_many("inspection", ...)`` of N tasks as ``zhifa.draws.create_tasks``
    builds them (source ``random_draw``, draw, visit, team of two, a two-item checklist): per
@@ -58,10 +59,8 @@ VERSION = 2  # of the inspection workflow
 CHECKLIST = "SP-01: 食品生产许可情况\nSP-02: 原料进货查验"
 
 
-def template(directory: Path, entities: int) -> Path:
-    """A migrated SQLite file with a department, a head, two inspectors and ``entities``."""
-    path = directory / f"template-{entities}.db"
-    store = Store(f"sqlite:///{path}")
+def fill(store: Store, entities: int) -> None:
+    """Migrate ``store`` and add a department, a head, two inspectors and ``entities``."""
     migrate.upgrade(store)
     with store.write() as session:
         session.add(Department(code="SCJG", name="市场监督管理局", region_code="330106"))
@@ -104,7 +103,60 @@ def template(directory: Path, entities: int) -> Path:
             )
         )
     store.dispose()
-    return path
+
+
+class SQLite:
+    """Each run writes into a copy of one template file."""
+
+    name = "SQLite"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def template(self, entities: int) -> Path:
+        path = self.directory / f"template-{entities}.db"
+        fill(Store(f"sqlite:///{path}"), entities)
+        return path
+
+    def copy(self, template: Any, name: str) -> Store:
+        target = self.directory / f"{name}.db"
+        shutil.copyfile(template, target)
+        return Store(f"sqlite:///{target}")
+
+    def drop(self, template: Any) -> None:
+        pass
+
+
+class PostgreSQL:
+    """Each run writes into a database created from one template database."""
+
+    name = "PostgreSQL"
+
+    def __init__(self, url: str) -> None:
+        self.url = sa.make_url(url)
+        self.admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.made: list[str] = []
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{suffix}')
+        self.made.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def template(self, entities: int) -> str:
+        name = f"zhifa_bench_tpl_{entities}_{os.getpid()}"
+        fill(Store(self._create(name)), entities)
+        return name
+
+    def copy(self, template: Any, name: str) -> Store:
+        return Store(self._create(f"zhifa_bench_{name}_{os.getpid()}".replace("-", "_"), template))
+
+    def drop(self, template: Any) -> None:
+        with self.admin.connect() as conn:
+            for name in reversed(self.made):
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.made.clear()
 
 
 def openings(n: int) -> list[Opening]:
@@ -124,12 +176,6 @@ def openings(n: int) -> list[Opening]:
         )
         for i in range(n)
     ]
-
-
-def copy_of(source: Path, directory: Path, name: str) -> Store:
-    target = directory / name
-    shutil.copyfile(source, target)
-    return Store(f"sqlite:///{target}")
 
 
 def timed_zhifa(store: Store, tasks: list[Opening]) -> float:
@@ -187,9 +233,9 @@ def timed_baseline(store: Store, tasks: list[Opening]) -> float:
     return time.perf_counter() - began
 
 
-def measure(size: int, rounds: int, directory: Path) -> dict[str, Any]:
-    print(f"{size:,} tasks: building the template ...", flush=True)
-    source = template(directory, size)
+def measure(size: int, rounds: int, backend: SQLite | PostgreSQL) -> dict[str, Any]:
+    print(f"{size:,} tasks on {backend.name}: building the template ...", flush=True)
+    source = backend.template(size)
     tasks = openings(size)
     zhifa, baseline = [], []
     for r in range(rounds):
@@ -197,13 +243,15 @@ def measure(size: int, rounds: int, directory: Path) -> dict[str, Any]:
             ("zhifa", zhifa, timed_zhifa),
             ("baseline", baseline, timed_baseline),
         ):
-            store = copy_of(source, directory, f"{kind}-{size}-{r}.db")
+            store = backend.copy(source, f"{kind}-{size}-{r}")
             try:
                 runs.append(run(store, tasks))
             finally:
                 store.dispose()
+    backend.drop(source)
     z, b = statistics.median(zhifa), statistics.median(baseline)
     return {
+        "database": backend.name,
         "tasks": size,
         "zhifa_seconds": round(z, 4),
         "baseline_seconds": round(b, 4),
@@ -218,25 +266,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tasks", default="10000,50000", help="Comma-separated task counts.")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, help="Also write the figures as JSON.")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="Also measure on PostgreSQL (a server URL; databases are created and dropped).",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.tasks.split(",") if s.strip()]
     print(
         f"python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cores · "
         f"load {os.getloadavg()[0]:.2f} · SQLite {sqlite3.sqlite_version}"
     )
+    backends: list[SQLite | PostgreSQL] = []
     with tempfile.TemporaryDirectory() as tmp:
-        results = [measure(size, args.rounds, Path(tmp)) for size in sizes]
-    print(f"\n{'tasks':>8} {'zhifa s':>9} {'baseline s':>11} {'zhifa/s':>9} {'ratio':>6}")
+        backends.append(SQLite(Path(tmp)))
+        if args.postgres:
+            backends.append(PostgreSQL(args.postgres))
+        results = [measure(size, args.rounds, b) for b in backends for size in sizes]
+    print(
+        f"\n{'database':>10} {'tasks':>8} {'zhifa s':>9} {'baseline s':>11} {'zhifa/s':>9} "
+        f"{'ratio':>6}"
+    )
     for r in results:
         print(
-            f"{r['tasks']:>8,} {r['zhifa_seconds']:>9.3f} {r['baseline_seconds']:>11.3f} "
-            f"{r['zhifa_tasks_per_second']:>9,} {r['ratio']:>6.2f}"
+            f"{r['database']:>10} {r['tasks']:>8,} {r['zhifa_seconds']:>9.3f} "
+            f"{r['baseline_seconds']:>11.3f} {r['zhifa_tasks_per_second']:>9,} {r['ratio']:>6.2f}"
         )
-    if len(results) > 1:
-        first, last = results[0], results[-1]
+    for name in dict.fromkeys(r["database"] for r in results):
+        mine = [r for r in results if r["database"] == name]
+        if len(mine) < 2:
+            continue
+        first, last = mine[0], mine[-1]
         times = last["tasks"] / first["tasks"]
         print(
-            f"\nscaling ×{times:g} tasks: zhifa ×{last['zhifa_seconds'] / first['zhifa_seconds']:.2f}, "
+            f"\n{name} scaling ×{times:g} tasks: zhifa ×{last['zhifa_seconds'] / first['zhifa_seconds']:.2f}, "
             f"baseline ×{last['baseline_seconds'] / first['baseline_seconds']:.2f}"
         )
     if args.json:

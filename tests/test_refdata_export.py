@@ -455,8 +455,8 @@ def assert_refused(outcome: tuple[int, str, str], fragment: str) -> None:
     [
         (("entity", "export", "e.txt"), "e.txt has the suffix .txt, but exports are written as"),
         (("entity", "export", "entities"), "entities has no suffix"),
-        (("officer", "export", "o.xls"), "end the file name with .csv or .xlsx"),
-        (("officer", "conflict-export", "c.json"), "exports are written as .csv or .xlsx"),
+        (("officer", "export", "o.xls"), "end the file name with .xlsx or .csv"),
+        (("officer", "conflict-export", "c.json"), "exports are written as .xlsx or .csv"),
         (("entity", "export", "e.csv", "--region", "3x"), "region '3x' is not a region code"),
         (
             ("officer", "export", "o.xlsx", "--department", "NOPE"),

@@ -25,13 +25,14 @@ The results are read in bulk — the tasks in one query, the events of all of th
 query (:data:`BATCH` rows at a time), the officers and their recorded versions in batches — never
 one task at a time, so a draw of 50,000 tasks exports in one pass.
 
-**Files.** The suffix chooses the format. ``.xlsx``: one workbook, one sheet per table, a bold
+**Files.** They are written by :mod:`zhifa.tabular`, and the suffix chooses the format. ``.xlsx``: one workbook, one sheet per table, a bold
 header row kept in view; text is always stored as text (a name beginning with ``=`` is never a
 formula). ``.csv``: UTF-8 with a byte-order mark and CRLF line ends, one file per table — the file
 itself when there is one table, else ``STEM-SLUG.csv`` beside it for each (a draw: ``-plan``,
 ``-draw``, ``-results``; an inspector snapshot: ``-inspectors``, ``-conflicts``); a text cell
 beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so no
-spreadsheet runs it as a formula. Any other suffix, a missing folder, or an existing file without
+spreadsheet runs it as a formula, and an ``.xlsx`` cell drops the control characters the format
+cannot hold. Any other suffix, a missing folder, or an existing file without
 ``force`` is :class:`~zhifa.errors.InputError` before anything is read or written. Each file is
 written beside its target under a temporary name and renamed into place at the end, so a failed
 export leaves no file behind.
@@ -40,12 +41,8 @@ export leaves no file behind.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import csv
 import json
-import os
-import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -55,11 +52,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from zhifa import draws
+from zhifa import draws, tabular
 from zhifa.catalogue import ChecklistItem
 from zhifa.draw_directory import InspectorDirectory, TargetDirectory
 from zhifa.engine import Engine
-from zhifa.errors import InputError, NotFoundError, ZhifaError
+from zhifa.errors import NotFoundError, ZhifaError
 from zhifa.model import (
     Department,
     DrawTask,
@@ -73,6 +70,7 @@ from zhifa.model import (
 from zhifa.procedure.inspection import RESULTS, parse_checklist, parse_results
 from zhifa.sampling import CREDIT_CLASSES, RISK_LEVELS
 from zhifa.store import Store
+from zhifa.tabular import ExportResult, Table
 
 __all__ = [
     "BATCH",
@@ -96,7 +94,7 @@ __all__ = [
 BATCH = 2000
 """Rows read from the database at a time, and ids in one ``IN (...)`` list."""
 
-FORMATS = (".xlsx", ".csv")
+FORMATS = tabular.FORMATS
 PLAN_SHEET, DRAW_SHEET, RESULTS_SHEET = "抽查计划", "抽查过程", "抽查结果"
 TARGETS_SHEET, INSPECTORS_SHEET, CONFLICTS_SHEET = "检查对象名录", "执法检查人员名录", "回避关系"
 
@@ -149,210 +147,25 @@ EXCLUDED = {
 }
 
 
-@dataclass(frozen=True)
-class Table:
-    """One table of an export: its sheet name, the slug of its own .csv file, the header, the
-    rows (possibly a generator, read once) and how many there are. The rows of a ``counted``
-    table advance the progress callback."""
-
-    sheet: str
-    slug: str
-    header: tuple[str, ...]
-    rows: Iterable[Sequence[Cell]]
-    count: int
-    counted: bool = False
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """What an export wrote: the files, the format and the data rows of each table."""
-
-    files: tuple[Path, ...]
-    format: str
-    rows: Mapping[str, int]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "files": [str(p) for p in self.files],
-            "format": self.format,
-            "rows": dict(self.rows),
-        }
-
+# -- the files -------------------------------------------------------------------------------------
 
 Progress = Callable[[int], None]
 Total = Callable[[int], None]
 
 
-# -- the files -------------------------------------------------------------------------------------
-
-
-def _format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        shown = f"the suffix {path.suffix}" if path.suffix else "no suffix"
-        raise InputError(
-            f"{path.name} has {shown}, but a publicity export is written as .xlsx (one workbook) "
-            "or .csv (one file per table); end the file name with .xlsx or .csv"
-        )
-    return suffix[1:]
-
-
-def _outputs(path: Path, fmt: str, slugs: Sequence[str]) -> list[Path]:
-    if fmt == "xlsx" or len(slugs) == 1:
-        return [path]
-    return [path.with_name(f"{path.stem}-{slug}.csv") for slug in slugs]
-
-
-def _check_outputs(paths: Sequence[Path], force: bool) -> None:
-    for path in paths:
-        if not path.parent.is_dir():
-            raise InputError(
-                f"the folder {path.parent} does not exist; create it or choose another"
-            )
-        if path.is_dir():
-            raise InputError(f"{path} is a folder; give the name of the file to write")
-        if path.exists() and not force:
-            raise InputError(
-                f"{path} exists already, so nothing was written; give --force to replace it, "
-                "or choose another name"
-            )
-
-
-def _temporary(path: Path) -> Path:
-    while True:
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            # os.open with mode 0o666 keeps the user's umask, unlike tempfile's 0o600
-            os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return temp
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise InputError(
-                f"cannot write in {path.parent} ({exc.strerror}); choose a folder you may write to"
-            ) from None
-
-
-def _counting(table: Table, progress: Progress | None) -> Iterator[Sequence[Cell]]:
-    """The table's rows, advancing ``progress`` every :data:`BATCH` rows (and at the end)."""
-    pending = 0
-    for row in table.rows:
-        yield row
-        if progress is not None and table.counted:
-            pending += 1
-            if pending == BATCH:
-                progress(pending)
-                pending = 0
-    if progress is not None and pending:
-        progress(pending)
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
-
-
-def _write_csv(temp: Path, table: Table, progress: Progress | None) -> int:
-    written = 0
-    with temp.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(table.header)
-        for row in _counting(table, progress):
-            writer.writerow([_csv_text(v) for v in row])
-            written += 1
-    return written
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return str(get_column_letter(index))
-
-
-def _write_xlsx(temp: Path, tables: Sequence[Table], progress: Progress | None) -> list[int]:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    counts = []
-
-    def cell(sheet: WriteOnlyWorksheet, value: Cell) -> Any:
-        if not isinstance(value, str):
-            return value
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if not text.startswith("="):
-            return text
-        out = WriteOnlyCell(sheet, value=text)
-        out.data_type = "s"  # text, never a formula
-        return out
-
-    sheets: list[WriteOnlyWorksheet] = []
-    try:
-        for table in tables:
-            sheet = book.create_sheet(title=table.sheet)
-            sheets.append(sheet)
-            for index, name in enumerate(table.header, start=1):
-                sheet.column_dimensions[_column_letter(index)].width = max(12, 2 * len(name) + 4)
-            sheet.freeze_panes = "A2"
-            header = []
-            for name in table.header:
-                head = WriteOnlyCell(sheet, value=name)
-                head.font = bold
-                header.append(head)
-            sheet.append(header)
-            written = 0
-            for row in _counting(table, progress):
-                sheet.append([cell(sheet, v) for v in row])
-                written += 1
-            counts.append(written)
-        book.save(temp)
-    except BaseException:
-        for sheet in sheets:  # end each sheet's writer, else it fails when collected
-            with contextlib.suppress(Exception):  # the first error is the one to report
-                sheet.close()
-        raise
-    return counts
-
-
 def _write(
-    path: Path, fmt: str, tables: Sequence[Table], force: bool, progress: Progress | None
+    path: Path, tables: Sequence[Table], force: bool, progress: Progress | None
 ) -> ExportResult:
-    paths = _outputs(path, fmt, [t.slug for t in tables])
-    _check_outputs(paths, force)
-    temps: list[Path] = []
-    try:
-        if fmt == "xlsx":
-            temps.append(_temporary(path))
-            counts = _write_xlsx(temps[0], tables, progress)
-        else:
-            counts = []
-            for target, table in zip(paths, tables, strict=True):
-                temps.append(_temporary(target))
-                counts.append(_write_csv(temps[-1], table, progress))
-        if not force:
-            for target in paths:
-                if target.exists():
-                    raise InputError(
-                        f"{target} was created by someone else during the export, so nothing "
-                        "was written; give --force to replace it, or choose another name"
-                    )
-        for temp, target in zip(temps, paths, strict=True):
-            os.replace(temp, target)
-    finally:
-        for temp in temps:
-            temp.unlink(missing_ok=True)
-    return ExportResult(
-        tuple(paths), fmt, {t.sheet: n for t, n in zip(tables, counts, strict=True)}
+    """Write ``tables`` as a file for the public: CSV text that a spreadsheet would run as a
+    formula gets a leading ``'``, and control characters, which .xlsx cannot hold, are dropped."""
+    return tabular.write(
+        path,
+        tables,
+        escape_formulas=True,
+        strip_control=True,
+        force=force,
+        progress=progress,
+        batch=BATCH,
     )
 
 
@@ -482,7 +295,7 @@ def _plan_table(
     with store.read() as session:
         names = _departments(session)
     rows = _plan_rows(plan_id, info, names, catalogue)
-    return Table(PLAN_SHEET, "plan", INFO_COLUMNS, rows, len(rows)), info
+    return Table(PLAN_SHEET, "plan", INFO_COLUMNS, rows), info
 
 
 def export_plan(
@@ -498,10 +311,9 @@ def export_plan(
     :class:`InputError` for a bad suffix or an existing file without ``force``,
     :class:`NotFoundError` for an unknown plan; nothing is written then."""
     target = Path(path)
-    fmt = _format(target)
-    _check_outputs(_outputs(target, fmt, ["plan"]), force)
+    tabular.outputs(target, ["plan"], force=force)
     table, _info = _plan_table(store, plan_id, catalogue or {})
-    return _write(target, fmt, [table], force, None)
+    return _write(target, [table], force, None)
 
 
 # -- the draw --------------------------------------------------------------------------------------
@@ -825,8 +637,7 @@ def export_draw(
     suffix or an existing file without ``force``, :class:`NotFoundError` for an unknown draw;
     nothing is written then."""
     target = Path(path)
-    fmt = _format(target)
-    _check_outputs(_outputs(target, fmt, ["plan", "draw", "results"]), force)
+    tabular.outputs(target, ["plan", "draw", "results"], force=force)
     store = engine.store
     info = draws.get_draw(store, draw_id)
     plan_table, plan_info = _plan_table(store, info.plan_id, engine.plugins.checklists())
@@ -841,17 +652,16 @@ def export_draw(
         total(len(tasks))
     tables = [
         plan_table,
-        Table(DRAW_SHEET, "draw", INFO_COLUMNS, draw_rows, len(draw_rows)),
+        Table(DRAW_SHEET, "draw", INFO_COLUMNS, draw_rows),
         Table(
             RESULTS_SHEET,
             "results",
             RESULT_COLUMNS,
             _result_rows(tasks, stories, officers, departments, _Labels(engine)),
-            len(tasks),
             counted=True,
         ),
     ]
-    return _write(target, fmt, tables, force, progress)
+    return _write(target, tables, force, progress)
 
 
 # -- snapshots -------------------------------------------------------------------------------------
@@ -955,7 +765,8 @@ INSPECTOR_COLUMNS = (
 CONFLICT_COLUMNS = ("人员编号", "姓名", "主体编号", "统一社会信用代码", "主体名称", "关系")
 
 
-def _inspector_tables(store: Store, directory: InspectorDirectory) -> list[Table]:
+def _inspector_tables(store: Store, directory: InspectorDirectory) -> tuple[list[Table], int]:
+    """The officers and their links (conflicts, last inspections), and how many officers."""
     officers = directory.officers
     with store.read() as session:
         departments = _departments(session)
@@ -988,9 +799,9 @@ def _inspector_tables(store: Store, directory: InspectorDirectory) -> list[Table
         uscc, name = entities.get(entity, (None, None))
         links.append((oid, names.current.get(oid, (None, None))[0], entity, uscc, name, relation))
     return [
-        Table(INSPECTORS_SHEET, "inspectors", INSPECTOR_COLUMNS, people, len(people), True),
-        Table(CONFLICTS_SHEET, "conflicts", CONFLICT_COLUMNS, links, len(links)),
-    ]
+        Table(INSPECTORS_SHEET, "inspectors", INSPECTOR_COLUMNS, people, counted=True),
+        Table(CONFLICTS_SHEET, "conflicts", CONFLICT_COLUMNS, links),
+    ], len(people)
 
 
 def export_snapshot(
@@ -1010,25 +821,20 @@ def export_snapshot(
     :class:`~zhifa.errors.IntegrityError` for a snapshot altered since it was taken; nothing is
     written then."""
     target = Path(path)
-    fmt = _format(target)
+    tabular.file_format(target)
     kind = _snapshot_kind(store, snapshot_id)
     slugs = ["targets"] if kind == draws.TARGETS else ["inspectors", "conflicts"]
-    _check_outputs(_outputs(target, fmt, slugs), force)
+    tabular.outputs(target, slugs, force=force)
     directory = draws.load_snapshot(store, snapshot_id, kind)
     tables: list[Table]
     if isinstance(directory, TargetDirectory):
-        tables = [
-            Table(
-                TARGETS_SHEET,
-                "targets",
-                TARGET_COLUMNS,
-                _target_rows(store, directory),
-                len(directory),
-                True,
-            )
-        ]
+        rows = _target_rows(store, directory)
+        tables, count = (
+            [Table(TARGETS_SHEET, "targets", TARGET_COLUMNS, rows, True)],
+            len(directory),
+        )
     else:
-        tables = _inspector_tables(store, directory)
+        tables, count = _inspector_tables(store, directory)
     if total is not None:
-        total(tables[0].count)
-    return _write(target, fmt, tables, force, progress)
+        total(count)
+    return _write(target, tables, force, progress)

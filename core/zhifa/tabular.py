@@ -43,6 +43,7 @@ from zhifa.errors import InputError
 __all__ = [
     "BATCH",
     "FORMATS",
+    "FORMULA_START",
     "Cell",
     "ExportResult",
     "Progress",
@@ -123,7 +124,9 @@ def outputs(path: Path, slugs: Sequence[str], *, force: bool) -> list[Path]:
         paths = [path.with_name(f"{path.stem}-{slug}.csv") for slug in slugs]
     for each in paths:
         if not each.parent.is_dir():
-            raise InputError(f"the folder {each.parent} does not exist; create it or choose another")
+            raise InputError(
+                f"the folder {each.parent} does not exist; create it or choose another"
+            )
         if each.is_dir():
             raise InputError(f"{each} is a folder; give the name of the file to write")
         if each.exists() and not force:
@@ -164,6 +167,8 @@ def write(
     ``escape_formulas`` and ``strip_control``). :class:`InputError` as :func:`outputs` says, or
     if a target appeared during the export without ``force``; nothing is written then, nor when
     reading a row fails."""
+    if not tables:
+        raise ValueError("write needs at least one table")
     target = Path(path)
     paths = outputs(target, [t.slug for t in tables], force=force)
     fmt = file_format(target)
@@ -189,7 +194,9 @@ def write(
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
-    return ExportResult(tuple(paths), fmt, {t.sheet: n for t, n in zip(tables, counts, strict=True)})
+    return ExportResult(
+        tuple(paths), fmt, {t.sheet: n for t, n in zip(tables, counts, strict=True)}
+    )
 
 
 def _counting(table: Table, progress: Progress | None, batch: int) -> Iterator[Sequence[Cell]]:
@@ -211,7 +218,7 @@ def _counting(table: Table, progress: Progress | None, batch: int) -> Iterator[S
 # -- CSV -------------------------------------------------------------------------------------------
 
 
-def csv_text(value: Cell, escape_formulas: bool) -> str:
+def _csv_text(value: Cell, escape_formulas: bool) -> str:
     """A value as CSV text: a date as ``YYYY-MM-DD``, nothing as empty, text that a spreadsheet
     would run as a formula behind a ``'`` if ``escape_formulas``."""
     if value is None:
@@ -233,7 +240,7 @@ def _write_csv(
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(table.header)
         for row in _counting(table, progress, batch):
-            writer.writerow([csv_text(v, escape_formulas) for v in row])
+            writer.writerow([_csv_text(v, escape_formulas) for v in row])
             written += 1
     return written
 
@@ -273,16 +280,15 @@ def _write_xlsx(
     def cell(sheet: Any, value: Cell) -> Any:
         if not isinstance(value, str):
             return value  # a date becomes a date cell shown as yyyy-mm-dd
-        if strip_control:
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if not value.startswith("="):
-            return value
-        text = WriteOnlyCell(sheet, value=value)
-        text.data_type = "s"  # text that looks like a formula stays text
-        return text
+        text: str = ILLEGAL_CHARACTERS_RE.sub("", value) if strip_control else value
+        if not text.startswith("="):
+            return text
+        out = WriteOnlyCell(sheet, value=text)
+        out.data_type = "s"  # text that looks like a formula stays text
+        return out
 
     sheets: list[Any] = []
-    table = tables[0] if tables else None
+    table = tables[0]
     number = 1
     try:
         for table in tables:
@@ -306,7 +312,7 @@ def _write_xlsx(
     except BaseException as exc:
         for sheet in sheets:
             _discard(sheet)
-        if isinstance(exc, IllegalCharacterError) and table is not None:
+        if isinstance(exc, IllegalCharacterError):
             where = f"row {number}" if len(tables) == 1 else f"row {number} of {table.sheet}"
             raise InputError(
                 f"{where} holds a control character, which .xlsx files cannot hold, so nothing "
