@@ -25,14 +25,14 @@ The results are read in bulk — the tasks in one query, the events of all of th
 query (:data:`BATCH` rows at a time), the officers and their recorded versions in batches — never
 one task at a time, so a draw of 50,000 tasks exports in one pass.
 
-**Files.** They are written by :mod:`zhifa.tabular`, and the suffix chooses the format. ``.xlsx``: one workbook, one sheet per table, a bold
-header row kept in view; text is always stored as text (a name beginning with ``=`` is never a
-formula). ``.csv``: UTF-8 with a byte-order mark and CRLF line ends, one file per table — the file
+**Files.** They are written by :mod:`zhifa.tabular`; the suffix chooses the format. ``.xlsx``:
+one workbook, one sheet per table, a bold header row kept in view; text is always stored as text
+(a name beginning with ``=`` is never a formula) and loses the control characters .xlsx cannot
+hold. ``.csv``: UTF-8 with a byte-order mark and CRLF line ends, one file per table — the file
 itself when there is one table, else ``STEM-SLUG.csv`` beside it for each (a draw: ``-plan``,
 ``-draw``, ``-results``; an inspector snapshot: ``-inspectors``, ``-conflicts``); a text cell
 beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so no
-spreadsheet runs it as a formula, and an ``.xlsx`` cell drops the control characters the format
-cannot hold. Any other suffix, a missing folder, or an existing file without
+spreadsheet runs it as a formula. Any other suffix, a missing folder, or an existing file without
 ``force`` is :class:`~zhifa.errors.InputError` before anything is read or written. Each file is
 written beside its target under a temporary name and renamed into place at the end, so a failed
 export leaves no file behind.

@@ -6,10 +6,11 @@ The files are written by :mod:`zhifa.tabular`, and the suffix chooses the format
 written as UTF-8 with a byte-order mark (so Excel on Chinese Windows shows Chinese correctly) and
 CRLF line ends, its text exactly as stored (no formula escaping, which would not import back);
 ``.xlsx`` is one sheet written by openpyxl in write-only mode, and text holding a control
-character, which .xlsx cannot hold, is refused rather than altered. The header row holds the field names the import accepts
-(:func:`zhifa.refdata.accepted_headers`), so an exported file imports back unchanged; dates are
-written as ``YYYY-MM-DD`` (in .xlsx as date cells shown that way), codes such as roles,
-specialties and regions comma-separated and sorted, ``key_supervision`` as 是/否.
+character, which .xlsx cannot hold, is refused rather than altered. The header row holds the
+field names the import accepts (:func:`zhifa.refdata.accepted_headers`), so an exported file
+imports back unchanged; dates are written as ``YYYY-MM-DD`` (in .xlsx as date cells shown that
+way), codes such as roles, specialties and regions comma-separated and sorted,
+``key_supervision`` as 是/否.
 
 Rows are read in batches of :data:`EXPORT_BATCH` (``yield_per``), so a directory of a million
 entities is never held in memory at once. The file is written to a temporary file in the same

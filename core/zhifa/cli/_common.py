@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from zhifa import migrate
 from zhifa.engine import Engine
@@ -90,3 +99,33 @@ def json_object(text: str, option: str, example: str) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise InputError(f"{option} must be a JSON object such as {example}")
     return parsed
+
+
+@contextmanager
+def opened(db: str | None) -> Iterator[Store]:
+    """The store for ``--db``, released when the command ends."""
+    store = open_store(db)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+@contextmanager
+def progress(label: str) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """A progress bar over rows on standard error (only on a terminal, gone when done); yields
+    the callback that sets the number of rows to come (unknown until called) and the one that
+    advances the bar."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield (lambda n: bar.update(task, total=n)), (lambda n: bar.advance(task, n))

@@ -7,20 +7,11 @@ Importing this module adds the commands to the ``plan``, ``snapshot`` and ``draw
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from zhifa import draw_publicity
 from zhifa.cli._common import (
@@ -28,9 +19,9 @@ from zhifa.cli._common import (
     JsonOption,
     console,
     emit,
-    err_console,
     open_engine,
     open_store,
+    progress,
 )
 from zhifa.cli.draws import draw_app, plan_app, snapshot_app
 
@@ -54,24 +45,6 @@ SnapshotFile = Annotated[
         "-inspectors.csv and -conflicts.csv"
     ),
 ]
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
-    """A progress bar on standard error (only on a terminal); yields (set total, advance)."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-        yield (lambda n: bar.update(task, total=n)), (lambda n: bar.advance(task, n))
 
 
 def _written(result: draw_publicity.ExportResult) -> Callable[[], None]:
@@ -114,7 +87,7 @@ def draw_export(
     the published results (抽查结果); a task not yet published shows its state and no results."""
     engine = open_engine(db)
     try:
-        with _progress(f"exporting draw {draw_id}") as (total, advance):
+        with progress(f"exporting draw {draw_id}") as (total, advance):
             result = draw_publicity.export_draw(
                 engine, draw_id, file, force=force, progress=advance, total=total
             )
@@ -158,7 +131,7 @@ def snapshot_export(
     and their conflicts and last inspections (an inspector snapshot)."""
     store = open_store(db)
     try:
-        with _progress(f"exporting snapshot {snapshot_id}") as (total, advance):
+        with progress(f"exporting snapshot {snapshot_id}") as (total, advance):
             result = draw_publicity.export_snapshot(
                 store, snapshot_id, file, force=force, progress=advance, total=total
             )

@@ -4,8 +4,6 @@ frozen directories they are drawn from, and draws anyone can re-run."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +12,15 @@ import sqlalchemy as sa
 import typer
 
 from zhifa import draws
-from zhifa.cli._common import DbOption, JsonOption, console, dumps, emit, open_engine, open_store
+from zhifa.cli._common import (
+    DbOption,
+    JsonOption,
+    console,
+    dumps,
+    emit,
+    open_engine,
+    opened,
+)
 from zhifa.clock import SystemClock, parse_moment
 from zhifa.draw import Plan, PlanItem
 from zhifa.draw_directory import canonical_json
@@ -28,15 +34,6 @@ snapshot_app = typer.Typer(
     help="Freeze the target and inspector directories for a draw.", no_args_is_help=True
 )
 draw_app = typer.Typer(help="Random draws: run, verify, show.", no_args_is_help=True)
-
-
-@contextmanager
-def _opened(db: str | None) -> Iterator[Store]:
-    store = open_store(db)
-    try:
-        yield store
-    finally:
-        store.dispose()
 
 
 def _departments(store: Store) -> set[str]:
@@ -97,7 +94,7 @@ def plan_create(
         raise InputError(
             f"--inspection-date {inspection_date!r} is not a date; write YYYY-MM-DD"
         ) from None
-    with _opened(db) as store:
+    with opened(db) as store:
         known = _departments(store)
         for code in [lead, *(dept or [])]:
             if code not in known:
@@ -147,7 +144,7 @@ def plan_import(
 ) -> None:
     """Create a draft plan from a JSON file (as plan create --file writes it), e.g. with the
     ratios, exemptions, caps and grace rule of the bureau's implementing rules (细则)."""
-    with _opened(db) as store:
+    with opened(db) as store:
         plan_id = draws.create_plan(store, _plan_file(file, store))
         info = draws.get_plan(store, plan_id)
     emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} created (draft)"))
@@ -161,7 +158,7 @@ def plan_update(
     as_json: JsonOption = False,
 ) -> None:
     """Replace a draft plan with the plan in a JSON file; a published plan is frozen."""
-    with _opened(db) as store:
+    with opened(db) as store:
         draws.update_plan(store, plan_id, _plan_file(file, store))
         info = draws.get_plan(store, plan_id)
     emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} updated (draft)"))
@@ -174,7 +171,7 @@ def plan_publish(
     as_json: JsonOption = False,
 ) -> None:
     """Publish a draft plan: it is frozen from now on and can be drawn."""
-    with _opened(db) as store:
+    with opened(db) as store:
         info = draws.publish_plan(store, plan_id)
     emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} published"))
 
@@ -186,7 +183,7 @@ def plan_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show a plan, its status and digest."""
-    with _opened(db) as store:
+    with opened(db) as store:
         info = draws.get_plan(store, plan_id)
 
     def render() -> None:
@@ -214,7 +211,7 @@ def plan_request_inspection(
         day = date.fromisoformat(on) if on else SystemClock().now().date()
     except ValueError:
         raise InputError(f"--on {on!r} is not a date; write YYYY-MM-DD") from None
-    with _opened(db) as store:
+    with opened(db) as store:
         row = draws.request_inspection(store, entity, year, day, note)
     payload = {"entity_id": row.entity_id, "year": row.year, "requested_on": row.requested_on}
     emit(
@@ -231,7 +228,7 @@ def plan_requests(
     as_json: JsonOption = False,
 ) -> None:
     """List the entities that asked to be inspected in a year."""
-    with _opened(db) as store:
+    with opened(db) as store:
         rows = draws.inspection_requests(store, year)
 
     def render() -> None:
@@ -259,7 +256,7 @@ def snapshot_take(
     as_json: JsonOption = False,
 ) -> None:
     """Freeze the target and inspector directories as they are now."""
-    with _opened(db) as store:
+    with opened(db) as store:
         target_id, inspector_id = draws.take_snapshots(store, year=year)
         shown = [
             draws.snapshot_info(store, target_id, draws.TARGETS),
@@ -302,7 +299,7 @@ def draw_run(
     """Draw a published plan; without --targets and --inspectors fresh snapshots are taken."""
     if (targets is None) != (inspectors is None):
         raise InputError("give both --targets and --inspectors, or neither for fresh snapshots")
-    with _opened(db) as store:
+    with opened(db) as store:
         if targets is not None and inspectors is not None:
             info = draws.run_draw(store, plan_id, public_value, targets, inspectors)
         else:
@@ -328,7 +325,7 @@ def draw_verify(
     as_json: JsonOption = False,
 ) -> None:
     """Re-run a draw from its plan and snapshots: exit 0 confirmed, 1 naming the differences."""
-    with _opened(db) as store:
+    with opened(db) as store:
         problems = draws.verify_draw(store, draw_id)
     if as_json:
         typer.echo(dumps({"draw": draw_id, "confirmed": not problems, "differences": problems}))
@@ -348,7 +345,7 @@ def draw_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show a draw and its record."""
-    with _opened(db) as store:
+    with opened(db) as store:
         info = draws.get_draw(store, draw_id)
 
     def render() -> None:

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
 from zhifa import refdata, refdata_export
-from zhifa.cli._common import DbOption, JsonOption, console, emit, err_console, open_store
+from zhifa.cli._common import (
+    DbOption,
+    JsonOption,
+    console,
+    emit,
+    opened,
+    progress,
+)
 from zhifa.errors import InputError
 from zhifa.model import HISTORY_START, Department, Entity, Officer
 from zhifa.roles import ROLES
-from zhifa.store import Store
 
 dept_app = typer.Typer(
     name="dept",
@@ -108,55 +105,6 @@ def _table(*columns: str, keys: int = 1) -> Table:
         else:
             table.add_column(column, overflow="fold")
     return table
-
-
-@contextmanager
-def _opened(db: str | None) -> Iterator[Store]:
-    """The store for ``--db``, released when the command ends."""
-    store = open_store(db)
-    try:
-        yield store
-    finally:
-        store.dispose()
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on standard error (only on a terminal); yields the advance callback."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda n: bar.advance(task, n)
-
-
-@contextmanager
-def _export_progress(
-    label: str,
-) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
-    """An export's progress bar on standard error (only on a terminal); yields the callback that
-    sets the number of rows to come and the one that advances the bar."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-        yield (lambda n: bar.update(task, total=n)), (lambda n: bar.advance(task, n))
 
 
 def _render_export(result: refdata_export.ExportResult, plural: str) -> Callable[[], None]:
@@ -330,7 +278,7 @@ def dept_add(
     The code is how officers and matters refer to the department. Fails if the code is taken;
     to change an existing department, use zhifa dept import, which updates existing codes.
     """
-    with _opened(db) as store:
+    with opened(db) as store:
         dept = refdata.add_department(store, code=code, name=name, region_code=region)
         payload = refdata.department_as_dict(dept)
         emit(
@@ -356,8 +304,8 @@ def dept_import(
     whose code exists already update that department. If any row is bad nothing is imported
     and every bad row is listed with its row number (the header is row 1), unless --skip-bad.
     """
-    with _opened(db) as store:
-        with _progress(f"importing {file.name}") as advance:
+    with opened(db) as store:
+        with progress(f"importing {file.name}") as (_total, advance):
             result = refdata.import_departments(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "departments"))
 
@@ -365,7 +313,7 @@ def dept_import(
 @dept_app.command("list")
 def dept_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List every department, by code."""
-    with _opened(db) as store:
+    with opened(db) as store:
         departments = refdata.list_departments(store)
         payload = {"departments": [refdata.department_as_dict(d) for d in departments]}
         emit(as_json, payload, lambda: _print_departments(departments))
@@ -431,7 +379,7 @@ def officer_add(
     zhifa officer import, which updates existing ids. The record is kept as the officer's first
     version (see zhifa officer show).
     """
-    with _opened(db) as store:
+    with opened(db) as store:
         officer = refdata.add_officer(
             store,
             id=officer_id,
@@ -478,8 +426,8 @@ def officer_import(
     Each officer added or changed gets a new version of its record, valid from now and recorded
     as "import FILE row N" (see zhifa officer show); a row that changes nothing adds none.
     """
-    with _opened(db) as store:
-        with _progress(f"importing {file.name}") as advance:
+    with opened(db) as store:
+        with progress(f"importing {file.name}") as (_total, advance):
             result = refdata.import_officers(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "officers"))
 
@@ -503,8 +451,8 @@ def officer_export(
     FILE is kept unless --force; a failed export leaves no file. With --json:
     {"file", "format", "rows"}.
     """
-    with _opened(db) as store:
-        with _export_progress(f"exporting {file.name}") as (total, advance):
+    with opened(db) as store:
+        with progress(f"exporting {file.name}") as (total, advance):
             result = refdata_export.export_officers(
                 store, file, department=department, force=force, progress=advance, total=total
             )
@@ -520,7 +468,7 @@ def officer_list(
     as_json: JsonOption = False,
 ) -> None:
     """List officers by id, with roles and certificate."""
-    with _opened(db) as store:
+    with opened(db) as store:
         officers = refdata.list_officers(store, department=dept)
         payload = {"officers": [refdata.officer_as_dict(o) for o in officers]}
         emit(as_json, payload, lambda: _print_officers(officers))
@@ -542,7 +490,7 @@ def officer_show(
     history (0001-01-01T00:00:00 in JSON). Accountability reviews judge each step on the
     version in effect when it was taken. With --json: {"officer": {...}, "history": [...]}.
     """
-    with _opened(db) as store:
+    with opened(db) as store:
         officer, history = refdata.get_officer_history(store, officer_id)
         versions = list(history.versions) if history.kept else []
         payload = {
@@ -569,7 +517,7 @@ def officer_conflict(
         day = date.fromisoformat(on) if on else date.today()
     except ValueError:
         raise InputError(f"--on must be a date YYYY-MM-DD, not {on!r}") from None
-    with _opened(db) as store:
+    with opened(db) as store:
         row = refdata.declare_conflict(store, officer_id, entity, reason=reason, declared_on=day)
         payload = {
             "officer": row.officer_id,
@@ -607,8 +555,8 @@ def officer_conflict_import(
     every bad row is listed with its row number (the header is row 1); with --skip-bad the good
     rows are imported and the bad ones listed.
     """
-    with _opened(db) as store:
-        with _progress(f"importing {file.name}") as advance:
+    with opened(db) as store:
+        with progress(f"importing {file.name}") as (_total, advance):
             result = refdata.import_conflicts(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "conflicts"))
 
@@ -627,8 +575,8 @@ def officer_conflict_export(
     the file imports back into this or another database. An existing FILE is kept unless
     --force; a failed export leaves no file. With --json: {"file", "format", "rows"}.
     """
-    with _opened(db) as store:
-        with _export_progress(f"exporting {file.name}") as (total, advance):
+    with opened(db) as store:
+        with progress(f"exporting {file.name}") as (total, advance):
             result = refdata_export.export_conflicts(
                 store, file, force=force, progress=advance, total=total
             )
@@ -644,7 +592,7 @@ def officer_conflicts(
     as_json: JsonOption = False,
 ) -> None:
     """List the declared conflicts of interest, by officer."""
-    with _opened(db) as store:
+    with opened(db) as store:
         rows = refdata.list_conflicts(store, officer_id)
         items = [
             {
@@ -704,7 +652,7 @@ def entity_add(
     stored upper case. Fails if the USCC exists already; to change an entity, use
     zhifa entity import, which updates existing USCCs.
     """
-    with _opened(db) as store:
+    with opened(db) as store:
         entity = refdata.add_entity(
             store,
             uscc=uscc,
@@ -742,8 +690,8 @@ def entity_import(
     If any row is bad nothing is imported and every bad row is listed with its row number (the
     header is row 1); with --skip-bad the good rows are imported and the bad ones listed.
     """
-    with _opened(db) as store:
-        with _progress(f"importing {file.name}") as advance:
+    with opened(db) as store:
+        with progress(f"importing {file.name}") as (_total, advance):
             result = refdata.import_entities(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "entities"))
 
@@ -774,8 +722,8 @@ def entity_export(
     FILE is kept unless --force; a failed export leaves no file. With --json:
     {"file", "format", "rows"}.
     """
-    with _opened(db) as store:
-        with _export_progress(f"exporting {file.name}") as (total, advance):
+    with opened(db) as store:
+        with progress(f"exporting {file.name}") as (total, advance):
             result = refdata_export.export_entities(
                 store,
                 file,
@@ -808,7 +756,7 @@ def entity_list(
     With --json the output is {"total": N, "entities": [...]}, where total counts every match
     and entities holds at most --limit of them.
     """
-    with _opened(db) as store:
+    with opened(db) as store:
         entities = refdata.list_entities(store, region=region, industry=industry, limit=limit)
         total = refdata.count_entities(store, region=region, industry=industry)
         payload = {"total": total, "entities": [refdata.entity_as_dict(e) for e in entities]}
@@ -832,6 +780,6 @@ def entity_show(
     date (登记日期) and whether it is under key supervision (重点监管); --json gives the same
     fields (registered_on as YYYY-MM-DD or null, key_supervision true or false).
     """
-    with _opened(db) as store:
+    with opened(db) as store:
         entity = refdata.get_entity(store, key)
         emit(as_json, refdata.entity_as_dict(entity), lambda: render_entity(entity))
