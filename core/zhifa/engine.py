@@ -164,6 +164,24 @@ _UPDATE_OPENED = (
 )
 
 
+def _allocate_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
+    """``count`` new ids of ``table`` (integer primary key ``id``) for a bulk insert in this
+    transaction: on PostgreSQL drawn from the column's sequence; on SQLite the ids after the
+    largest, which no other writer can take while this transaction holds the write lock
+    (``BEGIN IMMEDIATE``)."""
+    if conn.dialect.name == "postgresql":
+        return list(
+            conn.scalars(
+                sa.text(
+                    "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
+                ),
+                {"t": table.name, "n": count},
+            )
+        )
+    start = conn.scalar(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))) or 0
+    return list(range(start + 1, start + 1 + count))
+
+
 @functools.cache
 def _upsert_clocks(dialect: str) -> sa.Executable:
     """INSERT … ON CONFLICT (matter, clock) DO UPDATE, for SQLite and PostgreSQL."""
@@ -1087,30 +1105,14 @@ class Engine:
                 (o.title or str(c.data.get("summary") or defn.label.zh)).strip()[:300]
                 for o, c in zip(openings, contexts, strict=True)
             ]
-            ids = [
-                row[0]
-                for row in conn.execute(
-                    sa.insert(_MATTERS).returning(_MATTERS.c.id, sort_by_parameter_order=True),
-                    [
-                        {
-                            "workflow": defn.name,
-                            "workflow_version": defn.version,
-                            "state": defn.initial,
-                            "version": 0,
-                            "department_code": c.department,
-                            "entity_id": c.entity_id,
-                            "title": title,
-                            "data": {OPEN: dict(c.data)},
-                            "opened_at": moment,
-                            "updated_at": recorded,
-                            "head_hash": GENESIS,
-                        }
-                        for c, title in zip(contexts, titles, strict=True)
-                    ],
-                )
-            ]
+            # ids are taken before the rows are written, so each opening event is hashed first
+            # and every row is written once, in two plain bulk inserts
+            ids = _allocate_ids(conn, _MATTERS, count)
+            event_ids = _allocate_ids(conn, _EVENTS, count)
             events = []
-            for matter_id, ctx, title in zip(ids, contexts, titles, strict=True):
+            for matter_id, event_id, ctx, title in zip(
+                ids, event_ids, contexts, titles, strict=True
+            ):
                 marker = {
                     "workflow": defn.name,
                     "workflow_version": defn.version,
@@ -1118,46 +1120,43 @@ class Engine:
                     "entity": codes.get(ctx.entity_id) if ctx.entity_id is not None else None,
                     "title": title,
                 }
-                data_text = canonical_json({**ctx.data, "_matter": marker})
-                events.append(
-                    {
-                        "matter_id": matter_id,
-                        "seq": 1,
-                        "trigger": OPEN,
-                        "from_state": None,
-                        "to_state": defn.initial,
-                        "actor_id": ctx.actor.id,
-                        "occurred_at": moment,
-                        "recorded_at": recorded,
-                        "data": data_text,
-                        "evidence": "[]",
-                        "prev_hash": GENESIS,
-                    }
-                )
-            for event in events:
+                event: dict[str, Any] = {
+                    "matter_id": matter_id,
+                    "seq": 1,
+                    "trigger": OPEN,
+                    "from_state": None,
+                    "to_state": defn.initial,
+                    "actor_id": ctx.actor.id,
+                    "occurred_at": moment,
+                    "recorded_at": recorded,
+                    "data": canonical_json({**ctx.data, "_matter": marker}),
+                    "evidence": "[]",
+                    "prev_hash": GENESIS,
+                }
                 event["hash"] = event_hash(**event)
-            event_ids = [
-                row[0]
-                for row in conn.execute(
-                    sa.insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True),
-                    events,
-                )
-            ]
-            updated = conn.execute(
-                _UPDATE_OPENED,
+                event["id"] = event_id
+                events.append(event)
+            conn.execute(
+                sa.insert(_MATTERS),
                 [
                     {
-                        "z_id": e["matter_id"],
-                        "z_version": 0,
-                        "z_new_version": 1,
-                        "z_hash": e["hash"],
-                        "z_updated_at": recorded,
+                        "id": matter_id,
+                        "workflow": defn.name,
+                        "workflow_version": defn.version,
+                        "state": defn.initial,
+                        "version": 1,
+                        "department_code": c.department,
+                        "entity_id": c.entity_id,
+                        "title": title,
+                        "data": {OPEN: dict(c.data)},
+                        "opened_at": moment,
+                        "updated_at": recorded,
+                        "head_hash": e["hash"],
                     }
-                    for e in events
+                    for matter_id, c, title, e in zip(ids, contexts, titles, events, strict=True)
                 ],
             )
-            if updated.rowcount not in (-1, count):  # -1: the driver does not count executemany
-                raise self._conflict(ids[0], 0, None)
+            conn.execute(sa.insert(_EVENTS), events)
             self._write_opening_clocks(conn, defn, ids, events, recorded.date())
             if also is not None:
                 also(conn, ids)
