@@ -183,6 +183,8 @@ def test_draw_export_xlsx_publishes_plan_process_and_only_published_results(
         assert rows[matter]["公示状态"] == "未公示（已计划）"
         assert rows[matter]["检查结果（逐项）"] is None
         assert rows[matter]["检查日期"] is None
+        # the team drawn stays undisclosed until it is on site
+        assert (rows[matter]["检查人员"], rows[matter]["执法证号"]) == (None, None)
     visits = sorted(row["联合检查编号"] for row in rows.values())
     assert visits == list(range(1, len(d.matters) + 1))  # one department: one task a visit
 

@@ -11,8 +11,9 @@ target snapshot is one table of entities, an inspector snapshot two (the officer
 declared conflicts and last inspections).
 
 **Results.** One row per task of the draw (``draw_tasks``), by visit then department: the entity,
-the department, the visit (the tasks of one joint visit share it), the items, the inspectors (on
-site, else assigned, else drawn) with their enforcement certificate numbers as of the inspection,
+the department, the visit (the tasks of one joint visit share it), the items, the inspectors on
+site with their enforcement certificate numbers as of the inspection (none before the inspection
+starts: a team known in advance could be approached),
 the inspection date (the ``start`` step), the result of each item and the overall result in
 Chinese, whether and when it was published and whether on time (``publish``: in time,
 ``publish_late``: late), and the correction the head signed off, if any. A result is public only
@@ -592,7 +593,10 @@ def _result_rows(
     checklists: dict[str, str] = {}
     for task in tasks:
         story = stories[task.matter_id]
-        people = [officers.at(oid, story.started) for oid in story.inspectors]
+        # the team stays undisclosed until it is on site: known in advance, it could be approached
+        people = (
+            [officers.at(oid, story.started) for oid in story.inspectors] if story.started else []
+        )
         state = label(task.workflow, task.workflow_version, task.state)
         per_item = overall = published = on_time = correction = None
         if story.published is not None:
