@@ -657,6 +657,11 @@ def get_draw(store: Store, draw_id: int) -> DrawInfo:
 def verify_draw(store: Store, draw_id: int) -> list[str]:
     """Re-run a stored draw from its plan and snapshots and name every difference (empty list:
     confirmed), including snapshot content that no longer matches its stored digest."""
+    return _verified(store, draw_id)[0]
+
+
+def _verified(store: Store, draw_id: int) -> tuple[list[str], TargetDirectory | None]:
+    """:func:`verify_draw`'s differences, and the target directory the draw was run on."""
     d = Draw.__table__.c
     with store.read() as session:
         row = session.execute(sa.select(Draw.__table__).where(d.id == draw_id)).first()
@@ -674,13 +679,13 @@ def verify_draw(store: Store, draw_id: int) -> list[str]:
     try:
         plan = Plan.from_dict(json.loads(plan_text))
     except (InputError, json.JSONDecodeError) as exc:
-        return [*problems, f"plan {row.plan_id} cannot be read back: {exc}"]
+        return [*problems, f"plan {row.plan_id} cannot be read back: {exc}"], None
     if plan.digest() != plan_digest:
         problems.append(f"plan {row.plan_id} no longer matches its stored digest")
     try:
         record = json.loads(row.record)
     except json.JSONDecodeError as exc:
-        return [*problems, f"the stored record of draw {draw_id} is not JSON ({exc.msg})"]
+        return [*problems, f"the stored record of draw {draw_id} is not JSON ({exc.msg})"], None
     if isinstance(record, dict):
         if record.get("seed") != row.seed:
             problems.append(f"the record's seed is not the seed stored with draw {draw_id}")
@@ -689,9 +694,10 @@ def verify_draw(store: Store, draw_id: int) -> list[str]:
                 f"the record's public value is not the value stored with draw {draw_id}"
             )
     if targets is None or inspectors is None:
-        return problems
+        return problems, None
     assert isinstance(targets, TargetDirectory) and isinstance(inspectors, InspectorDirectory)
-    return [*problems, *verify(record, plan, targets, inspectors, public_value=row.public_value)]
+    differences = verify(record, plan, targets, inspectors, public_value=row.public_value)
+    return [*problems, *differences], targets
 
 
 # -- tasks -----------------------------------------------------------------------------------------
@@ -739,16 +745,15 @@ def create_tasks(
     snapshots no longer agree creates nothing (:class:`IntegrityError`). A draw creates its
     tasks once; all are created or none."""
     store = engine.store
-    problems = verify_draw(store, draw_id)
-    if problems:
+    problems, targets = _verified(store, draw_id)
+    if problems or targets is None:
+        problems = problems or [f"the target snapshot of draw {draw_id} cannot be read"]
         raise IntegrityError(
             f"draw {draw_id} does not verify, so it creates no tasks: {problems[0]}; "
             f"see zhifa draw verify {draw_id}"
         )
     info = get_draw(store, draw_id)
     plan = Plan.from_dict(info.record["plan"])
-    targets = load_snapshot(store, info.target_snapshot_id, TARGETS)
-    assert isinstance(targets, TargetDirectory)
     t = DrawTask.__table__.c
     with store.read() as session:
         done = session.scalar(sa.select(sa.func.count()).where(t.draw_id == draw_id))
