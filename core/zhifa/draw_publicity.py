@@ -68,7 +68,7 @@ from zhifa.model import (
     OfficerVersion,
     Snapshot,
 )
-from zhifa.procedure.inspection import RESULTS, parse_checklist, parse_results
+from zhifa.procedure.inspection import RESULTS, officer_ids, parse_checklist, parse_results
 from zhifa.sampling import CREDIT_CLASSES, RISK_LEVELS
 from zhifa.store import Store
 from zhifa.tabular import ExportResult, Table
@@ -409,12 +409,6 @@ class _Story:
         return self.present or self.assigned or self.team
 
 
-def _ids(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else [str(v) for v in value]
-
-
 _READ = frozenset(
     {
         "open",
@@ -438,12 +432,12 @@ def _fold(story: _Story, trigger: str, at: datetime, text: str) -> None:
     if not isinstance(data, dict):
         data = {}
     if trigger == "open":
-        story.team = _ids(data.get("team"))
+        story.team = officer_ids(data.get("team"))
         story.checklist = str(data.get("checklist") or "")
     elif trigger == "assign":
-        story.assigned = _ids(data.get("inspectors"))
+        story.assigned = officer_ids(data.get("inspectors"))
     elif trigger == "start":
-        story.present = _ids(data.get("present"))
+        story.present = officer_ids(data.get("present"))
         story.started = at
     elif trigger == "record_result":
         story.results = str(data.get("results") or "")

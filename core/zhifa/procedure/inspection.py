@@ -149,7 +149,8 @@ def clue_problems(results: Mapping[str, ItemResult], clue_to_open: bool, summary
     return []
 
 
-def _ids(value: Any) -> list[str]:
+def officer_ids(value: Any) -> list[str]:
+    """The officer ids a field recorded (one id, a list of ids, or nothing)."""
     if value is None:
         return []
     return [value] if isinstance(value, str) else [str(v) for v in value]
@@ -196,8 +197,8 @@ def inspectors_free_of_conflict(
 ) -> GuardResult:
     """No inspector named has declared a conflict of interest (on the step or in the register of
     declared conflicts) or withdrawn from this matter."""
-    named = _ids(ctx.data.get(field))
-    declared = set(_ids(ctx.data.get(conflicts_field)))
+    named = officer_ids(ctx.data.get(field))
+    declared = set(officer_ids(ctx.data.get(conflicts_field)))
     registered = registered_conflicts(ctx, named)
     recused = withdrawn_officers(ctx)
     problems: list[str] = []
@@ -221,10 +222,10 @@ def inspectors_free_of_conflict(
 def inspectors_as_drawn(ctx: StepContext, field: str = "inspectors", **_: Any) -> GuardResult:
     """A task from a random draw is assigned to the team drawn: every drawn inspector who has
     not withdrawn is named, and others only in place of those who withdrew (as many)."""
-    team = _ids(ctx.earlier("open", "team"))
+    team = officer_ids(ctx.earlier("open", "team"))
     if not team:
         return None
-    named = _ids(ctx.data.get(field))
+    named = officer_ids(ctx.data.get(field))
     withdrawn = withdrawn_officers(ctx)
     staying = [oid for oid in team if oid not in withdrawn]
     problems = [
@@ -246,7 +247,7 @@ def inspectors_as_drawn(ctx: StepContext, field: str = "inspectors", **_: Any) -
 def recusing_officer_assigned(ctx: StepContext, field: str = "officer", **_: Any) -> GuardResult:
     """The officer who withdraws is one of the inspectors assigned to the task."""
     oid = ctx.data.get(field)
-    assigned = _ids(ctx.earlier("assign", "inspectors"))
+    assigned = officer_ids(ctx.earlier("assign", "inspectors"))
     if oid not in assigned:
         return (
             f"{oid} is not an inspector of this task ({', '.join(assigned)}); only an assigned "
@@ -257,8 +258,8 @@ def recusing_officer_assigned(ctx: StepContext, field: str = "officer", **_: Any
 
 def inspectors_present(ctx: StepContext, field: str = "present", **_: Any) -> GuardResult:
     """Those on site were assigned to the task, and the officer recording it is one of them."""
-    assigned = _ids(ctx.earlier("assign", "inspectors"))
-    present = _ids(ctx.data.get(field))
+    assigned = officer_ids(ctx.earlier("assign", "inspectors"))
+    present = officer_ids(ctx.data.get(field))
     problems = [
         f"{field}: {oid} was not assigned to this inspection (assigned: {', '.join(assigned)}) "
         f"({ART_23})"
@@ -275,7 +276,7 @@ def inspectors_present(ctx: StepContext, field: str = "present", **_: Any) -> Gu
 
 def inspector_was_on_site(ctx: StepContext, **_: Any) -> GuardResult:
     """The officer taking the step was one of the inspectors on site."""
-    present = _ids(ctx.earlier("start", "present"))
+    present = officer_ids(ctx.earlier("start", "present"))
     if ctx.actor.id not in present:
         return (
             f"{ctx.actor.label()} was not on site (inspectors on site: {', '.join(present)}); "
