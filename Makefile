@@ -30,10 +30,10 @@ lint: setup
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 docs: setup
-	$(BIN)/python -m zhifa.docgen docs
+	$(BIN)/python -m zhifa.cli.docgen docs
 
 clean:
 	rm -rf $(VENV) build *.egg-info zhifa-demo.db*

@@ -1,11 +1,11 @@
-"""Random-draw speed (双随机): zhifa.draw against a plain NumPy stratified sample, at two sizes.
+"""Random-draw speed (双随机): zhifa.inspections against a plain NumPy stratified sample, at two sizes.
 
     python bench/draw.py [--sizes 100000,1000000] [--inspectors 2000] [--rounds 5]
                          [--json OUT] [--check]
 
 Every figure is measured in the same run, on the same synthetic directories:
 
-1. **draw**: ``zhifa.draw.draw`` on a target directory of N entities and an inspector directory
+1. **draw**: ``zhifa.inspections.draw`` on a target directory of N entities and an inspector directory
    of 2,000 officers — the digests of the plan and both snapshots, the seed, eligibility,
    stratified selection, the team of every visit — then the tasks built in bulk as columns
    (``DrawResult.tasks()``) and as rows ready for an insert (``DrawResult.task_rows()`` and
@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from zhifa.draw import (
+from zhifa.inspections import (
     DrawResult,
     Inspector,
     InspectorDirectory,
@@ -56,7 +56,7 @@ from zhifa.draw import (
     sample_size,
     verify,
 )
-from zhifa.sampling import CREDIT_CLASSES
+from zhifa.rules import CREDIT_CLASSES
 
 TARGET_SECONDS_1M = 2.0
 TARGET_SCALING = 12.5  # 10 times the entities in at most 12.5 times the time (25% over linear)
@@ -182,7 +182,7 @@ class Phases:
     """One timed draw: the whole of it and its parts, in seconds."""
 
     total: float
-    draw: float  # zhifa.draw.draw: digests, seed, eligibility, selection, teams
+    draw: float  # zhifa.inspections.draw: digests, seed, eligibility, selection, teams
     columns: float  # DrawResult.tasks()
     rows: float  # DrawResult.task_rows() and team_rows()
 

@@ -6,7 +6,7 @@ Every figure is measured in the same run, on the same database: SQLite (a fresh 
 template file per timed run) and, with ``--postgres URL``, PostgreSQL (a database created from one
 template database per timed run), so every run writes into the same state:
 
-1. **zhifa**: ``Engine.open_many("inspection", ...)`` of N tasks as ``zhifa.draws.create_tasks``
+1. **zhifa**: ``Engine.open_many("inspection", ...)`` of N tasks as ``zhifa.inspections.create_tasks``
    builds them (source ``random_draw``, draw, visit, team of two, a two-item checklist): per
    task the opening officer's permission, the fields, the guards and the plugins'
    ``zhifa_before_transition``; then the matters, their hashed opening events and clocks in
@@ -46,12 +46,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhifa import migrate
-from zhifa.clock import FixedClock
 from zhifa.engine import Engine, Opening
-from zhifa.model import Department, Entity, Event, Matter, Officer, WorkflowVersion
 from zhifa.plugins import Plugins
-from zhifa.store import Store
+from zhifa.store import Store, migrate
+from zhifa.store.tables import Department, Entity, Event, Matter, Officer, WorkflowVersion
+from zhifa.timekeeping import FixedClock
 
 NOW = datetime(2026, 5, 25, 9, 0)
 CERT = (date(2024, 1, 1), date(2028, 12, 31))

@@ -2,7 +2,7 @@
 
     python bench/transitions.py [--sqlite-only] [--n N] [--matters M] [--json OUT] [--check]
 
-Every figure is measured in the same run, on fresh databases migrated by ``zhifa.migrate``:
+Every figure is measured in the same run, on fresh databases migrated by ``zhifa.store.migrate``:
 
 1. SQLite: ``Engine.advance`` cycling ``start_testing`` / ``finish_testing`` over a pool of open
    ``clue`` matters, each step its own committed transaction, against a baseline of hand-written
@@ -48,13 +48,12 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from zhifa import migrate
-from zhifa.clock import FixedClock
 from zhifa.engine import Engine
-from zhifa.model import Clock as ClockRow
-from zhifa.model import Department, Event, Matter, Officer
 from zhifa.plugins import Plugins
-from zhifa.store import Store, resolve_url
+from zhifa.store import Store, migrate, resolve_url
+from zhifa.store.tables import Clock as ClockRow
+from zhifa.store.tables import Department, Event, Matter, Officer
+from zhifa.timekeeping import FixedClock
 
 MATTERS = cast(sa.Table, Matter.__table__)
 EVENTS = cast(sa.Table, Event.__table__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from zhifa.model import Base
 from zhifa.store import create_db_engine
+from zhifa.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

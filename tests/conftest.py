@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from zhifa import migrate
-from zhifa.clock import FixedClock
-from zhifa.store import Store
+from zhifa.store import Store, migrate
+from zhifa.timekeeping import FixedClock
 
 PG_ADMIN_URL = os.environ.get(
     "ZHIFA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -167,7 +166,7 @@ ENTITY = "91110000600037341L"
 
 
 def seed_bureau(store: Store) -> None:
-    from zhifa.model import Department, Entity, Officer
+    from zhifa.store.tables import Department, Entity, Officer
 
     with store.write() as session:
         session.add(Department(code=DEPT, name="西湖区市场监管局", region_code="330106"))

@@ -21,11 +21,11 @@ from tests.test_workflow_case import (
     penalty,
     seed_case_officers,
 )
-from zhifa.clock import FixedClock
 from zhifa.engine import Engine
 from zhifa.errors import PluginConflict
 from zhifa.plugins import Plugins
 from zhifa.store import Store
+from zhifa.timekeeping import FixedClock
 
 D = date
 CURRENT = entry(ART_124, in_force_from="2021-04-29")

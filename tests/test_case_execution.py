@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from tests.conftest import ENTITY
 from tests.test_workflow_case import Walk, open_case, open_data, seed_case_officers, spot_fine
 from zhifa.calendar import WorkCalendar
-from zhifa.clock import FixedClock
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
-from zhifa.model import Officer
 from zhifa.plugins import Plugins
 from zhifa.procedure.execution import court_earliest, court_window
 from zhifa.store import Store
+from zhifa.store.tables import Officer
+from zhifa.timekeeping import FixedClock
 
 D = date
 ART_35 = "行政强制法 第三十五条"

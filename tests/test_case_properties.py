@@ -40,11 +40,11 @@ from tests.conftest import ENTITY, OFFICERS
 from tests.test_engine import make_engine
 from tests.test_workflow_case import EXTRA, seed_case_officers
 from zhifa.audit import verify
-from zhifa.context import EventRecord
-from zhifa.definitions import Definition
 from zhifa.errors import ConflictError, InputError, RefusedError
+from zhifa.hooks.types import EventRecord
 from zhifa.procedure.case import INVESTIGATION_STEPS
 from zhifa.store import Store
+from zhifa.workflow.definitions import Definition
 
 MAX_STEPS = 30
 START = datetime(2026, 3, 2, 9, 0)  # Monday; C3's certificate ends that day

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from tests.test_workflow_case import CONCLUDE, notice, open_case, penalty, seed_case_officers
-from zhifa.clock import FixedClock
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused, RefusedError
 from zhifa.plugins import Plugins
 from zhifa.store import Store
+from zhifa.timekeeping import FixedClock
 
 D = date
 ART_42 = "行政处罚法 第四十二条"

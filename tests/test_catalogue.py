@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from zhifa import hookimpl
-from zhifa.catalogue import (
+from zhifa.errors import InputError, PluginConflict, PluginError
+from zhifa.plugins import Plugins
+from zhifa.rules import (
     CatalogueError,
     ChecklistItem,
     Facts,
@@ -24,8 +26,6 @@ from zhifa.catalogue import (
     parse_violation,
     suggest,
 )
-from zhifa.errors import InputError, PluginConflict, PluginError
-from zhifa.plugins import Plugins
 
 Y = Decimal
 D = date

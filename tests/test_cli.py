@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ENTITY
-from zhifa import docgen
-from zhifa.cli import main
+from zhifa.cli import docgen, main
 from zhifa.store import Store
 
 
@@ -326,7 +325,7 @@ def test_demo_builds_and_verifies(capsys: pytest.CaptureFixture[str], tmp_path: 
 
 ENTRY_PLUGIN = """
 import pluggy
-from zhifa.context import Guard
+from zhifa.hooks.types import Guard
 
 hookimpl = pluggy.HookimplMarker("zhifa")
 
@@ -366,7 +365,7 @@ def test_entry_point_plugins_are_listed_unless_autoload_is_off(
         check=True,
     ).stdout
     names = {p["name"]: p for p in json.loads(out)}
-    assert names["zhifa.baseline"]["distribution"] == "zhifa"
+    assert names["zhifa.plugins.baseline"]["distribution"] == "zhifa"
     if autoload:
         assert names["probe"]["version"] == "1.2.3" and names["probe"]["hooks"] == ["zhifa_guards"]
     else:
@@ -399,7 +398,7 @@ def test_reference_docs_are_generated_from_the_code() -> None:
 
 @pytest.mark.parametrize("hook", docgen.hook_names())
 def test_every_hook_is_documented_and_tested(hook: str) -> None:
-    from zhifa import hookspecs
+    from zhifa.hooks import specs as hookspecs
 
     assert len((getattr(hookspecs, hook).__doc__ or "").strip()) > 80, f"{hook} needs a docstring"
     tests = Path(__file__).parent

@@ -18,7 +18,7 @@ PROBE = """
 
     import pluggy
 
-    from zhifa.catalogue import ChecklistItem, load_catalogue
+    from zhifa.rules import ChecklistItem, load_catalogue
 
     hookimpl = pluggy.HookimplMarker("zhifa")
 

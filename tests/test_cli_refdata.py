@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from zhifa import refdata
+from zhifa import directory
 from zhifa.cli import main
 from zhifa.store import Store
 
@@ -57,9 +57,9 @@ def zhifa(capsys: pytest.CaptureFixture[str], sqlite_url: str) -> Run:
 def seeded(sqlite_url: str) -> Iterator[Store]:
     """Department HZXH, officer C1 and entity A."""
     store = Store(sqlite_url)
-    refdata.add_department(store, code=DEPT, name="西湖区市场监管局", region_code="330106")
-    refdata.add_officer(store, id="C1", name="李明", department=DEPT, roles="inspector")
-    refdata.add_entity(
+    directory.add_department(store, code=DEPT, name="西湖区市场监管局", region_code="330106")
+    directory.add_officer(store, id="C1", name="李明", department=DEPT, roles="inspector")
+    directory.add_entity(
         store, uscc=A, name="某食品有限公司", kind="企业", region_code="330106", industry="食品销售"
     )
     yield store
@@ -332,7 +332,7 @@ def test_officer_show_lists_every_version_of_the_record(
 
 
 def test_officer_show_says_when_no_history_is_kept(zhifa: Run, seeded: Store) -> None:
-    from zhifa.model import Officer
+    from zhifa.store.tables import Officer
 
     with seeded.write() as session:
         session.add(Officer(id="X1", name="外局长", department_code=DEPT, roles="head"))
@@ -408,7 +408,7 @@ def test_the_installed_command_in_a_subprocess(sqlite_url: str, tmp_path: Path) 
 def test_a_declared_conflict_is_recorded_listed_and_keeps_the_officer_out_of_draws(
     zhifa: Run, seeded: Store
 ) -> None:
-    from zhifa.draws import inspector_directory
+    from zhifa.inspections import inspector_directory
 
     done = zhifa(
         "officer", "conflict", "C1", A, "--reason", "近亲属在该企业任职", "--on", "2026-03-02"

@@ -10,8 +10,14 @@ from types import MappingProxyType
 import pytest
 
 from zhifa.calendar import CalendarAddition, WorkCalendar, has_official_data
-from zhifa.clocks import ClockState, Pause, Step, compute
-from zhifa.definitions import ClockSpec, Definition, Label, builtin_workflow_files, load_file
+from zhifa.workflow.deadlines import ClockState, Pause, Step, compute
+from zhifa.workflow.definitions import (
+    ClockSpec,
+    Definition,
+    Label,
+    builtin_workflow_files,
+    load_file,
+)
 
 D = date
 

@@ -16,10 +16,10 @@ WORKERS = 8
 
 
 def _race(url: str, matter_id: int, barrier: Any, results: Any) -> None:
-    from zhifa.clock import FixedClock
     from zhifa.engine import Engine
     from zhifa.errors import ConflictError, ZhifaError
     from zhifa.plugins import Plugins
+    from zhifa.timekeeping import FixedClock
 
     store = Store(url)
     engine = Engine(

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from zhifa.definitions import (
+from zhifa.errors import DefinitionError, InputError
+from zhifa.workflow.definitions import (
     OPEN,
     Definition,
     GuardRef,
@@ -24,7 +25,6 @@ from zhifa.definitions import (
     load_file,
     parse_definition,
 )
-from zhifa.errors import DefinitionError, InputError
 
 SOURCE = "clue.yaml"
 

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zhifa.catalogue import ChecklistItem
-from zhifa.draw import (
+from zhifa.errors import InputError
+from zhifa.inspections import (
     FORMAT,
     DrawResult,
     InfeasibleDraw,
@@ -28,15 +28,15 @@ from zhifa.draw import (
     Plan,
     PlanItem,
     TargetDirectory,
+    Visits,
+    assign_teams,
     draw,
     generator,
     sample_size,
     seed_of,
     verify,
 )
-from zhifa.draw_teams import Visits, assign_teams
-from zhifa.errors import InputError
-from zhifa.sampling import DEFAULT_POLICY, SamplingPolicy
+from zhifa.rules import DEFAULT_POLICY, ChecklistItem, SamplingPolicy
 
 DAY = date(2026, 5, 12)
 PUBLIC = "2026052: 03 11 19 24 28 31 + 07"

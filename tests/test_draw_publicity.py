@@ -16,18 +16,18 @@ from openpyxl import load_workbook
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, OTHER_DEPT, seed_bureau
 from tests.test_cli import run, run_json
 from tests.test_draws import ITEM, make_plan, seed_targets
-from zhifa import draw_publicity, draws
-from zhifa.clock import FixedClock
-from zhifa.context import MatterView
-from zhifa.draw import Plan, PlanItem
+from zhifa import inspections
 from zhifa.engine import Engine
-from zhifa.model import HISTORY_START, Officer, OfficerVersion
+from zhifa.hooks.types import MatterView
+from zhifa.inspections import Plan, PlanItem, publishing
 from zhifa.plugins import Plugins
 from zhifa.procedure.inspection import RESULTS
 from zhifa.store import Store
+from zhifa.store.tables import HISTORY_START, Officer, OfficerVersion
+from zhifa.timekeeping import FixedClock
 
 PUBLIC_VALUE = "2026-05-30 福彩3D 123"
-RESULT_HEADER = list(draw_publicity.RESULT_COLUMNS)
+RESULT_HEADER = list(inspections.RESULT_COLUMNS)
 
 
 @dataclass
@@ -64,12 +64,12 @@ def _drawn(store: Store, url: str = "") -> Drawn:
     """Targets, a published plan drawn on fresh snapshots and its tasks, on a seeded bureau."""
     seed_targets(store)
     clock = FixedClock(datetime(2026, 5, 30, 9))
-    plan_id = draws.create_plan(store, make_plan(), clock)
-    draws.publish_plan(store, plan_id, clock)
-    snapshots = draws.take_snapshots(store, clock, year=2026)
-    info = draws.run_draw(store, plan_id, PUBLIC_VALUE, *snapshots, clock=clock)
+    plan_id = inspections.create_plan(store, make_plan(), clock)
+    inspections.publish_plan(store, plan_id, clock)
+    snapshots = inspections.take_snapshots(store, clock, year=2026)
+    info = inspections.run_draw(store, plan_id, PUBLIC_VALUE, *snapshots, clock=clock)
     engine = Engine(store, clock=clock)
-    created = draws.create_tasks(engine, info.id, {DEPT: "H1"})
+    created = inspections.create_tasks(engine, info.id, {DEPT: "H1"})
     return Drawn(url, store, engine, clock, plan_id, info.id, snapshots, created.matters)
 
 
@@ -99,7 +99,7 @@ def _sheet(path: Path, name: str) -> list[tuple[Any, ...]]:
 
 def _info(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], tuple[Any, Any]]:
     """A 类别/项目/内容/说明 sheet as (类别, 项目) → (内容, 说明); later rows of a key win."""
-    assert list(rows[0]) == list(draw_publicity.INFO_COLUMNS)
+    assert list(rows[0]) == list(publishing.INFO_COLUMNS)
     return {(row[0], row[1]): (row[2], row[3]) for row in rows[1:]}
 
 
@@ -131,7 +131,7 @@ def test_draw_export_xlsx_publishes_plan_process_and_only_published_results(
     book.close()
 
     plan = _info(_sheet(out, "抽查计划"))
-    info = draws.get_plan(d.store, d.plan_id)
+    info = inspections.get_plan(d.store, d.plan_id)
     assert plan[("计划", "年度")][0] == 2026
     assert plan[("计划", "状态")][0] == "已公布"
     assert plan[("计划", "检查日期")][0] == "2026-06-01"
@@ -143,7 +143,7 @@ def test_draw_export_xlsx_publishes_plan_process_and_only_published_results(
     assert plan[("抽查比例", "D 类")][0].endswith("%")
 
     process = _info(_sheet(out, "抽查过程"))
-    record = draws.get_draw(d.store, d.draw_id)
+    record = inspections.get_draw(d.store, d.draw_id)
     assert process[("抽查", "公开随机数")][0] == PUBLIC_VALUE
     assert process[("抽查", "随机种子")][0] == record.seed
     assert process[("检查对象名录", "快照编号")][0] == d.snapshots[0]
@@ -232,7 +232,7 @@ def test_late_publication_and_corrections(drawn: Drawn, tmp_path: Path) -> None:
             (datetime(2026, 6, 4, 9), "request_correction", "TEAM", correction),
         )
     d.walk(corrected, (datetime(2026, 6, 5, 9), "sign_off_correction", "H1", {"opinion": "同意"}))
-    result = draw_publicity.export_draw(d.engine, d.draw_id, tmp_path / "out.xlsx")
+    result = inspections.export_draw(d.engine, d.draw_id, tmp_path / "out.xlsx")
     assert result.rows["抽查结果"] == len(d.matters)
     rows = _results(_sheet(tmp_path / "out.xlsx", "抽查结果"))
     assert (rows[late]["公示日期"], rows[late]["是否按期公示"]) == ("2026-08-03", "逾期公示")
@@ -252,7 +252,7 @@ def test_draw_export_on_both_databases(bureau: Store, tmp_path: Path) -> None:
     first = d.matters[0]
     _inspect(d, first, f"{ITEM}: pass")
     d.walk(first, (datetime(2026, 6, 2, 10), "publish", "TEAM", {"text": "未发现问题"}))
-    draw_publicity.export_draw(d.engine, d.draw_id, tmp_path / "out.xlsx")
+    inspections.export_draw(d.engine, d.draw_id, tmp_path / "out.xlsx")
     rows = _results(_sheet(tmp_path / "out.xlsx", "抽查结果"))
     assert rows[first]["检查结论"] == "未发现问题"
     assert len(rows) == len(d.matters)
@@ -282,7 +282,7 @@ def test_names_and_certificates_as_of_the_inspection(drawn: Drawn, tmp_path: Pat
                     recorded_by="test",
                 )
             )
-    draw_publicity.export_draw(d.engine, d.draw_id, tmp_path / "out.xlsx")
+    inspections.export_draw(d.engine, d.draw_id, tmp_path / "out.xlsx")
     row = _results(_sheet(tmp_path / "out.xlsx", "抽查结果"))[first]
     assert row["检查人员"].split("、")[0] == "旧名"
     assert row["执法证号"].split("、")[0] == "ZF-2024"
@@ -318,12 +318,12 @@ def test_joint_visits_share_their_visit_number(db: str, tmp_path: Path) -> None:
         participating=(OTHER_DEPT,),
     )
     clock = FixedClock(datetime(2026, 5, 30, 9))
-    plan_id = draws.create_plan(store, plan, clock)
-    draws.publish_plan(store, plan_id, clock)
-    info = draws.draw_fresh(store, plan_id, PUBLIC_VALUE, clock)
+    plan_id = inspections.create_plan(store, plan, clock)
+    inspections.publish_plan(store, plan_id, clock)
+    info = inspections.draw_fresh(store, plan_id, PUBLIC_VALUE, clock)
     engine = Engine(store, clock=clock)
-    created = draws.create_tasks(engine, info.id, {DEPT: "H1", OTHER_DEPT: "X1"})
-    draw_publicity.export_draw(engine, info.id, tmp_path / "joint.xlsx")
+    created = inspections.create_tasks(engine, info.id, {DEPT: "H1", OTHER_DEPT: "X1"})
+    inspections.export_draw(engine, info.id, tmp_path / "joint.xlsx")
     store.dispose()
     rows = list(_results(_sheet(tmp_path / "joint.xlsx", "抽查结果")).values())
     assert len(rows) == len(created.matters) == 2 * created.visits
@@ -343,11 +343,11 @@ def test_text_is_never_a_formula(drawn: Drawn, tmp_path: Path) -> None:
     d = drawn
     with d.store.write() as session:
         session.execute(sa.text("UPDATE entities SET name = '=HYPERLINK(\"x\")'"))
-    draw_publicity.export_draw(d.engine, d.draw_id, tmp_path / "out.xlsx")
+    inspections.export_draw(d.engine, d.draw_id, tmp_path / "out.xlsx")
     book = load_workbook(tmp_path / "out.xlsx")
     cells = [row[2] for row in book["抽查结果"].iter_rows(min_row=2)]
     assert cells and all(c.value == '=HYPERLINK("x")' and c.data_type == "s" for c in cells)
-    draw_publicity.export_draw(d.engine, d.draw_id, tmp_path / "out.csv")
+    inspections.export_draw(d.engine, d.draw_id, tmp_path / "out.csv")
     text = (tmp_path / "out-results.csv").read_text("utf-8-sig")
     assert "'=HYPERLINK" in text
 
@@ -359,11 +359,11 @@ def test_a_failed_export_leaves_no_file(
     def broken(*_args: Any) -> str:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(draw_publicity, "_items", broken)  # fails on the first result row
+    monkeypatch.setattr(publishing, "_items", broken)  # fails on the first result row
     folder = tmp_path / "out"
     folder.mkdir()
     with pytest.raises(RuntimeError, match="disk on fire"):
-        draw_publicity.export_draw(drawn.engine, drawn.draw_id, folder / name)
+        inspections.export_draw(drawn.engine, drawn.draw_id, folder / name)
     assert list(folder.iterdir()) == []
 
 
@@ -403,7 +403,9 @@ def test_snapshot_list_and_export(
         (d.snapshots[0], "targets"),
         (d.snapshots[1], "inspectors"),
     ]
-    assert listed[0]["digest"] == draws.snapshot_info(d.store, d.snapshots[0], "targets").digest
+    assert (
+        listed[0]["digest"] == inspections.snapshot_info(d.store, d.snapshots[0], "targets").digest
+    )
     code, out, _ = run(capsys, "snapshot", "list", "--db", d.url)
     assert code == 0 and "targets" in out and listed[1]["digest"] in out
 
@@ -520,16 +522,16 @@ def test_altered_snapshot_exits_1_writing_nothing(
 
 
 def test_every_result_code_has_its_published_wording() -> None:
-    assert set(draw_publicity.ITEM_RESULTS) == set(RESULTS)
-    assert draw_publicity.item_result("pass") == "未发现问题"
-    assert draw_publicity.item_result("violation").startswith("发现问题，涉嫌违法")
+    assert set(inspections.ITEM_RESULTS) == set(RESULTS)
+    assert inspections.item_result("pass") == "未发现问题"
+    assert inspections.item_result("violation").startswith("发现问题，涉嫌违法")
 
 
 @pytest.mark.parametrize(
     ("results", "overall"),
     [
         ("A1: pass\nA2: not_applicable", "未发现问题"),
-        ("A1: not_applicable", draw_publicity.NOTHING_TO_CHECK),
+        ("A1: not_applicable", publishing.NOTHING_TO_CHECK),
         ("A1: pass\nA2: rectified x\nA3: rectify y", "发现问题，已责令限期整改"),
         ("A1: rectify y\nA2: violation z", "发现问题，涉嫌违法，待后续处理"),
         ("A1: not_found", "通过登记的住所（经营场所）无法联系"),
@@ -537,10 +539,10 @@ def test_every_result_code_has_its_published_wording() -> None:
     ],
 )
 def test_overall_result_is_the_gravest(results: str, overall: str) -> None:
-    assert draw_publicity.verdict(results)[1] == overall
+    assert inspections.verdict(results)[1] == overall
 
 
 def test_stratum_labels_in_chinese() -> None:
-    assert draw_publicity.stratum_label("B/high/key") == "B 类 / 高风险 / 重点监管"
-    assert draw_publicity.stratum_label("C/new") == "C 类 / 新设主体"
-    assert draw_publicity.stratum_label("A/unrated") == "A 类 / 未评级"
+    assert inspections.stratum_label("B/high/key") == "B 类 / 高风险 / 重点监管"
+    assert inspections.stratum_label("C/new") == "C 类 / 新设主体"
+    assert inspections.stratum_label("A/unrated") == "A 类 / 未评级"

@@ -17,9 +17,8 @@ import sqlalchemy as sa
 from tests.conftest import DEPT, OTHER_DEPT
 from tests.test_cli import run, run_json
 from tests.test_draws import DAY, cli_db, drawn, make_plan, seed_targets  # noqa: F401
-from zhifa import draws
+from zhifa import inspections
 from zhifa.audit import verify
-from zhifa.clock import FixedClock
 from zhifa.engine import Engine, Opening
 from zhifa.errors import (
     GuardRefused,
@@ -29,8 +28,9 @@ from zhifa.errors import (
     PermissionRefused,
     RefusedError,
 )
-from zhifa.model import DrawTask, Entity, Event, Matter, OfficerConflict
 from zhifa.store import Store
+from zhifa.store.tables import DrawTask, Entity, Event, Matter, OfficerConflict
+from zhifa.timekeeping import FixedClock
 
 CREATED = datetime(2026, 5, 25, 9, 0)  # a Monday, before the plan's inspection date
 ON_SITE = datetime(2026, 6, 1, 9, 30)
@@ -47,7 +47,7 @@ def count(store: Store, model: Any) -> int:
 
 
 def visits(store: Store, draw_id: int) -> list[list[Any]]:
-    rows: list[list[Any]] = draws.get_draw(store, draw_id).record["visits"]["rows"]
+    rows: list[list[Any]] = inspections.get_draw(store, draw_id).record["visits"]["rows"]
     return rows
 
 
@@ -55,7 +55,7 @@ def test_every_task_of_a_draw_becomes_an_inspection_matter(drawn: tuple[Store, i
     store, draw_id = drawn
     engine, _ = engine_at(store)
     rows = visits(store, draw_id)
-    created = draws.create_tasks(engine, draw_id, {DEPT: "H1"})
+    created = inspections.create_tasks(engine, draw_id, {DEPT: "H1"})
     assert len(created.matters) == len(rows) == created.visits > 0
     assert created.by_department == {DEPT: len(rows)}
     with store.read() as session:
@@ -84,9 +84,9 @@ def test_every_task_of_a_draw_becomes_an_inspection_matter(drawn: tuple[Store, i
 def test_a_draw_creates_its_tasks_once(drawn: tuple[Store, int]) -> None:
     store, draw_id = drawn
     engine, _ = engine_at(store)
-    first = draws.create_tasks(engine, draw_id, {DEPT: "H1"})
+    first = inspections.create_tasks(engine, draw_id, {DEPT: "H1"})
     with pytest.raises(RefusedError, match=r"already created its \d+ tasks"):
-        draws.create_tasks(engine, draw_id, {DEPT: "H1"})
+        inspections.create_tasks(engine, draw_id, {DEPT: "H1"})
     assert count(store, Matter) == len(first.matters)
 
 
@@ -107,7 +107,7 @@ def test_wrong_openers_are_refused_and_nothing_is_written(
     engine, _ = engine_at(store)
     before = count(store, Event)
     with pytest.raises(error, match=message):
-        draws.create_tasks(engine, draw_id, by)
+        inspections.create_tasks(engine, draw_id, by)
     assert (count(store, Matter), count(store, Event), count(store, DrawTask)) == (0, before, 0)
 
 
@@ -120,13 +120,13 @@ def test_a_tampered_draw_creates_no_task(drawn: tuple[Store, int]) -> None:
         session.execute(sa.text("UPDATE draws SET record = :r"), {"r": json.dumps(record)})
     engine, _ = engine_at(store)
     with pytest.raises(IntegrityError, match=f"draw {draw_id} does not verify"):
-        draws.create_tasks(engine, draw_id, {DEPT: "H1"})
+        inspections.create_tasks(engine, draw_id, {DEPT: "H1"})
     assert count(store, Matter) == 0
 
 
 def _first_task(store: Store, draw_id: int) -> tuple[Engine, FixedClock, int, list[str]]:
     engine, clock = engine_at(store)
-    created = draws.create_tasks(engine, draw_id, {DEPT: "H1"})
+    created = inspections.create_tasks(engine, draw_id, {DEPT: "H1"})
     team = visits(store, draw_id)[0][2]
     return engine, clock, created.matters[0], team
 
@@ -178,13 +178,13 @@ def test_random_inspections_this_year_and_last_officers_feed_the_next_draw(
 ) -> None:
     store, draw_id = drawn
     engine, _ = engine_at(store)
-    created = draws.create_tasks(engine, draw_id, {DEPT: "H1"})
+    created = inspections.create_tasks(engine, draw_id, {DEPT: "H1"})
     rows = visits(store, draw_id)
     drawn_ids = {row[0] for row in rows}
     with store.read() as session:
-        this_year = draws.target_directory(session, 2026)
-        next_year = draws.target_directory(session, 2027)
-        inspectors = draws.inspector_directory(session)
+        this_year = inspections.target_directory(session, 2026)
+        next_year = inspections.target_directory(session, 2027)
+        inspectors = inspections.inspector_directory(session)
     counted = dict(zip(this_year.ids.tolist(), this_year.inspected_this_year.tolist(), strict=True))
     assert {e for e, n in counted.items() if n} == drawn_ids
     assert set(counted.values()) == {0, 1}
@@ -198,7 +198,7 @@ def test_random_inspections_this_year_and_last_officers_feed_the_next_draw(
     first = created.matters[0]
     engine.advance(first, "cancel", "H1", {"reason": "企业已注销"})
     with store.read() as session:
-        again = draws.target_directory(session, 2026)
+        again = inspections.target_directory(session, 2026)
     assert int(again.inspected_this_year.sum()) == len(rows) - 1
 
 
@@ -207,14 +207,14 @@ def test_a_yearly_cap_keeps_an_inspected_entity_out_of_the_second_draw(
 ) -> None:
     store, draw_id = drawn
     engine, _ = engine_at(store)
-    draws.create_tasks(engine, draw_id, {DEPT: "H1"})
+    inspections.create_tasks(engine, draw_id, {DEPT: "H1"})
     first = {row[0] for row in visits(store, draw_id)}
     plan = dataclasses.replace(
         make_plan(), yearly_cap={c: 1 for c in "ABCD"}, ratios={c: 1 for c in "ABCD"}
     )
-    plan_id = draws.create_plan(store, plan)
-    draws.publish_plan(store, plan_id)
-    second = draws.draw_fresh(store, plan_id, "2026-06-02 福彩3D 456")
+    plan_id = inspections.create_plan(store, plan)
+    inspections.publish_plan(store, plan_id)
+    second = inspections.draw_fresh(store, plan_id, "2026-06-02 福彩3D 456")
     drawn_again = {row[0] for row in second.record["visits"]["rows"]}
     assert drawn_again and not drawn_again & first
     assert second.record["excluded"]["yearly_cap"] == len(first)
@@ -228,15 +228,15 @@ def test_an_exempt_class_is_drawn_only_when_it_asked(bureau: Store) -> None:
             sa.select(Entity.id).where(Entity.credit_class == "A").order_by(Entity.id)
         ).all()
     asked = class_a[0]
-    draws.request_inspection(bureau, asked, 2026, date(2026, 3, 1), "申请上门指导")
-    draws.request_inspection(bureau, class_a[1], 2027, date(2026, 3, 1))  # another year
-    plan_id = draws.create_plan(bureau, plan)
-    draws.publish_plan(bureau, plan_id)
-    info = draws.draw_fresh(bureau, plan_id, "2026-05-30 福彩3D 123")
+    inspections.request_inspection(bureau, asked, 2026, date(2026, 3, 1), "申请上门指导")
+    inspections.request_inspection(bureau, class_a[1], 2027, date(2026, 3, 1))  # another year
+    plan_id = inspections.create_plan(bureau, plan)
+    inspections.publish_plan(bureau, plan_id)
+    info = inspections.draw_fresh(bureau, plan_id, "2026-05-30 福彩3D 123")
     picked = {row[0] for row in info.record["visits"]["rows"]}
     assert asked in picked
     assert not set(class_a[1:]) & picked
-    assert draws.inspection_requests(bureau, 2026) == [
+    assert inspections.inspection_requests(bureau, 2026) == [
         ("E00000000000000000", "食品厂0", date(2026, 3, 1), "申请上门指导")
     ]
 
@@ -250,7 +250,7 @@ def test_a_request_for_a_bad_year_is_refused(
 ) -> None:
     seed_targets(bureau, 4)
     with pytest.raises(InputError, match=message):
-        draws.request_inspection(bureau, 2, year, on)
+        inspections.request_inspection(bureau, 2, year, on)
 
 
 def test_open_many_reports_the_first_bad_opening_and_writes_nothing(bureau: Store) -> None:
@@ -345,9 +345,9 @@ def test_cli_draw_tasks_and_requests(capsys: pytest.CaptureFixture[str], cli_db:
 
 def test_a_joint_visit_is_one_task_per_department_with_one_team(bureau: Store) -> None:
     from tests.conftest import CERT_FROM, CERT_TO
-    from zhifa.draw import PlanItem
-    from zhifa.model import Officer
+    from zhifa.inspections import PlanItem
     from zhifa.plugins import Plugins
+    from zhifa.store.tables import Officer
 
     seed_targets(bureau, 12)
     with bureau.write() as session:
@@ -372,11 +372,11 @@ def test_a_joint_visit_is_one_task_per_department_with_one_team(bureau: Store) -
         participating=(OTHER_DEPT,),
         items=(*make_plan().items, PlanItem.from_checklist(other, department=OTHER_DEPT)),
     )
-    plan_id = draws.create_plan(bureau, plan)
-    draws.publish_plan(bureau, plan_id)
-    info = draws.draw_fresh(bureau, plan_id, "2026-05-30 福彩3D 123")
+    plan_id = inspections.create_plan(bureau, plan)
+    inspections.publish_plan(bureau, plan_id)
+    info = inspections.draw_fresh(bureau, plan_id, "2026-05-30 福彩3D 123")
     engine, _ = engine_at(bureau)
-    created = draws.create_tasks(engine, info.id, {DEPT: "H1", OTHER_DEPT: "X1"})
+    created = inspections.create_tasks(engine, info.id, {DEPT: "H1", OTHER_DEPT: "X1"})
     rows = info.record["visits"]["rows"]
     assert len(created.matters) == 2 * len(rows) and created.visits == len(rows)
     assert created.by_department == {DEPT: len(rows), OTHER_DEPT: len(rows)}
@@ -392,7 +392,7 @@ def test_a_joint_visit_is_one_task_per_department_with_one_team(bureau: Store) -
         checklists = {v.department: v.data["open"]["checklist"] for v in tasks}
         assert checklists[OTHER_DEPT].startswith(f"{other.code}: ")
     with bureau.read() as session:
-        counted = draws.target_directory(session, 2026).inspected_this_year
+        counted = inspections.target_directory(session, 2026).inspected_this_year
     assert int(counted.sum()) == len(rows)  # a joint visit is one inspection
 
 

@@ -13,13 +13,12 @@ import sqlalchemy as sa
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, seed_bureau
 from tests.test_cli import run, run_json
 from tests.test_refdata import make_uscc
-from zhifa import draws
-from zhifa.draw import Plan, PlanItem
-from zhifa.draw_directory import InspectorDirectory, TargetDirectory
+from zhifa import inspections
 from zhifa.errors import IntegrityError, RefusedError
-from zhifa.model import Entity, Officer, OfficerConflict
+from zhifa.inspections import InspectorDirectory, Plan, PlanItem, TargetDirectory
 from zhifa.plugins import Plugins
 from zhifa.store import Store
+from zhifa.store.tables import Entity, Officer, OfficerConflict
 
 ITEM = "SP-02"  # a general item for food_production
 DAY = date(2026, 6, 1)
@@ -77,38 +76,38 @@ def make_plan() -> Plan:
 def drawn(bureau: Store) -> tuple[Store, int]:
     """A published plan drawn on fresh snapshots; returns (store, draw id)."""
     seed_targets(bureau)
-    plan_id = draws.create_plan(bureau, make_plan())
-    draws.publish_plan(bureau, plan_id)
-    targets, inspectors = draws.take_snapshots(bureau)
-    info = draws.run_draw(bureau, plan_id, "2026-05-30 福彩3D 123", targets, inspectors)
+    plan_id = inspections.create_plan(bureau, make_plan())
+    inspections.publish_plan(bureau, plan_id)
+    targets, inspectors = inspections.take_snapshots(bureau)
+    info = inspections.run_draw(bureau, plan_id, "2026-05-30 福彩3D 123", targets, inspectors)
     return bureau, info.id
 
 
 def test_snapshots_load_back_with_the_same_digest(bureau: Store) -> None:
     seed_targets(bureau)
     with bureau.read() as session:
-        targets = draws.target_directory(session, 2026)
-        inspectors = draws.inspector_directory(session)
+        targets = inspections.target_directory(session, 2026)
+        inspectors = inspections.inspector_directory(session)
     assert len(targets) == 41  # the bureau's entity is of class B too
     assert [o.id for o in inspectors.officers] == ["C1", "C2", "I3"]
     assert inspectors.conflict_entity.shape == (1,)
-    target_id, inspector_id = draws.take_snapshots(bureau)
-    loaded_t = draws.load_snapshot(bureau, target_id, draws.TARGETS)
-    loaded_i = draws.load_snapshot(bureau, inspector_id, draws.INSPECTORS)
+    target_id, inspector_id = inspections.take_snapshots(bureau)
+    loaded_t = inspections.load_snapshot(bureau, target_id, inspections.TARGETS)
+    loaded_i = inspections.load_snapshot(bureau, inspector_id, inspections.INSPECTORS)
     assert isinstance(loaded_t, TargetDirectory) and isinstance(loaded_i, InspectorDirectory)
     assert loaded_t.digest() == targets.digest()
     assert loaded_i.digest() == inspectors.digest()
     assert loaded_t.regions == targets.regions and loaded_i.officers == inspectors.officers
-    info = draws.snapshot_info(bureau, target_id, draws.TARGETS)
+    info = inspections.snapshot_info(bureau, target_id, inspections.TARGETS)
     assert (info.rows, info.digest) == (41, targets.digest())
 
 
 def test_a_draw_is_stored_and_verifies(drawn: tuple[Store, int]) -> None:
     store, draw_id = drawn
-    info = draws.get_draw(store, draw_id)
+    info = inspections.get_draw(store, draw_id)
     assert info.record["visits"]["rows"]
     assert info.seed == info.record["seed"]
-    assert draws.verify_draw(store, draw_id) == []
+    assert inspections.verify_draw(store, draw_id) == []
 
 
 def test_a_tampered_record_fails_naming_the_difference(drawn: tuple[Store, int]) -> None:
@@ -126,17 +125,17 @@ def test_a_tampered_record_fails_naming_the_difference(drawn: tuple[Store, int])
             sa.text("UPDATE draws SET record = :r WHERE id = :i"),
             {"r": json.dumps(record, ensure_ascii=False), "i": draw_id},
         )
-    problems = draws.verify_draw(store, draw_id)
+    problems = inspections.verify_draw(store, draw_id)
     assert problems
     assert any(str(other) in p or str(chosen) in p for p in problems), problems
 
 
 def test_tampered_snapshot_content_fails(drawn: tuple[Store, int]) -> None:
     store, draw_id = drawn
-    info = draws.get_draw(store, draw_id)
+    info = inspections.get_draw(store, draw_id)
     with store.write() as session:
         session.execute(sa.text("UPDATE entities SET credit_class = 'D' WHERE credit_class = 'A'"))
-    other_t, _ = draws.take_snapshots(store)
+    other_t, _ = inspections.take_snapshots(store)
     with store.write() as session:  # another directory's content under the drawn snapshot
         content = session.execute(
             sa.text("SELECT content FROM snapshots WHERE id = :o"), {"o": other_t}
@@ -145,27 +144,27 @@ def test_tampered_snapshot_content_fails(drawn: tuple[Store, int]) -> None:
             sa.text("UPDATE snapshots SET content = :c WHERE id = :i"),
             {"c": content, "i": info.target_snapshot_id},
         )
-    problems = draws.verify_draw(store, draw_id)
+    problems = inspections.verify_draw(store, draw_id)
     assert any(
         f"snapshot {info.target_snapshot_id}'s stored content no longer matches" in p
         for p in problems
     ), problems
     with pytest.raises(IntegrityError, match="no longer matches its stored digest"):
-        draws.load_snapshot(store, info.target_snapshot_id, draws.TARGETS)
+        inspections.load_snapshot(store, info.target_snapshot_id, inspections.TARGETS)
 
 
 def test_draft_plan_cannot_be_drawn_and_published_plan_cannot_change(bureau: Store) -> None:
     seed_targets(bureau)
-    plan_id = draws.create_plan(bureau, make_plan())
-    targets, inspectors = draws.take_snapshots(bureau)
+    plan_id = inspections.create_plan(bureau, make_plan())
+    targets, inspectors = inspections.take_snapshots(bureau)
     with pytest.raises(RefusedError, match="is a draft"):
-        draws.run_draw(bureau, plan_id, "123", targets, inspectors)
-    draws.update_plan(bureau, plan_id, make_plan())  # a draft may change
-    draws.publish_plan(bureau, plan_id)
+        inspections.run_draw(bureau, plan_id, "123", targets, inspectors)
+    inspections.update_plan(bureau, plan_id, make_plan())  # a draft may change
+    inspections.publish_plan(bureau, plan_id)
     with pytest.raises(RefusedError, match="frozen"):
-        draws.update_plan(bureau, plan_id, make_plan())
+        inspections.update_plan(bureau, plan_id, make_plan())
     with pytest.raises(RefusedError, match="already published"):
-        draws.publish_plan(bureau, plan_id)
+        inspections.publish_plan(bureau, plan_id)
     with bureau.read() as session:
         assert session.execute(sa.text("SELECT count(*) FROM draws")).scalar_one() == 0
 
@@ -266,7 +265,7 @@ def test_cli_draft_plan_is_refused_with_nothing_written(
 def test_entity_import_reads_registration_date_and_key_supervision(
     bureau: Store, tmp_path: Path
 ) -> None:
-    from zhifa import refdata
+    from zhifa import directory
     from zhifa.errors import ImportFileError
 
     a, b = make_uscc(1), make_uscc(2)
@@ -277,18 +276,18 @@ def test_entity_import_reads_registration_date_and_key_supervision(
         f"{b},乙,企业,330106,food_production,,\n",
         "utf-8",
     )
-    result = refdata.import_entities(bureau, path)
+    result = directory.import_entities(bureau, path)
     assert result.created == 2
-    assert refdata.get_entity(bureau, a).registered_on == date(2026, 5, 1)
-    assert refdata.get_entity(bureau, a).key_supervision is True
-    assert refdata.get_entity(bureau, b).key_supervision is False
+    assert directory.get_entity(bureau, a).registered_on == date(2026, 5, 1)
+    assert directory.get_entity(bureau, a).key_supervision is True
+    assert directory.get_entity(bureau, b).key_supervision is False
     path.write_text(
         f"uscc,name,kind,region_code,industry\n{a},甲,企业,330106,food_production\n", "utf-8"
     )
-    refdata.import_entities(bureau, path)  # a file without the columns keeps them
-    assert refdata.get_entity(bureau, a).registered_on == date(2026, 5, 1)
+    directory.import_entities(bureau, path)  # a file without the columns keeps them
+    assert directory.get_entity(bureau, a).registered_on == date(2026, 5, 1)
     path.write_text(
         f"uscc,name,kind,region_code,industry,重点监管\n{a},甲,企业,330106,x,也许\n", "utf-8"
     )
     with pytest.raises(ImportFileError):
-        refdata.import_entities(bureau, path)
+        directory.import_entities(bureau, path)

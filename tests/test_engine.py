@@ -12,8 +12,6 @@ import sqlalchemy as sa
 
 from tests.conftest import ENTITY
 from zhifa.calendar import CalendarAddition
-from zhifa.clock import FixedClock
-from zhifa.context import EventRecord, OutboxDelivery, StepContext
 from zhifa.engine import Engine
 from zhifa.errors import (
     ConflictError,
@@ -26,10 +24,12 @@ from zhifa.errors import (
     PluginError,
     RefusedError,
 )
-from zhifa.machine import compile_definition
-from zhifa.model import Department, Event, Matter, OutboxMessage
+from zhifa.hooks.types import EventRecord, OutboxDelivery, StepContext
 from zhifa.plugins import Plugins
 from zhifa.store import Store
+from zhifa.store.tables import Department, Event, Matter, OutboxMessage
+from zhifa.timekeeping import FixedClock
+from zhifa.workflow.machine import compile_definition
 
 hookimpl = pluggy.HookimplMarker("zhifa")
 RECEIVED = datetime(2026, 2, 10, 9, 0)
@@ -439,7 +439,7 @@ class DepartmentPlugin:
 
     @hookimpl
     def zhifa_guards(self) -> list[Any]:
-        from zhifa.context import Guard
+        from zhifa.hooks.types import Guard
 
         def sample_kept(ctx: StepContext, copies: int) -> str | None:
             if not ctx.data.get("sample_id"):

@@ -22,11 +22,11 @@ from tests.test_workflow_case import (
     seed_case_officers,
     spot_fine,
 )
-from zhifa.clock import FixedClock
 from zhifa.engine import DueItem, Engine
 from zhifa.errors import DefinitionError
 from zhifa.plugins import Plugins
 from zhifa.store import Store
+from zhifa.timekeeping import FixedClock
 
 D = date
 DECIDED = D(2026, 3, 4)  # Wednesday

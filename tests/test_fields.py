@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from zhifa.definitions import FieldSpec, Label, StepSpec
 from zhifa.errors import FieldError, InputError
-from zhifa.fields import convert, validate
+from zhifa.workflow.definitions import FieldSpec, Label, StepSpec
+from zhifa.workflow.fields import convert, validate
 
 L = Label("字段", "Field")
 

@@ -11,10 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from zhifa.calendar import WorkCalendar
-from zhifa.clocks import Step
-from zhifa.context import Actor, GuardResult, MatterView, StepContext
-from zhifa.definitions import OPEN, Definition, builtin_workflow_files, load_file
-from zhifa.guards import (
+from zhifa.hooks.types import Actor, GuardResult, MatterView, StepContext
+from zhifa.procedure.common import (
     ART_36,
     ART_42,
     BASELINE_GUARDS,
@@ -24,6 +22,8 @@ from zhifa.guards import (
     within_limitation_period,
 )
 from zhifa.store import Transaction
+from zhifa.workflow.deadlines import Step
+from zhifa.workflow.definitions import OPEN, Definition, builtin_workflow_files, load_file
 
 D = date
 DEPT = "SAMR-HD"

@@ -13,8 +13,8 @@ from tests.test_cli import run, run_json
 from tests.test_engine import SAMPLING_WORKFLOW, DepartmentPlugin, counts, make_engine, open_clue
 from zhifa.audit import verify
 from zhifa.errors import DefinitionError, InputError, NotFoundError, RefusedError
-from zhifa.model import Entity
 from zhifa.store import Store
+from zhifa.store.tables import Entity
 
 OTHER_ENTITY = "91350100M000100Y43"
 CLUE = {"source": "inspection", "summary": "检查发现标签不合格"}

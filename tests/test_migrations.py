@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from zhifa import migrate, refdata
+from zhifa import directory
 from zhifa.errors import DatabaseError
-from zhifa.model import HISTORY_START, Base, Officer, OfficerVersion
-from zhifa.store import Store
+from zhifa.store import Store, migrate
+from zhifa.store.tables import HISTORY_START, Base, Officer, OfficerVersion
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -77,12 +77,12 @@ def test_officer_history_upgrade_seeds_each_officer_from_the_earliest_time(
                 .scalars()
                 .all()
             ]
-            history = refdata.officer_history(session, "C1")
+            history = directory.officer_history(session, "C1")
         assert rows == [
             ("C1", "inspector", "ZF-1", date(2026, 3, 2), HISTORY_START),
             ("H1", "head", None, None, HISTORY_START),
         ]
-        assert history.versions[0].recorded_by == refdata.BEFORE_HISTORY
+        assert history.versions[0].recorded_by == directory.BEFORE_HISTORY
         assert history.as_of(datetime(1990, 1, 1)).certificate_no == "ZF-1"
         migrate.downgrade(store, "0001")
         assert "officer_versions" not in sa.inspect(store.engine).get_table_names()

@@ -18,14 +18,14 @@ import sqlalchemy as sa
 
 from tests.conftest import DEPT, ENTITY
 from zhifa.cli import main
-from zhifa.clock import FixedClock
-from zhifa.context import DEFAULT_SINK_TIMEOUT, EventRecord, OutboxDelivery, sink_timeout
 from zhifa.engine import Engine
-from zhifa.model import OutboxMessage
-from zhifa.outbox import retry_delay
+from zhifa.engine.outbox import retry_delay
+from zhifa.hooks.types import DEFAULT_SINK_TIMEOUT, EventRecord, OutboxDelivery, sink_timeout
 from zhifa.plugins import Plugins
 from zhifa.record import canonical_json
 from zhifa.store import Store
+from zhifa.store.tables import OutboxMessage
+from zhifa.timekeeping import FixedClock
 
 hookimpl = pluggy.HookimplMarker("zhifa")
 RECEIVED = datetime(2026, 2, 10, 9, 0)

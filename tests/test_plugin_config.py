@@ -16,14 +16,14 @@ from tests.test_catalogue import ART_124, Catalogue, entry
 from tests.test_engine import DepartmentPlugin, Sink, SinkPlugin, open_clue
 from tests.test_sampling_and_cli_hooks import CountyPolicy
 from zhifa import hookimpl
-from zhifa.clock import FixedClock
-from zhifa.config import PluginConfig, load_config, parse_config
-from zhifa.context import StepContext
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused, InputError, RefusedError
+from zhifa.hooks.types import StepContext
 from zhifa.plugins import Plugins
-from zhifa.sampling import DEFAULT_POLICY
+from zhifa.plugins.config import PluginConfig, load_config, parse_config
+from zhifa.rules import DEFAULT_POLICY
 from zhifa.store import Store
+from zhifa.timekeeping import FixedClock
 
 AT = datetime(2026, 3, 2, 9, 0)
 

@@ -17,14 +17,12 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ENTITY
-from zhifa.clock import FixedClock
-from zhifa.context import MatterView, OutboxDelivery, OutboxMatter
 from zhifa.engine import Engine
 from zhifa.errors import FieldError
-from zhifa.model import OutboxMessage
+from zhifa.hooks.types import MatterView, OutboxDelivery, OutboxMatter
 from zhifa.plugins import Plugins
 from zhifa.procedure.publication import Penalty, publicity_end
-from zhifa.publicity import (
+from zhifa.reporting.publicity import (
     FIELDS,
     PublicitySink,
     append_once,
@@ -33,6 +31,8 @@ from zhifa.publicity import (
     write_record,
 )
 from zhifa.store import Store
+from zhifa.store.tables import OutboxMessage
+from zhifa.timekeeping import FixedClock
 
 OPENED = datetime(2026, 3, 2, 10, 0)
 PUBLISHED = datetime(2026, 3, 4, 10, 0)

@@ -13,12 +13,12 @@ import openpyxl
 import pytest
 from sqlalchemy import event, select
 
-from zhifa import refdata
-from zhifa.clock import FixedClock
+from zhifa import directory
 from zhifa.errors import ImportFileError, InputError, NotFoundError
 from zhifa.ids import uscc_check_char
-from zhifa.model import HISTORY_START, Entity, Officer, OfficerVersion
 from zhifa.store import Store
+from zhifa.store.tables import HISTORY_START, Entity, Officer, OfficerVersion
+from zhifa.timekeeping import FixedClock
 
 DEPT = "HZXH"
 A, B, C = "91110000600037341L", "91350100M000100Y43", "91110108551385082Q"
@@ -91,7 +91,7 @@ def csv_file(tmp_path: Path) -> MakeFile:
 def db(db_url: str) -> Iterator[Store]:
     """A migrated database (SQLite, then PostgreSQL) with department HZXH."""
     store = Store(db_url)
-    refdata.add_department(store, code=DEPT, name="西湖区市场监管局", region_code="330106")
+    directory.add_department(store, code=DEPT, name="西湖区市场监管局", region_code="330106")
     yield store
     store.dispose()
 
@@ -138,14 +138,14 @@ def stored_officers(store: Store) -> dict[str, tuple[object, ...]]:
         20260302,
     ],
 )
-def test_dates_are_read_in_the_forms_offices_write(value: refdata.Cell) -> None:
-    assert refdata.parse_date(value) == date(2026, 3, 2)
+def test_dates_are_read_in_the_forms_offices_write(value: directory.Cell) -> None:
+    assert directory.parse_date(value) == date(2026, 3, 2)
 
 
 @pytest.mark.parametrize("value", ["2026-02-30", "next week", "", "3/2/2026", "2026-13-01"])
 def test_a_non_date_is_refused_with_the_accepted_form(value: str) -> None:
     with pytest.raises(InputError, match="is not a date; write it as 2026-03-02"):
-        refdata.parse_date(value)
+        directory.parse_date(value)
 
 
 @pytest.mark.parametrize(
@@ -165,14 +165,14 @@ def test_a_non_date_is_refused_with_the_accepted_form(value: str) -> None:
 def test_risk_levels_in_english_or_chinese_are_stored_in_english(
     given: str | None, risk: str | None
 ) -> None:
-    entity = refdata.EntityIn.parse(
+    entity = directory.EntityIn.parse(
         uscc=A, name="n", kind="企业", region_code="330106", industry="餐饮", risk_level=given
     )
     assert entity.risk_level == risk
 
 
 def test_entity_values_are_normalised() -> None:
-    entity = refdata.EntityIn.parse(
+    entity = directory.EntityIn.parse(
         uscc=" 9111 0000 6000 3734 1l",
         name=" 某食品有限公司 ",
         kind="企业",
@@ -180,10 +180,12 @@ def test_entity_values_are_normalised() -> None:
         industry="食品销售",
         credit_class="b",
     )
-    assert entity == refdata.EntityIn(A, "某食品有限公司", "企业", "330106", "食品销售", "B", None)
+    assert entity == directory.EntityIn(
+        A, "某食品有限公司", "企业", "330106", "食品销售", "B", None
+    )
 
 
-GOOD_ENTITY: dict[str, refdata.Cell] = {
+GOOD_ENTITY: dict[str, directory.Cell] = {
     "uscc": A,
     "name": "某食品有限公司",
     "kind": "企业",
@@ -211,22 +213,24 @@ GOOD_ENTITY: dict[str, refdata.Cell] = {
         ({"name": "名" * 201}, "name has 201 characters, at most 200 fit"),
     ],
 )
-def test_each_bad_entity_value_is_named(change: dict[str, refdata.Cell], fragment: str) -> None:
+def test_each_bad_entity_value_is_named(change: dict[str, directory.Cell], fragment: str) -> None:
     with pytest.raises(InputError) as caught:
-        refdata.EntityIn.parse(**{**GOOD_ENTITY, **change})
+        directory.EntityIn.parse(**{**GOOD_ENTITY, **change})
     assert fragment in caught.value.message
 
 
 def test_all_faults_of_a_record_are_reported_together() -> None:
     with pytest.raises(InputError) as caught:
-        refdata.EntityIn.parse(**{**GOOD_ENTITY, "name": "", "region_code": "1", "risk_level": "x"})
+        directory.EntityIn.parse(
+            **{**GOOD_ENTITY, "name": "", "region_code": "1", "risk_level": "x"}
+        )
     message = caught.value.message
     assert "name is empty" in message
     assert "region_code is '1'" in message
     assert "risk_level 'x'" in message
 
 
-GOOD_OFFICER: dict[str, refdata.Cell] = {
+GOOD_OFFICER: dict[str, directory.Cell] = {
     "id": "C1",
     "name": "李明",
     "department": DEPT,
@@ -256,9 +260,9 @@ CERT = {
     ],
 )
 def test_certificate_fields_all_or_none(
-    certificate: dict[str, refdata.Cell], expected: tuple[object, ...]
+    certificate: dict[str, directory.Cell], expected: tuple[object, ...]
 ) -> None:
-    officer = refdata.OfficerIn.parse(**GOOD_OFFICER, **certificate)
+    officer = directory.OfficerIn.parse(**GOOD_OFFICER, **certificate)
     assert (
         officer.certificate_no,
         officer.certificate_valid_from,
@@ -286,9 +290,9 @@ def test_certificate_fields_all_or_none(
         ({**CERT, "certificate_valid_to": "soon"}, "certificate_valid_to: 'soon' is not a date"),
     ],
 )
-def test_certificate_faults(certificate: dict[str, refdata.Cell], fragment: str) -> None:
+def test_certificate_faults(certificate: dict[str, directory.Cell], fragment: str) -> None:
     with pytest.raises(InputError) as caught:
-        refdata.OfficerIn.parse(**GOOD_OFFICER, **certificate)
+        directory.OfficerIn.parse(**GOOD_OFFICER, **certificate)
     assert fragment in caught.value.message
 
 
@@ -303,7 +307,7 @@ def test_certificate_faults(certificate: dict[str, refdata.Cell], fragment: str)
     ],
 )
 def test_roles_by_code_or_chinese_name(roles: Any, expected: tuple[str, ...]) -> None:
-    officer = refdata.OfficerIn.parse(**{**GOOD_OFFICER, "roles": roles})
+    officer = directory.OfficerIn.parse(**{**GOOD_OFFICER, "roles": roles})
     assert officer.roles == expected
 
 
@@ -313,7 +317,7 @@ def test_roles_by_code_or_chinese_name(roles: Any, expected: tuple[str, ...]) ->
 )
 def test_bad_roles_are_refused(roles: str, fragment: str) -> None:
     with pytest.raises(InputError, match=fragment):
-        refdata.OfficerIn.parse(**{**GOOD_OFFICER, "roles": roles})
+        directory.OfficerIn.parse(**{**GOOD_OFFICER, "roles": roles})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,7 +325,7 @@ def test_bad_roles_are_refused(roles: str, fragment: str) -> None:
 
 
 def test_add_and_find_entities(db: Store) -> None:
-    added = refdata.add_entity(
+    added = directory.add_entity(
         db,
         uscc=A.lower(),
         name="某食品有限公司",
@@ -331,13 +335,13 @@ def test_add_and_find_entities(db: Store) -> None:
         credit_class="b",
         risk_level="中",
     )
-    refdata.add_entity(
+    directory.add_entity(
         db, uscc=B, name="小吃店", kind="个体工商户", region_code="330102", industry="餐饮服务"
     )
-    refdata.add_entity(
+    directory.add_entity(
         db, uscc=C, name="合作社", kind="农民专业合作社", region_code="320100", industry="餐饮服务"
     )
-    assert refdata.entity_as_dict(added) == {
+    assert directory.entity_as_dict(added) == {
         "id": added.id,
         "uscc": A,
         "name": "某食品有限公司",
@@ -350,10 +354,10 @@ def test_add_and_find_entities(db: Store) -> None:
         "key_supervision": False,
     }
     for key in (A, A.lower(), f" {A[:9]} {A[9:]} ", added.id, str(added.id)):
-        assert refdata.get_entity(db, key).uscc == A
+        assert directory.get_entity(db, key).uscc == A
 
     def usccs(**filters: Any) -> list[str]:
-        return [e.uscc for e in refdata.list_entities(db, **filters)]
+        return [e.uscc for e in directory.list_entities(db, **filters)]
 
     assert usccs() == [A, B, C]
     assert usccs(region="330102") == [B]
@@ -362,8 +366,8 @@ def test_add_and_find_entities(db: Store) -> None:
     assert usccs(region="3301", industry="餐饮服务") == [B]
     assert usccs(limit=2) == [A, B]
     assert usccs(limit=None, offset=1) == [B, C]
-    assert refdata.count_entities(db) == 3
-    assert refdata.count_entities(db, region="33") == 2
+    assert directory.count_entities(db) == 3
+    assert directory.count_entities(db, region="33") == 2
 
 
 @pytest.mark.parametrize(
@@ -382,7 +386,7 @@ def test_get_entity_explains_a_miss(
     db: Store, key: str | int, error: type[InputError], fragment: str
 ) -> None:
     with pytest.raises(error) as caught:
-        refdata.get_entity(db, key)
+        directory.get_entity(db, key)
     assert fragment in caught.value.message
     assert caught.value.exit_code == 2
 
@@ -392,12 +396,12 @@ def test_get_entity_explains_a_miss(
 )
 def test_list_entities_refuses_bad_filters(store: Store, region: str | None, limit: int) -> None:
     with pytest.raises(InputError):
-        refdata.list_entities(store, region=region, limit=limit)
+        directory.list_entities(store, region=region, limit=limit)
 
 
 def test_add_and_find_officers(db: Store) -> None:
-    refdata.add_department(db, code="HZSC", name="上城区市场监管局", region_code="330102")
-    officer = refdata.add_officer(
+    directory.add_department(db, code="HZSC", name="上城区市场监管局", region_code="330102")
+    officer = directory.add_officer(
         db,
         id="C1",
         name="李明",
@@ -407,8 +411,8 @@ def test_add_and_find_officers(db: Store) -> None:
         certificate_valid_from="2024-01-01",
         certificate_valid_to="2027-12-31",
     )
-    refdata.add_officer(db, id="X1", name="外局长", department="HZSC", roles=["head"])
-    assert refdata.officer_as_dict(officer) == {
+    directory.add_officer(db, id="X1", name="外局长", department="HZSC", roles=["head"])
+    assert directory.officer_as_dict(officer) == {
         "id": "C1",
         "name": "李明",
         "department": DEPT,
@@ -420,51 +424,51 @@ def test_add_and_find_officers(db: Store) -> None:
         "regions": [],
     }
     assert stored_officers(db)["C1"][2] == "case_handler,inspector"
-    assert refdata.get_officer(db, " C1 ").role_set == {"case_handler", "inspector"}
-    assert [o.id for o in refdata.list_officers(db)] == ["C1", "X1"]
-    assert [o.id for o in refdata.list_officers(db, department="HZSC")] == ["X1"]
-    assert [d.code for d in refdata.list_departments(db)] == ["HZSC", DEPT]
-    assert refdata.get_department(db, DEPT).name == "西湖区市场监管局"
+    assert directory.get_officer(db, " C1 ").role_set == {"case_handler", "inspector"}
+    assert [o.id for o in directory.list_officers(db)] == ["C1", "X1"]
+    assert [o.id for o in directory.list_officers(db, department="HZSC")] == ["X1"]
+    assert [d.code for d in directory.list_departments(db)] == ["HZSC", DEPT]
+    assert directory.get_department(db, DEPT).name == "西湖区市场监管局"
 
 
 @pytest.mark.parametrize(
     ("call", "error", "fragment"),
     [
         (
-            lambda s: refdata.add_officer(s, id="C9", name="某", department="NOPE", roles="head"),
+            lambda s: directory.add_officer(s, id="C9", name="某", department="NOPE", roles="head"),
             InputError,
             "department 'NOPE' does not exist; add it with `zhifa dept add",
         ),
         (
-            lambda s: refdata.add_officer(s, id="C1", name="某", department=DEPT, roles="head"),
+            lambda s: directory.add_officer(s, id="C1", name="某", department=DEPT, roles="head"),
             InputError,
             "officer 'C1' already exists; to change the officer, import a file",
         ),
         (
-            lambda s: refdata.add_entity(
+            lambda s: directory.add_entity(
                 s, uscc=A.lower(), name="某", kind="企业", region_code="330106", industry="x"
             ),
             InputError,
             f"an entity with the unified social credit code {A} already exists",
         ),
         (
-            lambda s: refdata.add_department(s, code=DEPT, name="某", region_code="330106"),
+            lambda s: directory.add_department(s, code=DEPT, name="某", region_code="330106"),
             InputError,
             f"department '{DEPT}' already exists",
         ),
         (
-            lambda s: refdata.add_department(s, code="N", name="某", region_code="33"),
+            lambda s: directory.add_department(s, code="N", name="某", region_code="33"),
             InputError,
             "region_code is '33', not a 6-digit",
         ),
-        (lambda s: refdata.get_officer(s, "C9"), NotFoundError, "no officer has the id 'C9'"),
+        (lambda s: directory.get_officer(s, "C9"), NotFoundError, "no officer has the id 'C9'"),
         (
-            lambda s: refdata.list_officers(s, department="NOPE"),
+            lambda s: directory.list_officers(s, department="NOPE"),
             NotFoundError,
             "department 'NOPE' does not exist",
         ),
         (
-            lambda s: refdata.get_department(s, "NOPE"),
+            lambda s: directory.get_department(s, "NOPE"),
             NotFoundError,
             "department 'NOPE' does not exist",
         ),
@@ -483,14 +487,14 @@ def test_add_and_find_officers(db: Store) -> None:
 def test_adding_and_finding_refuse_clearly_and_write_nothing(
     db: Store, call: Callable[[Store], object], error: type[InputError], fragment: str
 ) -> None:
-    refdata.add_officer(db, id="C1", name="李明", department=DEPT, roles="inspector")
-    refdata.add_entity(db, uscc=A, name="甲", kind="企业", region_code="330106", industry="x")
-    before = (stored_officers(db), stored_entities(db), len(refdata.list_departments(db)))
+    directory.add_officer(db, id="C1", name="李明", department=DEPT, roles="inspector")
+    directory.add_entity(db, uscc=A, name="甲", kind="企业", region_code="330106", industry="x")
+    before = (stored_officers(db), stored_entities(db), len(directory.list_departments(db)))
     with pytest.raises(error) as caught:
         call(db)
     assert fragment in caught.value.message
     assert "\n" not in caught.value.message
-    assert (stored_officers(db), stored_entities(db), len(refdata.list_departments(db))) == before
+    assert (stored_officers(db), stored_entities(db), len(directory.list_departments(db))) == before
 
 
 # ---------------------------------------------------------------------------------------------
@@ -526,7 +530,7 @@ def test_import_entities_from_every_format_and_header(
     db: Store, make_file: MakeFile, header: str
 ) -> None:
     path = make_file([ENTITY_HEADERS[header], *ENTITY_ROWS])
-    result = refdata.import_entities(db, path)
+    result = directory.import_entities(db, path)
     assert (result.created, result.updated, result.skipped) == (3, 0, [])
     assert result.source == path.name
     assert stored_entities(db) == ENTITIES_STORED
@@ -562,7 +566,7 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_written(
 ) -> None:
     path = make_file(BAD_ENTITY_ROWS)
     with pytest.raises(ImportFileError) as caught:
-        refdata.import_entities(db, path)
+        directory.import_entities(db, path)
     error = caught.value
     _assert_reasons(error.rows, BAD_ENTITY_REASONS)
     assert error.message.startswith(f"{path.name} has 4 bad rows out of 6, so no entities")
@@ -574,7 +578,7 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_written(
 
 def test_skip_bad_writes_the_good_rows_and_returns_the_bad(db: Store, make_file: MakeFile) -> None:
     advanced: list[int] = []
-    result = refdata.import_entities(
+    result = directory.import_entities(
         db, make_file(BAD_ENTITY_ROWS), skip_bad=True, progress=advanced.append
     )
     assert (result.created, result.updated) == (2, 0)
@@ -588,7 +592,7 @@ def test_skip_bad_writes_the_good_rows_and_returns_the_bad(db: Store, make_file:
 def test_import_updates_existing_entities_and_keeps_columns_the_file_leaves_out(
     db: Store, csv_file: MakeFile
 ) -> None:
-    old = refdata.add_entity(
+    old = directory.add_entity(
         db,
         uscc=A,
         name="旧名称",
@@ -606,21 +610,21 @@ def test_import_updates_existing_entities_and_keeps_columns_the_file_leaves_out(
             [B, "小吃店", "个体工商户", "330102", "餐饮服务", "C"],
         ]
     )
-    result = refdata.import_entities(db, path)
+    result = directory.import_entities(db, path)
     assert (result.created, result.updated, result.skipped) == (1, 1, [])
     assert stored_entities(db) == {
         A: ("新名称", "企业", "330108", "食品生产", None, "low"),
         B: ("小吃店", "个体工商户", "330102", "餐饮服务", "C", None),
     }
-    assert refdata.get_entity(db, A).id == old.id
-    again = refdata.import_entities(db, path)
+    assert directory.get_entity(db, A).id == old.id
+    again = directory.import_entities(db, path)
     assert (again.created, again.updated) == (0, 2)
 
 
 def test_large_imports_run_in_batches_without_a_query_per_row(
     db: Store, csv_file: MakeFile
 ) -> None:
-    count = 2 * refdata.BATCH_SIZE + 100
+    count = 2 * directory.BATCH_SIZE + 100
     rows: list[Row] = [["uscc", "name", "kind", "region_code", "industry"]]
     rows += [[make_uscc(n), f"企业{n}", "企业", "330106", "零售"] for n in range(count)]
     path = csv_file(rows)
@@ -631,14 +635,14 @@ def test_large_imports_run_in_batches_without_a_query_per_row(
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        first = refdata.import_entities(db, path)
+        first = directory.import_entities(db, path)
         first_statements = len(statements)
-        second = refdata.import_entities(db, path)
+        second = directory.import_entities(db, path)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert (first.created, first.updated) == (count, 0)
     assert (second.created, second.updated) == (0, count)
-    assert refdata.count_entities(db) == count
+    assert directory.count_entities(db) == count
     assert first_statements < 20
     assert len(statements) - first_statements < 20
 
@@ -673,7 +677,7 @@ def test_a_header_that_does_not_fit_names_the_columns(
 ) -> None:
     path = make_file([header, [A, "甲", "企业", "330106", "零售", "x", "y"]])
     with pytest.raises(InputError) as caught:
-        refdata.import_entities(store, path)
+        directory.import_entities(store, path)
     assert not isinstance(caught.value, ImportFileError)
     assert caught.value.message.startswith(f"{path.name}: the header row does not fit entities")
     for fragment in fragments:
@@ -692,7 +696,7 @@ def test_leading_empty_rows_are_skipped_and_row_numbers_stay_physical(
         ]
     )
     with pytest.raises(ImportFileError) as caught:
-        refdata.import_entities(store, path)
+        directory.import_entities(store, path)
     assert [n for n, _ in caught.value.rows] == [3]
 
 
@@ -704,7 +708,7 @@ def test_a_row_wider_than_the_header_is_bad(store: Store, csv_file: MakeFile) ->
             [B, "乙", "企业", "330106", "零售", "", ""],
         ]
     )
-    result = refdata.import_entities(store, path, skip_bad=True)
+    result = directory.import_entities(store, path, skip_bad=True)
     assert result.created == 1
     assert result.skipped == [
         (
@@ -745,7 +749,7 @@ def test_unusable_files_are_refused_in_one_sentence(
     store: Store, tmp_path: Path, make: Callable[[Path], Path], fragment: str
 ) -> None:
     with pytest.raises(InputError) as caught:
-        refdata.import_entities(store, make(tmp_path))
+        directory.import_entities(store, make(tmp_path))
     assert fragment in caught.value.message
     assert "\n" not in caught.value.message
 
@@ -795,7 +799,7 @@ OFFICERS_STORED = {
 def test_import_officers_from_every_format_and_header(
     db: Store, make_file: MakeFile, header: str
 ) -> None:
-    result = refdata.import_officers(db, make_file([OFFICER_HEADERS[header], *OFFICER_ROWS]))
+    result = directory.import_officers(db, make_file([OFFICER_HEADERS[header], *OFFICER_ROWS]))
     assert (result.created, result.updated, result.skipped) == (2, 0, [])
     assert stored_officers(db) == OFFICERS_STORED
 
@@ -820,11 +824,11 @@ def test_officer_rows_are_checked_against_the_departments(db: Store, make_file: 
         7: ["unknown role boss"],
     }
     with pytest.raises(ImportFileError) as caught:
-        refdata.import_officers(db, path)
+        directory.import_officers(db, path)
     _assert_reasons(caught.value.rows, expected)
     assert stored_officers(db) == {}
 
-    result = refdata.import_officers(db, path, skip_bad=True)
+    result = directory.import_officers(db, path, skip_bad=True)
     _assert_reasons(result.skipped, expected)
     assert (result.created, list(stored_officers(db))) == (1, ["C1"])
 
@@ -853,7 +857,7 @@ def test_officer_rows_are_checked_against_the_departments(db: Store, make_file: 
 def test_import_updates_officers(
     db: Store, csv_file: MakeFile, header: list[str], row: Row, certificate: tuple[Any, ...]
 ) -> None:
-    refdata.add_officer(
+    directory.add_officer(
         db,
         id="C1",
         name="旧名",
@@ -863,7 +867,7 @@ def test_import_updates_officers(
         certificate_valid_from="2024-01-01",
         certificate_valid_to="2027-01-01",
     )
-    result = refdata.import_officers(db, csv_file([header, row]))
+    result = directory.import_officers(db, csv_file([header, row]))
     assert (result.created, result.updated) == (0, 1)
     assert stored_officers(db)["C1"] == ("李明", DEPT, "head", *certificate)
 
@@ -875,7 +879,7 @@ def test_officer_header_needs_all_certificate_columns_or_none(
         [["工号", "姓名", "部门", "角色", "执法证号"], ["C1", "李明", DEPT, "head", "Z"]]
     )
     with pytest.raises(InputError) as caught:
-        refdata.import_officers(store, path)
+        directory.import_officers(store, path)
     assert "missing columns certificate_valid_from, certificate_valid_to" in caught.value.message
 
 
@@ -887,18 +891,18 @@ def test_departments_import_and_update(db: Store, csv_file: MakeFile) -> None:
             ["HZSC", "上城区市场监管局", 330102],
         ]
     )
-    result = refdata.import_departments(db, path)
+    result = directory.import_departments(db, path)
     assert (result.created, result.updated) == (1, 1)
-    assert [(d.code, d.name) for d in refdata.list_departments(db)] == [
+    assert [(d.code, d.name) for d in directory.list_departments(db)] == [
         ("HZSC", "上城区市场监管局"),
         (DEPT, "杭州市西湖区市场监督管理局"),
     ]
 
 
 def test_accepted_headers_are_published() -> None:
-    headers = refdata.accepted_headers("entities")
+    headers = directory.accepted_headers("entities")
     assert headers["uscc"][:2] == ["uscc", "统一社会信用代码"]
-    assert "有效期止" in refdata.accepted_headers("officers")["certificate_valid_to"]
+    assert "有效期止" in directory.accepted_headers("officers")["certificate_valid_to"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -918,7 +922,7 @@ def versions(store: Store) -> list[tuple[object, ...]]:
 
 
 def test_adding_an_officer_keeps_its_first_version(db: Store) -> None:
-    refdata.add_officer(
+    directory.add_officer(
         db,
         id="C1",
         name="李明",
@@ -928,14 +932,14 @@ def test_adding_an_officer_keeps_its_first_version(db: Store) -> None:
     )
     assert versions(db) == [("C1", T0, "officer add", "case_handler,inspector", None)]
     with pytest.raises(InputError):
-        refdata.add_officer(db, id="C1", name="李明", department=DEPT, roles="head")
+        directory.add_officer(db, id="C1", name="李明", department=DEPT, roles="head")
     assert len(versions(db)) == 1
 
 
 def test_imports_keep_a_version_of_each_officer_changed_and_none_of_those_unchanged(
     db: Store, csv_file: MakeFile
 ) -> None:
-    refdata.add_officer(
+    directory.add_officer(
         db,
         id="C1",
         name="李明",
@@ -955,7 +959,7 @@ def test_imports_keep_a_version_of_each_officer_changed_and_none_of_those_unchan
         ],
         name="renewal",
     )
-    result = refdata.import_officers(db, changed, clock=FixedClock(T1))
+    result = directory.import_officers(db, changed, clock=FixedClock(T1))
     assert (result.created, result.updated) == (1, 1)
     expected = [
         ("C1", T0, "officer add", "inspector", date(2026, 3, 1)),
@@ -964,7 +968,7 @@ def test_imports_keep_a_version_of_each_officer_changed_and_none_of_those_unchan
     ]
     assert versions(db) == expected
 
-    again = refdata.import_officers(db, changed, clock=FixedClock(T2))  # identical data
+    again = directory.import_officers(db, changed, clock=FixedClock(T2))  # identical data
     assert (again.created, again.updated) == (0, 2)
     assert versions(db) == expected
 
@@ -978,7 +982,7 @@ def test_imports_keep_a_version_of_each_officer_changed_and_none_of_those_unchan
         ],
         name="same",
     )
-    assert refdata.import_officers(db, same, clock=FixedClock(T2)).updated == 2
+    assert directory.import_officers(db, same, clock=FixedClock(T2)).updated == 2
     assert versions(db) == expected
 
 
@@ -995,9 +999,9 @@ def test_a_refused_import_keeps_no_version_and_skip_bad_keeps_the_good_rows(
         name="officers",
     )
     with pytest.raises(ImportFileError):
-        refdata.import_officers(db, path, clock=FixedClock(T0))
+        directory.import_officers(db, path, clock=FixedClock(T0))
     assert versions(db) == []
-    refdata.import_officers(db, path, skip_bad=True, clock=FixedClock(T1))
+    directory.import_officers(db, path, skip_bad=True, clock=FixedClock(T1))
     assert versions(db) == [
         ("C1", T1, "import officers.csv row 2", "inspector", None),
         ("C3", T1, "import officers.csv row 4", "case_handler", None),
@@ -1013,18 +1017,18 @@ def test_changing_an_officer_with_no_history_first_keeps_its_old_record(
         session.add(Officer(id="C1", name="李明", department_code=DEPT, roles="inspector"))
     header = ["id", "name", "department", "roles"]
     unchanged = csv_file([header, ["C1", "李明", DEPT, "inspector"]], name="unchanged")
-    refdata.import_officers(db, unchanged, clock=FixedClock(T0))
+    directory.import_officers(db, unchanged, clock=FixedClock(T0))
     assert versions(db) == []
     with db.read() as session:
-        history = refdata.officer_history(session, "C1")
+        history = directory.officer_history(session, "C1")
     assert not history.kept
     assert history.as_of(T0).valid_from is None
-    assert history.as_of(T0).recorded_by == refdata.CURRENT_RECORD
+    assert history.as_of(T0).recorded_by == directory.CURRENT_RECORD
 
     promoted = csv_file([header, ["C1", "李明", DEPT, "inspector,head"]], name="promoted")
-    refdata.import_officers(db, promoted, clock=FixedClock(T1))
+    directory.import_officers(db, promoted, clock=FixedClock(T1))
     assert versions(db) == [
-        ("C1", HISTORY_START, refdata.BEFORE_HISTORY, "inspector", None),
+        ("C1", HISTORY_START, directory.BEFORE_HISTORY, "inspector", None),
         ("C1", T1, "import promoted.csv row 2", "head,inspector", None),
     ]
 
@@ -1032,23 +1036,23 @@ def test_changing_an_officer_with_no_history_first_keeps_its_old_record(
 def test_officer_as_of_gives_the_version_in_effect_at_a_moment(
     db: Store, csv_file: MakeFile
 ) -> None:
-    refdata.add_officer(
+    directory.add_officer(
         db, id="C1", name="李明", department=DEPT, roles="inspector", clock=FixedClock(T0)
     )
     path = csv_file([["id", "name", "department", "roles"], ["C1", "李明", DEPT, "head"]])
-    refdata.import_officers(db, path, clock=FixedClock(T1))
+    directory.import_officers(db, path, clock=FixedClock(T1))
     second = timedelta(seconds=1)
     with db.read() as session:
-        assert refdata.officer_as_of(session, "C1", T1 - second).role_set == {"inspector"}
-        assert refdata.officer_as_of(session, "C1", T1).role_set == {"head"}
-        assert refdata.officer_as_of(session, " C1 ", T2).role_set == {"head"}
+        assert directory.officer_as_of(session, "C1", T1 - second).role_set == {"inspector"}
+        assert directory.officer_as_of(session, "C1", T1).role_set == {"head"}
+        assert directory.officer_as_of(session, " C1 ", T2).role_set == {"head"}
         # before the officer was added: the earliest record, which says when it was made
-        earliest = refdata.officer_as_of(session, "C1", T0 - second)
+        earliest = directory.officer_as_of(session, "C1", T0 - second)
         assert (earliest.valid_from, earliest.role_set) == (T0, {"inspector"})
         with pytest.raises(NotFoundError, match="no officer has the id 'C9'"):
-            refdata.officer_as_of(session, "C9", T1)
-        assert refdata.officer_histories(session, ["C1", "C9"]).keys() == {"C1"}
-    officer, history = refdata.get_officer_history(db, "C1")
+            directory.officer_as_of(session, "C9", T1)
+        assert directory.officer_histories(session, ["C1", "C9"]).keys() == {"C1"}
+    officer, history = directory.get_officer_history(db, "C1")
     assert officer.roles == "head"
     assert [(v.valid_from, v.recorded_by) for v in history.versions] == [
         (T0, "officer add"),
@@ -1076,12 +1080,12 @@ def test_officer_as_of_gives_the_version_in_effect_at_a_moment(
     ],
 )
 def test_codes_are_stripped_deduplicated_and_sorted(value: Any, expected: tuple[str, ...]) -> None:
-    assert refdata.split_codes(value) == expected
-    assert refdata.normalize_codes(value) == ",".join(expected)
+    assert directory.split_codes(value) == expected
+    assert directory.normalize_codes(value) == ",".join(expected)
 
 
 def test_officer_specialties_and_regions_are_normalised_and_checked() -> None:
-    officer = refdata.OfficerIn.parse(
+    officer = directory.OfficerIn.parse(
         id="C1",
         name="李明",
         department=DEPT,
@@ -1093,7 +1097,7 @@ def test_officer_specialties_and_regions_are_normalised_and_checked() -> None:
     assert officer.columns()["specialties"] == "drugs,food"
     assert officer.columns()["regions"] == "330102,330106"
     with pytest.raises(InputError) as caught:
-        refdata.OfficerIn.parse(
+        directory.OfficerIn.parse(
             id="C1",
             name="李明",
             department=DEPT,
@@ -1107,7 +1111,7 @@ def test_officer_specialties_and_regions_are_normalised_and_checked() -> None:
 
 
 def test_adding_an_officer_keeps_specialties_and_regions(db: Store) -> None:
-    added = refdata.add_officer(
+    added = directory.add_officer(
         db,
         id="C1",
         name="李明",
@@ -1117,7 +1121,7 @@ def test_adding_an_officer_keeps_specialties_and_regions(db: Store) -> None:
         regions="330106",
     )
     assert (added.specialties, added.regions) == ("drugs,food", "330106")
-    shown = refdata.officer_as_dict(refdata.get_officer(db, "C1"))
+    shown = directory.officer_as_dict(directory.get_officer(db, "C1"))
     assert (shown["specialties"], shown["regions"]) == (["drugs", "food"], ["330106"])
 
 
@@ -1137,17 +1141,20 @@ def test_officer_import_reads_specialties_and_regions(
             ["C2", "王芳", DEPT, "inspector", "", ""],
         ]
     )
-    assert refdata.import_officers(db, path).created == 2
+    assert directory.import_officers(db, path).created == 2
     with db.read() as session:
         stored = {o.id: (o.specialties, o.regions) for o in session.scalars(select(Officer))}
     assert stored == {"C1": ("food,食品", "330106"), "C2": ("", "")}
     # a file without the columns keeps them; a file with them replaces them
-    refdata.import_officers(db, make_file([header[:4], ["C1", "李明", DEPT, "head"]], "keep"))
-    assert refdata.get_officer(db, "C1").specialties == "food,食品"
-    refdata.import_officers(
+    directory.import_officers(db, make_file([header[:4], ["C1", "李明", DEPT, "head"]], "keep"))
+    assert directory.get_officer(db, "C1").specialties == "food,食品"
+    directory.import_officers(
         db, make_file([header, ["C1", "李明", DEPT, "head", "drugs", ""]], "replace")
     )
-    assert (refdata.get_officer(db, "C1").specialties, refdata.get_officer(db, "C1").regions) == (
+    assert (
+        directory.get_officer(db, "C1").specialties,
+        directory.get_officer(db, "C1").regions,
+    ) == (
         "drugs",
         "",
     )
@@ -1158,7 +1165,7 @@ def test_an_officer_row_with_a_bad_region_is_refused(db: Store, csv_file: MakeFi
         [["id", "name", "department", "roles", "regions"], ["C1", "李明", DEPT, "inspector", "33"]]
     )
     with pytest.raises(ImportFileError) as caught:
-        refdata.import_officers(db, path)
+        directory.import_officers(db, path)
     _assert_reasons(caught.value.rows, {2: ["regions '33' is not a 6-digit"]})
     assert stored_officers(db) == {}
 
@@ -1169,7 +1176,7 @@ def test_an_officer_row_with_a_bad_region_is_refused(db: Store, csv_file: MakeFi
 
 def conflicts(store: Store) -> list[tuple[str, str, date, str]]:
     return [
-        (c.officer_id, uscc, c.declared_on, c.reason) for c, uscc in refdata.list_conflicts(store)
+        (c.officer_id, uscc, c.declared_on, c.reason) for c, uscc in directory.list_conflicts(store)
     ]
 
 
@@ -1177,9 +1184,9 @@ def conflicts(store: Store) -> list[tuple[str, str, date, str]]:
 def people(db: Store) -> Store:
     """Officers C1, C2 and entities A (id 1), B (id 2) besides department HZXH."""
     for officer_id in ("C1", "C2"):
-        refdata.add_officer(db, id=officer_id, name="某", department=DEPT, roles="inspector")
+        directory.add_officer(db, id=officer_id, name="某", department=DEPT, roles="inspector")
     for uscc in (A, B):
-        refdata.add_entity(
+        directory.add_entity(
             db, uscc=uscc, name="某", kind="企业", region_code="330106", industry="食品销售"
         )
     return db
@@ -1200,17 +1207,17 @@ def test_import_conflicts_then_import_again_updates_them(
         ["C1", A.lower(), date(2026, 3, 1), "近亲属在该企业任职"],
         ["C2", 2, "2026/3/2", "曾在该企业任职"],
     ]
-    result = refdata.import_conflicts(people, make_file(rows))
+    result = directory.import_conflicts(people, make_file(rows))
     assert (result.created, result.updated, result.skipped) == (2, 0, [])
     expected = [
         ("C1", A, date(2026, 3, 1), "近亲属在该企业任职"),
         ("C2", B, date(2026, 3, 2), "曾在该企业任职"),
     ]
     assert conflicts(people) == expected
-    again = refdata.import_conflicts(people, make_file(rows))
+    again = directory.import_conflicts(people, make_file(rows))
     assert (again.created, again.updated) == (0, 2)
     assert conflicts(people) == expected  # idempotent
-    changed = refdata.import_conflicts(
+    changed = directory.import_conflicts(
         people, make_file([rows[0], ["C2", B, "2026-03-05", "配偶持股"]], "changed")
     )
     assert (changed.created, changed.updated) == (0, 1)
@@ -1247,12 +1254,12 @@ def test_bad_conflict_rows_are_all_reported_and_nothing_is_written(
         11: ["no officer has the id 'C9'", "no entity has the unified social credit code"],
     }
     with pytest.raises(ImportFileError) as caught:
-        refdata.import_conflicts(people, path)
+        directory.import_conflicts(people, path)
     _assert_reasons(caught.value.rows, expected)
     assert "has 9 bad rows out of 10, so no conflicts were written" in caught.value.message
     assert conflicts(people) == []
 
-    result = refdata.import_conflicts(people, path, skip_bad=True)
+    result = directory.import_conflicts(people, path, skip_bad=True)
     _assert_reasons(result.skipped, expected)
     assert conflicts(people) == [("C1", A, date(2026, 3, 1), "近亲属")]
 
@@ -1267,19 +1274,19 @@ def test_declaring_one_conflict_follows_the_same_rules(people: Store) -> None:
         ("C1", "hello", "x", InputError, "'hello' is neither an entity id"),
     ]:
         with pytest.raises(error) as caught:
-            refdata.declare_conflict(people, officer, entity, reason=reason, declared_on=day)
+            directory.declare_conflict(people, officer, entity, reason=reason, declared_on=day)
         assert fragment in caught.value.message
     assert conflicts(people) == []
-    row = refdata.declare_conflict(people, " C1 ", 2, reason=" 近亲属 ", declared_on=day)
+    row = directory.declare_conflict(people, " C1 ", 2, reason=" 近亲属 ", declared_on=day)
     assert (row.officer_id, row.entity_id, row.reason) == ("C1", 2, "近亲属")
     with pytest.raises(InputError, match=f"officer C1 already declared a conflict with {B}"):
-        refdata.declare_conflict(people, "C1", B, reason="y", declared_on=day)
+        directory.declare_conflict(people, "C1", B, reason="y", declared_on=day)
     assert conflicts(people) == [("C1", B, day, "近亲属")]
 
 
 def test_conflict_headers_are_published() -> None:
-    headers = refdata.accepted_headers("conflicts")
+    headers = directory.accepted_headers("conflicts")
     assert list(headers) == ["officer", "entity", "declared_on", "reason"]
     assert "统一社会信用代码" in headers["entity"]
-    assert "专业领域" in refdata.accepted_headers("officers")["specialties"]
-    assert "检查区域" in refdata.accepted_headers("officers")["regions"]
+    assert "专业领域" in directory.accepted_headers("officers")["specialties"]
+    assert "检查区域" in directory.accepted_headers("officers")["regions"]

@@ -22,12 +22,13 @@ from sqlalchemy import event, insert
 
 from tests.conftest import DEPT, ENTITY, OTHER_DEPT
 from tests.test_cli import run, run_json
-from zhifa import draws, refdata, refdata_export
+from zhifa import directory, inspections
+from zhifa.directory import export as directory_export
 from zhifa.errors import InputError, NotFoundError
 from zhifa.ids import ALPHABET, uscc_check_char
-from zhifa.model import Department, Entity, Officer, OfficerConflict
 from zhifa.roles import ROLES
 from zhifa.store import Store
+from zhifa.store.tables import Department, Entity, Officer, OfficerConflict
 
 KINDS = ("entities", "officers", "conflicts")
 YEAR = 2026
@@ -46,37 +47,39 @@ def fresh_url(template: Path, folder: Path) -> str:
 
 
 def copy_departments(source: Store, target: Store) -> None:
-    for dept in refdata.list_departments(source):
-        refdata.add_department(target, code=dept.code, name=dept.name, region_code=dept.region_code)
+    for dept in directory.list_departments(source):
+        directory.add_department(
+            target, code=dept.code, name=dept.name, region_code=dept.region_code
+        )
 
 
 def export_all(store: Store, folder: Path, suffix: str) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {kind: folder / f"{kind}{suffix}" for kind in KINDS}
-    refdata_export.export_entities(store, paths["entities"])
-    refdata_export.export_officers(store, paths["officers"])
-    refdata_export.export_conflicts(store, paths["conflicts"])
+    directory.export_entities(store, paths["entities"])
+    directory.export_officers(store, paths["officers"])
+    directory.export_conflicts(store, paths["conflicts"])
     return paths
 
 
 def import_all(store: Store, paths: dict[str, Path]) -> None:
-    refdata.import_entities(store, paths["entities"])
-    refdata.import_officers(store, paths["officers"])
-    refdata.import_conflicts(store, paths["conflicts"])
+    directory.import_entities(store, paths["entities"])
+    directory.import_officers(store, paths["officers"])
+    directory.import_conflicts(store, paths["conflicts"])
 
 
 def target_directory(store: Store) -> Any:
     """The draws' target directory (``year`` is passed when the function takes one)."""
     with store.read() as session:
-        if "year" in inspect.signature(draws.target_directory).parameters:
-            return draws.target_directory(session, YEAR)
-        return draws.target_directory(session)  # type: ignore[call-arg]
+        if "year" in inspect.signature(inspections.target_directory).parameters:
+            return inspections.target_directory(session, YEAR)
+        return inspections.target_directory(session)  # type: ignore[call-arg]
 
 
 def digests(store: Store) -> tuple[str, str]:
     """The digests of the draws' target and inspector directories."""
     with store.read() as session:
-        inspectors = draws.inspector_directory(session)
+        inspectors = inspections.inspector_directory(session)
     return target_directory(store).digest(), inspectors.digest()
 
 
@@ -151,7 +154,7 @@ def seed_directories(store: Store) -> Seeded:
         ("I1", 3, date(2025, 12, 31)),
         ("H1", 10, date(2026, 1, 15)),
     ]:
-        refdata.declare_conflict(
+        directory.declare_conflict(
             store, officer, entity, reason="近亲属在该企业任职", declared_on=day
         )
     return Seeded(store, entities=41, officers=8, conflicts=4)
@@ -181,11 +184,11 @@ def test_export_import_export_gives_the_same_bytes_and_directories(
     exports are byte-identical and whose draw directories have the same digests."""
     copy = assert_round_trip(bureau_directories.store, sqlite_template, tmp_path, suffix)
     try:
-        officer = refdata.get_officer(copy, "I1")
+        officer = directory.get_officer(copy, "I1")
         assert (officer.specialties, officer.regions) == ("drugs,food", "330102")
-        assert refdata.entity_as_dict(refdata.get_entity(copy, make_uscc(2, "330102"))) == {
-            **refdata.entity_as_dict(
-                refdata.get_entity(bureau_directories.store, make_uscc(2, "330102"))
+        assert directory.entity_as_dict(directory.get_entity(copy, make_uscc(2, "330102"))) == {
+            **directory.entity_as_dict(
+                directory.get_entity(bureau_directories.store, make_uscc(2, "330102"))
             ),
         }
     finally:
@@ -347,16 +350,16 @@ def test_any_directory_round_trips(
 
 def test_headers_are_the_field_names_the_imports_accept() -> None:
     for kind, columns in [
-        ("entities", refdata_export.ENTITY_COLUMNS),
-        ("officers", refdata_export.OFFICER_COLUMNS),
-        ("conflicts", refdata_export.CONFLICT_COLUMNS),
+        ("entities", directory.ENTITY_COLUMNS),
+        ("officers", directory.OFFICER_COLUMNS),
+        ("conflicts", directory.CONFLICT_COLUMNS),
     ]:
-        assert columns == tuple(refdata.accepted_headers(kind)), kind
+        assert columns == tuple(directory.accepted_headers(kind)), kind
 
 
 def test_csv_has_a_bom_crlf_lines_and_iso_dates(seeded: Seeded, tmp_path: Path) -> None:
     path = tmp_path / "officers.csv"
-    assert refdata_export.export_officers(seeded.store, path).rows == seeded.officers
+    assert directory.export_officers(seeded.store, path).rows == seeded.officers
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfid,name,department,roles,")
     lines = data.decode("utf-8-sig").split("\r\n")
@@ -370,11 +373,11 @@ def test_csv_has_a_bom_crlf_lines_and_iso_dates(seeded: Seeded, tmp_path: Path) 
 
 def test_xlsx_has_date_cells_and_keeps_text_as_text(seeded: Seeded, tmp_path: Path) -> None:
     path = tmp_path / "entities.xlsx"
-    refdata_export.export_entities(seeded.store, path)
+    directory.export_entities(seeded.store, path)
     book = openpyxl.load_workbook(path, read_only=True)
     rows = [list(row) for row in book.worksheets[0].iter_rows()]
     book.close()
-    assert [c.value for c in rows[0]] == list(refdata_export.ENTITY_COLUMNS)
+    assert [c.value for c in rows[0]] == list(directory.ENTITY_COLUMNS)
     by_uscc = {row[0].value: row for row in rows[1:]}
     formula_like = by_uscc[make_uscc(4)]  # n = 3: "=1+1 商行3"
     assert (formula_like[1].value, formula_like[1].data_type) == ("=1+1 商行3", "s")
@@ -388,26 +391,24 @@ def test_filters_choose_the_rows(seeded: Seeded, tmp_path: Path) -> None:
         lines = path.read_text("utf-8-sig").splitlines()[1:]
         return [line.split(",")[0] for line in lines]
 
-    region = refdata_export.export_entities(seeded.store, tmp_path / "a.csv", region="3301")
+    region = directory.export_entities(seeded.store, tmp_path / "a.csv", region="3301")
     assert region.rows == 1 + 27  # the bureau's entity and n % 3 in (0, 1)
     assert ENTITY in usccs(tmp_path / "a.csv")  # its region_code is 330106, whatever the USCC says
     assert all(u[2:6] == "3301" for u in usccs(tmp_path / "a.csv") if u != ENTITY)
-    both = refdata_export.export_entities(
+    both = directory.export_entities(
         seeded.store, tmp_path / "b.csv", region="330102", industry="餐饮服务"
     )
     assert both.rows == 13 and set(usccs(tmp_path / "b.csv")) == {
         make_uscc(n + 1, "330102") for n in range(40) if n % 3 == 1
     }
-    officers = refdata_export.export_officers(
-        seeded.store, tmp_path / "o.csv", department=OTHER_DEPT
-    )
+    officers = directory.export_officers(seeded.store, tmp_path / "o.csv", department=OTHER_DEPT)
     assert (officers.rows, usccs(tmp_path / "o.csv")) == (2, ["I1", "X1"])
 
 
 def test_large_exports_stream_in_batches(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(refdata_export, "EXPORT_BATCH", 1000)
+    monkeypatch.setattr(directory_export, "EXPORT_BATCH", 1000)
     store = Store(sqlite_url)
     rows = [
         {
@@ -428,7 +429,7 @@ def test_large_exports_stream_in_batches(
     steps: list[int] = []
     for suffix in (".csv", ".xlsx"):
         steps.clear()
-        result = refdata_export.export_entities(
+        result = directory.export_entities(
             store, tmp_path / f"big{suffix}", progress=steps.append, total=totals.append
         )
         assert result.rows == 4500
@@ -512,27 +513,27 @@ def test_an_existing_file_is_replaced_only_with_force(
 def test_a_failed_export_leaves_no_file(
     seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
-    monkeypatch.setattr(refdata_export, "EXPORT_BATCH", 10)
+    monkeypatch.setattr(directory_export, "EXPORT_BATCH", 10)
     written: list[int] = []
 
     def broken(row: Any) -> list[Any]:
         written.append(1)
         if len(written) > 25:
             raise RuntimeError("disk full")
-        return [row.uscc] * len(refdata_export.ENTITY_COLUMNS)
+        return [row.uscc] * len(directory.ENTITY_COLUMNS)
 
-    monkeypatch.setattr(refdata_export, "_entity_row", broken)
+    monkeypatch.setattr(directory_export, "_entity_row", broken)
     folder = tmp_path / "out"
     folder.mkdir()
     path = folder / f"e{suffix}"
     with pytest.raises(RuntimeError, match="disk full"):
-        refdata_export.export_entities(seeded.store, path)
+        directory.export_entities(seeded.store, path)
     assert list(folder.iterdir()) == []
     # and an existing file survives a failed --force export untouched
     path.write_bytes(b"old")
     written.clear()
     with pytest.raises(RuntimeError):
-        refdata_export.export_entities(seeded.store, path, force=True)
+        directory.export_entities(seeded.store, path, force=True)
     assert [p.name for p in folder.iterdir()] == [path.name]
     assert path.read_bytes() == b"old"
 
@@ -544,19 +545,19 @@ def test_a_control_character_cannot_go_into_xlsx(sqlite_url: str, tmp_path: Path
             Entity(uscc=ENTITY, name="坏\x01名", kind="企业", region_code="330106", industry="零售")
         )
     with pytest.raises(InputError, match="row 2 holds a control character"):
-        refdata_export.export_entities(store, tmp_path / "e.xlsx")
+        directory.export_entities(store, tmp_path / "e.xlsx")
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("zhifa.db")] == []
-    assert refdata_export.export_entities(store, tmp_path / "e.csv").rows == 1
+    assert directory.export_entities(store, tmp_path / "e.csv").rows == 1
     store.dispose()
 
 
 def test_library_refusals(seeded: Seeded, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="department 'NOPE' does not exist"):
-        refdata_export.export_officers(seeded.store, tmp_path / "o.csv", department="NOPE")
+        directory.export_officers(seeded.store, tmp_path / "o.csv", department="NOPE")
     folder = tmp_path / "sub.csv"
     folder.mkdir()
     with pytest.raises(InputError, match="is a folder"):
-        refdata_export.export_entities(seeded.store, folder, force=True)
+        directory.export_entities(seeded.store, folder, force=True)
     assert json.dumps(
-        refdata_export.ExportResult(tmp_path / "x.csv", "csv", 3).as_dict(), ensure_ascii=False
+        directory.ExportResult(tmp_path / "x.csv", "csv", 3).as_dict(), ensure_ascii=False
     ).endswith('"rows": 3}')

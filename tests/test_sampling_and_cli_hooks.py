@@ -16,7 +16,7 @@ import pytest
 from zhifa import hookimpl
 from zhifa.errors import InputError
 from zhifa.plugins import Plugins
-from zhifa.sampling import DEFAULT_POLICY, SamplingPolicy
+from zhifa.rules import DEFAULT_POLICY, SamplingPolicy
 
 
 class CountyPolicy:

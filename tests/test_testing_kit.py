@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from tests.test_catalogue import ITEM, OLD, Catalogue
-from zhifa.clock import FixedClock
 from zhifa.engine import Engine
 from zhifa.plugins import Plugins
 from zhifa.testing import START
+from zhifa.timekeeping import FixedClock
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ import sqlalchemy as sa
 
 from tests.conftest import CERT_FROM, DEPT, ENTITY
 from tests.test_engine import counts, make_engine
-from zhifa import refdata
-from zhifa.accountability import gather
-from zhifa.clock import FixedClock
+from zhifa import directory
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
-from zhifa.model import HISTORY_START, Officer, OfficerVersion
+from zhifa.procedure.accountability.findings import gather
 from zhifa.store import Store
+from zhifa.store.tables import HISTORY_START, Officer, OfficerVersion
+from zhifa.timekeeping import FixedClock
 
 WINDOW = {"window_from": "2026-02-01", "window_to": "2026-03-31"}
 OPENING = {"incident_date": "2026-04-01", "incident": "消费者食用后腹泻", **WINDOW}
@@ -124,7 +124,7 @@ def seed_versions(store: Store, officer_id: str, *versions: tuple[datetime, str]
                     certificate_valid_from=officer.certificate_valid_from,
                     certificate_valid_to=officer.certificate_valid_to,
                     valid_from=valid_from,
-                    recorded_by=refdata.BEFORE_HISTORY
+                    recorded_by=directory.BEFORE_HISTORY
                     if valid_from == HISTORY_START
                     else "import 任命.csv row 2",
                 )
@@ -183,7 +183,7 @@ def test_a_role_taken_away_after_a_step_does_not_flag_it(
     engine, _, _, (tested, late) = reviewed
     path = tmp_path / "任免.csv"
     path.write_text(f"工号,姓名,部门,角色\nH1,陈局长,{DEPT},inspector\n", "utf-8")
-    refdata.import_officers(engine.store, path, clock=FixedClock(datetime(2026, 3, 1, 9)))
+    directory.import_officers(engine.store, path, clock=FixedClock(datetime(2026, 3, 1, 9)))
     with engine.store.read() as session:
         f = gather(session, 1, date(2026, 2, 1), date(2026, 3, 31), date(2026, 4, 2))
     source = "(roles: inspector, as recorded 2026-03-01 09:00:00 by import 任免.csv row 2)"
@@ -207,13 +207,13 @@ def test_a_certificate_renewed_after_a_step_does_not_hide_that_it_had_expired(
         f"C3,赵强,{DEPT},case_handler,ZF-C3,{CERT_FROM},2029-12-31\n",
         "utf-8",
     )
-    refdata.import_officers(bureau, path, clock=clock)
+    directory.import_officers(bureau, path, clock=clock)
     clock.set(datetime(2026, 3, 12, 9))
     opened = datetime(2026, 3, 5, 9)
     clue = engine.open(
         "clue", "C3", {"source": "complaint", "summary": "无证经营"}, opened, entity=ENTITY
     ).matter
-    assert refdata.get_officer(bureau, "C3").certificate_valid_to == date(2029, 12, 31)
+    assert directory.get_officer(bureau, "C3").certificate_valid_to == date(2029, 12, 31)
     with bureau.read() as session:
         f = gather(session, 1, date(2026, 3, 1), date(2026, 3, 31), date(2026, 3, 12))
     (flag,) = f.officers["C3"].flags

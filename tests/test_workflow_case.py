@@ -14,11 +14,9 @@ import pytest
 
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, ENTITY
 from zhifa.calendar import WorkCalendar
-from zhifa.clock import FixedClock
-from zhifa.clocks import ClockState, Step
-from zhifa.context import MatterView
 from zhifa.engine import Engine
 from zhifa.errors import FieldError, GuardRefused
+from zhifa.hooks.types import MatterView
 from zhifa.plugins import Plugins
 from zhifa.procedure.case import (
     GUARDS,
@@ -29,6 +27,8 @@ from zhifa.procedure.case import (
     periods_in,
 )
 from zhifa.store import Store
+from zhifa.timekeeping import FixedClock
+from zhifa.workflow.deadlines import ClockState, Step
 
 D = date
 NOW = datetime(2026, 12, 31, 18, 0)
@@ -88,7 +88,7 @@ class Walk:
 
 def seed_case_officers(store: Store) -> None:
     """Add H2 (a second head) and R2 (a case handler who is also a legal reviewer)."""
-    from zhifa.model import Officer
+    from zhifa.store.tables import Officer
 
     with store.write() as session:
         for oid, (name, roles) in EXTRA.items():

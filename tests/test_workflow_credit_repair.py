@@ -10,7 +10,6 @@ import pytest
 
 from tests.conftest import ENTITY
 from zhifa.calendar import add_months
-from zhifa.clock import FixedClock
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused, PermissionRefused
 from zhifa.plugins import Plugins
@@ -21,6 +20,7 @@ from zhifa.procedure.credit_repair import (
     publication_ends,
 )
 from zhifa.store import Store
+from zhifa.timekeeping import FixedClock
 
 D = date
 ALL_MET = {name: True for name, _, _ in CONDITIONS}

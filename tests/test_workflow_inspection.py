@@ -12,11 +12,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEPT, ENTITY
-from zhifa.clock import FixedClock
-from zhifa.context import MatterView
 from zhifa.engine import Engine
 from zhifa.errors import FieldError, GuardRefused, PermissionRefused
-from zhifa.model import Officer
+from zhifa.hooks.types import MatterView
 from zhifa.plugins import Plugins
 from zhifa.procedure.inspection import (
     ItemResult,
@@ -26,6 +24,8 @@ from zhifa.procedure.inspection import (
     parse_results,
 )
 from zhifa.store import Store
+from zhifa.store.tables import Officer
+from zhifa.timekeeping import FixedClock
 
 CHECKLIST = "A1: 经营者资质\nA2: 食品贮存条件\nA3: 进货查验记录"
 ALL_PASS = "A1: pass\nA2: pass\nA3: pass"

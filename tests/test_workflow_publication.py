@@ -13,10 +13,9 @@ import pytest
 
 from tests.conftest import ENTITY
 from zhifa.calendar import WorkCalendar, add_months
-from zhifa.clock import FixedClock
-from zhifa.context import MatterView
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
+from zhifa.hooks.types import MatterView
 from zhifa.plugins import Plugins
 from zhifa.procedure.publication import (
     GUARDS,
@@ -27,6 +26,7 @@ from zhifa.procedure.publication import (
     short_period,
 )
 from zhifa.store import Store
+from zhifa.timekeeping import FixedClock
 
 D = date
 Y = Decimal

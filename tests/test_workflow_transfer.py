@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, ENTITY
-from zhifa.clock import FixedClock
-from zhifa.context import MatterView
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused, PermissionRefused
+from zhifa.hooks.types import MatterView
 from zhifa.plugins import Plugins
 from zhifa.procedure.transfer import (
     GUARDS,
@@ -23,13 +22,14 @@ from zhifa.procedure.transfer import (
     missing_materials,
 )
 from zhifa.store import Store
+from zhifa.timekeeping import FixedClock
 
 D = date
 ALL_MATERIALS = {name: True for name, _, _ in MATERIALS}
 
 
 def seed_principal(store: Store) -> None:
-    from zhifa.model import Officer
+    from zhifa.store.tables import Officer
 
     with store.write() as session:
         session.add(

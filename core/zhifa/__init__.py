@@ -8,16 +8,6 @@ from __future__ import annotations
 import pluggy
 
 from zhifa.calendar import CalendarAddition, WorkCalendar
-from zhifa.clock import FixedClock, SystemClock
-from zhifa.context import (
-    Actor,
-    EventRecord,
-    Guard,
-    MatterView,
-    OutboxDelivery,
-    ReportingSink,
-    StepContext,
-)
 from zhifa.engine import Engine, StepResult, TriggerOption
 from zhifa.errors import (
     ConflictError,
@@ -35,9 +25,19 @@ from zhifa.errors import (
     RefusedError,
     ZhifaError,
 )
+from zhifa.hooks.types import (
+    Actor,
+    EventRecord,
+    Guard,
+    MatterView,
+    OutboxDelivery,
+    ReportingSink,
+    StepContext,
+)
 from zhifa.plugins import Plugins
 from zhifa.record import Evidence
 from zhifa.store import Store
+from zhifa.timekeeping import FixedClock, SystemClock
 
 hookimpl = pluggy.HookimplMarker("zhifa")
 """Marker for plugin hook implementations: ``@zhifa.hookimpl``."""

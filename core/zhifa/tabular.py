@@ -1,5 +1,5 @@
 """Writing tables to ``.xlsx`` or ``.csv`` files: the one writer behind the exports of
-:mod:`zhifa.refdata_export` (directories that import back) and :mod:`zhifa.draw_publicity`
+:mod:`zhifa.directory` (directories that import back) and :mod:`zhifa.inspections`
 (tables for the public).
 
 **Format.** The suffix of the file chooses it: ``.xlsx`` is one workbook written by openpyxl in

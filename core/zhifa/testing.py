@@ -15,7 +15,7 @@ Then a test asks for what it needs::
     def test_a_fine_at_the_top_of_the_range(zhifa_engine, zhifa_officers, zhifa_entity):
         case = zhifa_engine.open("case", zhifa_officers["head"], {...}, entity=zhifa_entity)
 
-* ``zhifa_clock`` — a :class:`~zhifa.clock.FixedClock` at 09:00 on Monday 2 March 2026 (Beijing
+* ``zhifa_clock`` — a :class:`~zhifa.timekeeping.FixedClock` at 09:00 on Monday 2 March 2026 (Beijing
   time); move it with ``.set()`` or ``.advance()``;
 * ``zhifa_store`` — a fresh SQLite database in the test's temporary directory, migrated;
 * ``zhifa_plugins`` — the baseline procedure and ``zhifa_plugin`` (entry points are not loaded,
@@ -36,11 +36,11 @@ from pathlib import Path
 
 import pytest
 
-from zhifa import migrate, refdata
-from zhifa.clock import FixedClock
+from zhifa import directory
 from zhifa.engine import Engine
 from zhifa.plugins import Plugins
-from zhifa.store import Store
+from zhifa.store import Store, migrate
+from zhifa.timekeeping import FixedClock
 
 START = datetime(2026, 3, 2, 9, 0)  # Beijing time, as the engine records it
 DEPARTMENT = "ZF0001"
@@ -84,7 +84,7 @@ def zhifa_plugins(zhifa_plugin: object | None) -> Plugins:
 
 @pytest.fixture
 def zhifa_department(zhifa_store: Store) -> str:
-    refdata.add_department(
+    directory.add_department(
         zhifa_store, code=DEPARTMENT, name="测试区市场监督管理局", region_code="330106"
     )
     return DEPARTMENT
@@ -93,7 +93,7 @@ def zhifa_department(zhifa_store: Store) -> str:
 @pytest.fixture
 def zhifa_officers(zhifa_store: Store, zhifa_department: str) -> dict[str, str]:
     for oid, name, roles in OFFICERS.values():
-        refdata.add_officer(
+        directory.add_officer(
             zhifa_store,
             id=oid,
             name=name,
@@ -108,7 +108,7 @@ def zhifa_officers(zhifa_store: Store, zhifa_department: str) -> dict[str, str]:
 
 @pytest.fixture
 def zhifa_entity(zhifa_store: Store) -> str:
-    entity = refdata.add_entity(
+    entity = directory.add_entity(
         zhifa_store,
         uscc=ENTITY,
         name="测试食品有限公司",

@@ -6,7 +6,7 @@ effect (``valid_from``) and what recorded it (``recorded_by``).
 
 Existing databases have no history to recover: the upgrade seeds one version per existing
 officer, a copy of the current record, with ``valid_from`` = 0001-01-01 00:00:00 (the earliest
-time there is, :data:`zhifa.model.HISTORY_START`) and ``recorded_by`` = "as recorded before zhifa
+time there is, :data:`zhifa.store.tables.HISTORY_START`) and ``recorded_by`` = "as recorded before zhifa
 kept officer history". Steps taken before the upgrade are therefore judged against the only
 record known, as they were before. The downgrade drops the history.
 

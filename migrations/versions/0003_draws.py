@@ -4,7 +4,7 @@ Entities gain ``registered_on`` (registration date, nullable) and ``key_supervis
 default false); officers gain ``specialties`` and ``regions`` (comma-separated codes, default
 empty: no specialty, every region). New tables: ``officer_conflicts`` (declared conflicts of
 interest, one row per officer and entity), ``snapshots`` (frozen target and inspector
-directories, see :mod:`zhifa.draws` for the content format), ``plans`` (random-inspection plans,
+directories, see :mod:`zhifa.inspections` for the content format), ``plans`` (random-inspection plans,
 draft or published) and ``draws`` (each draw's inputs and record). The downgrade drops them all.
 
 Revision ID: 0003

@@ -21,10 +21,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from zhifa import migrate
 from zhifa.engine import Engine
 from zhifa.errors import InputError
-from zhifa.store import Store
+from zhifa.store import Store, migrate
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

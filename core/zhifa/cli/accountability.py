@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from zhifa.accountability import EXEMPTION_GROUNDS, REVIEW_WORKFLOW, gather
 from zhifa.cli._common import DbOption, JsonOption, console, emit, open_engine
-from zhifa.definitions import OPEN
 from zhifa.errors import InputError
+from zhifa.procedure.accountability.findings import EXEMPTION_GROUNDS, REVIEW_WORKFLOW, gather
+from zhifa.workflow.definitions import OPEN
 
 accountability_app = typer.Typer(
     help="Accountability reviews (尽职免责): findings read from the record.", no_args_is_help=True

@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from zhifa import migrate
 from zhifa.cli._common import DbOption, JsonOption, console, emit, open_store
 from zhifa.errors import InputError
-from zhifa.store import describe
+from zhifa.store import describe, migrate
 
 db_app = typer.Typer(help="Create and migrate the database schema.", no_args_is_help=True)
 

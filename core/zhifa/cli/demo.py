@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 
 from zhifa import demo as demo_lib
-from zhifa import migrate
 from zhifa.cli._common import JsonOption, console, dumps
 from zhifa.errors import InputError
-from zhifa.publicity import DIR_ENV
-from zhifa.store import Store
+from zhifa.reporting.publicity import DIR_ENV
+from zhifa.store import Store, migrate
 
 DEFAULT = Path("zhifa-demo.db")
 

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from zhifa.catalogue import TARGETS, Facts, check_decision, discretion
 from zhifa.cli._common import JsonOption, console, emit, json_object
 from zhifa.errors import InputError
 from zhifa.plugins import Plugins
+from zhifa.rules import TARGETS, Facts, check_decision, discretion
 
 discretion_app = typer.Typer(
     help="Discretion benchmarks (裁量基准): the legal and suggested range for a case's facts.",

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zhifa import draw_publicity
+from zhifa import inspections
 from zhifa.cli._common import (
     DbOption,
     JsonOption,
@@ -36,7 +36,8 @@ def _file(what: str) -> Any:
 
 PlanFile = Annotated[Path, _file("a .csv file (UTF-8 with BOM)")]
 DrawFile = Annotated[
-    Path, _file("a .csv name: FILE's stem with -plan.csv, -draw.csv and -results.csv is written")
+    Path,
+    _file("a .csv name: FILE's stem with -plan.csv, -draw.csv and -results.csv is written"),
 ]
 SnapshotFile = Annotated[
     Path,
@@ -47,7 +48,7 @@ SnapshotFile = Annotated[
 ]
 
 
-def _written(result: draw_publicity.ExportResult) -> Callable[[], None]:
+def _written(result: inspections.ExportResult) -> Callable[[], None]:
     def render() -> None:
         counts = ", ".join(f"{sheet} {n} rows" for sheet, n in result.rows.items())
         files = ", ".join(str(p) for p in result.files)
@@ -67,7 +68,7 @@ def plan_export(
     """Write a plan as the table 抽查计划 (.xlsx or .csv), to publish it before the draw."""
     engine = open_engine(db)
     try:
-        result = draw_publicity.export_plan(
+        result = inspections.export_plan(
             engine.store, plan_id, file, catalogue=engine.plugins.checklists(), force=force
         )
     finally:
@@ -88,7 +89,7 @@ def draw_export(
     engine = open_engine(db)
     try:
         with progress(f"exporting draw {draw_id}") as (total, advance):
-            result = draw_publicity.export_draw(
+            result = inspections.export_draw(
                 engine, draw_id, file, force=force, progress=advance, total=total
             )
     finally:
@@ -101,7 +102,7 @@ def snapshot_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List the snapshots: id, kind, when taken, rows and digest."""
     store = open_store(db)
     try:
-        shown = draw_publicity.list_snapshots(store)
+        shown = inspections.list_snapshots(store)
     finally:
         store.dispose()
 
@@ -132,7 +133,7 @@ def snapshot_export(
     store = open_store(db)
     try:
         with progress(f"exporting snapshot {snapshot_id}") as (total, advance):
-            result = draw_publicity.export_snapshot(
+            result = inspections.export_snapshot(
                 store, snapshot_id, file, force=force, progress=advance, total=total
             )
     finally:

@@ -11,7 +11,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
-from zhifa import draws
+from zhifa import inspections
 from zhifa.cli._common import (
     DbOption,
     JsonOption,
@@ -21,13 +21,12 @@ from zhifa.cli._common import (
     open_engine,
     opened,
 )
-from zhifa.clock import SystemClock, parse_moment
-from zhifa.draw import Plan, PlanItem
-from zhifa.draw_directory import canonical_json
 from zhifa.errors import InputError, IntegrityError
-from zhifa.model import Department
+from zhifa.inspections import Plan, PlanItem, canonical_json
 from zhifa.plugins import Plugins
 from zhifa.store import Store
+from zhifa.store.tables import Department
+from zhifa.timekeeping import SystemClock, parse_moment
 
 plan_app = typer.Typer(help="Random-inspection plans: create, publish, show.", no_args_is_help=True)
 snapshot_app = typer.Typer(
@@ -107,8 +106,8 @@ def plan_create(
             inspection_date=day,
             participating=tuple(dept or ()),
         )
-        plan_id = draws.create_plan(store, plan)
-        info = draws.get_plan(store, plan_id)
+        plan_id = inspections.create_plan(store, plan)
+        info = inspections.get_plan(store, plan_id)
     if file is not None:
         file.write_bytes(canonical_json(plan.as_dict()))
     emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} created (draft)"))
@@ -145,8 +144,8 @@ def plan_import(
     """Create a draft plan from a JSON file (as plan create --file writes it), e.g. with the
     ratios, exemptions, caps and grace rule of the bureau's implementing rules (细则)."""
     with opened(db) as store:
-        plan_id = draws.create_plan(store, _plan_file(file, store))
-        info = draws.get_plan(store, plan_id)
+        plan_id = inspections.create_plan(store, _plan_file(file, store))
+        info = inspections.get_plan(store, plan_id)
     emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} created (draft)"))
 
 
@@ -159,8 +158,8 @@ def plan_update(
 ) -> None:
     """Replace a draft plan with the plan in a JSON file; a published plan is frozen."""
     with opened(db) as store:
-        draws.update_plan(store, plan_id, _plan_file(file, store))
-        info = draws.get_plan(store, plan_id)
+        inspections.update_plan(store, plan_id, _plan_file(file, store))
+        info = inspections.get_plan(store, plan_id)
     emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} updated (draft)"))
 
 
@@ -172,7 +171,7 @@ def plan_publish(
 ) -> None:
     """Publish a draft plan: it is frozen from now on and can be drawn."""
     with opened(db) as store:
-        info = draws.publish_plan(store, plan_id)
+        info = inspections.publish_plan(store, plan_id)
     emit(as_json, info.as_dict(), lambda: console.print(f"plan {plan_id} published"))
 
 
@@ -184,7 +183,7 @@ def plan_show(
 ) -> None:
     """Show a plan, its status and digest."""
     with opened(db) as store:
-        info = draws.get_plan(store, plan_id)
+        info = inspections.get_plan(store, plan_id)
 
     def render() -> None:
         console.print(f"plan {info.id} ({info.status}) digest {info.digest}", markup=False)
@@ -212,7 +211,7 @@ def plan_request_inspection(
     except ValueError:
         raise InputError(f"--on {on!r} is not a date; write YYYY-MM-DD") from None
     with opened(db) as store:
-        row = draws.request_inspection(store, entity, year, day, note)
+        row = inspections.request_inspection(store, entity, year, day, note)
     payload = {"entity_id": row.entity_id, "year": row.year, "requested_on": row.requested_on}
     emit(
         as_json,
@@ -229,7 +228,7 @@ def plan_requests(
 ) -> None:
     """List the entities that asked to be inspected in a year."""
     with opened(db) as store:
-        rows = draws.inspection_requests(store, year)
+        rows = inspections.inspection_requests(store, year)
 
     def render() -> None:
         if not rows:
@@ -257,10 +256,10 @@ def snapshot_take(
 ) -> None:
     """Freeze the target and inspector directories as they are now."""
     with opened(db) as store:
-        target_id, inspector_id = draws.take_snapshots(store, year=year)
+        target_id, inspector_id = inspections.take_snapshots(store, year=year)
         shown = [
-            draws.snapshot_info(store, target_id, draws.TARGETS),
-            draws.snapshot_info(store, inspector_id, draws.INSPECTORS),
+            inspections.snapshot_info(store, target_id, inspections.TARGETS),
+            inspections.snapshot_info(store, inspector_id, inspections.INSPECTORS),
         ]
 
     def render() -> None:
@@ -270,7 +269,7 @@ def snapshot_take(
     emit(as_json, [s.as_dict() for s in shown], render)
 
 
-def _summary(info: draws.DrawInfo) -> str:
+def _summary(info: inspections.DrawInfo) -> str:
     visits = info.record.get("visits", {}).get("rows", [])
     return (
         f"draw {info.id} of plan {info.plan_id}: {len(visits)} entities drawn from "
@@ -301,9 +300,9 @@ def draw_run(
         raise InputError("give both --targets and --inspectors, or neither for fresh snapshots")
     with opened(db) as store:
         if targets is not None and inspectors is not None:
-            info = draws.run_draw(store, plan_id, public_value, targets, inspectors)
+            info = inspections.run_draw(store, plan_id, public_value, targets, inspectors)
         else:
-            info = draws.draw_fresh(store, plan_id, public_value)
+            info = inspections.draw_fresh(store, plan_id, public_value)
     emit(as_json, info.as_dict(), lambda: console.print(_summary(info), markup=False))
 
 
@@ -326,7 +325,7 @@ def draw_verify(
 ) -> None:
     """Re-run a draw from its plan and snapshots: exit 0 confirmed, 1 naming the differences."""
     with opened(db) as store:
-        problems = draws.verify_draw(store, draw_id)
+        problems = inspections.verify_draw(store, draw_id)
     if as_json:
         typer.echo(dumps({"draw": draw_id, "confirmed": not problems, "differences": problems}))
         if problems:
@@ -346,7 +345,7 @@ def draw_show(
 ) -> None:
     """Show a draw and its record."""
     with opened(db) as store:
-        info = draws.get_draw(store, draw_id)
+        info = inspections.get_draw(store, draw_id)
 
     def render() -> None:
         console.print(_summary(info), markup=False)
@@ -390,7 +389,9 @@ def draw_tasks(
     officers = _by(by)
     engine = open_engine(db)
     try:
-        created = draws.create_tasks(engine, draw_id, officers, parse_moment(at) if at else None)
+        created = inspections.create_tasks(
+            engine, draw_id, officers, parse_moment(at) if at else None
+        )
     finally:
         engine.store.dispose()
     per_dept = ", ".join(f"{d} {n}" for d, n in sorted(created.by_department.items()))

@@ -12,13 +12,13 @@ import typer
 from rich.table import Table
 
 from zhifa.cli._common import DbOption, JsonOption, console, emit, json_object, open_engine
-from zhifa.clock import parse_moment
-from zhifa.clocks import ClockState
-from zhifa.context import EventRecord, MatterView
 from zhifa.engine import Engine, StepResult
 from zhifa.errors import ConflictError, InputError
-from zhifa.model import Entity, Matter
+from zhifa.hooks.types import EventRecord, MatterView
 from zhifa.record import Evidence
+from zhifa.store.tables import Entity, Matter
+from zhifa.timekeeping import parse_moment
+from zhifa.workflow.deadlines import ClockState
 
 matter_app = typer.Typer(help="Open, advance and inspect matters.", no_args_is_help=True)
 

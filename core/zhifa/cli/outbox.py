@@ -11,8 +11,14 @@ from rich.table import Table
 
 from zhifa.cli._common import DbOption, JsonOption, console, emit, open_engine
 from zhifa.engine import DeliveryReport, Engine
+from zhifa.engine.outbox import (
+    OutboxCounts,
+    OutboxEntry,
+    outbox_counts,
+    outbox_messages,
+    sinks_named,
+)
 from zhifa.errors import InputError
-from zhifa.outbox import OutboxCounts, OutboxEntry, outbox_counts, outbox_messages, sinks_named
 
 DELIVERY_BATCH = 100
 

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from zhifa import refdata, refdata_export
+from zhifa import directory
 from zhifa.cli._common import (
     DbOption,
     JsonOption,
@@ -21,8 +21,8 @@ from zhifa.cli._common import (
     progress,
 )
 from zhifa.errors import InputError
-from zhifa.model import HISTORY_START, Department, Entity, Officer
 from zhifa.roles import ROLES
+from zhifa.store.tables import HISTORY_START, Department, Entity, Officer
 
 dept_app = typer.Typer(
     name="dept",
@@ -107,13 +107,13 @@ def _table(*columns: str, keys: int = 1) -> Table:
     return table
 
 
-def _render_export(result: refdata_export.ExportResult, plural: str) -> Callable[[], None]:
+def _render_export(result: directory.ExportResult, plural: str) -> Callable[[], None]:
     return lambda: console.print(
         f"exported {result.rows} {plural} to {result.path} ({result.format})", markup=False
     )
 
 
-def _render_import(result: refdata.ImportResult, plural: str) -> Callable[[], None]:
+def _render_import(result: directory.ImportResult, plural: str) -> Callable[[], None]:
     def render() -> None:
         console.print(
             f"{result.source}: {plural} created {result.created}, updated {result.updated}; "
@@ -154,8 +154,8 @@ def _print_officers(officers: Sequence[Officer]) -> None:
             _cell(", ".join(sorted(o.role_set))),
             _cell(o.certificate_no),
             _cell(o.certificate_valid_to),
-            _cell(", ".join(refdata.split_codes(o.specialties))),
-            _cell(", ".join(refdata.split_codes(o.regions))),
+            _cell(", ".join(directory.split_codes(o.specialties))),
+            _cell(", ".join(directory.split_codes(o.regions))),
         )
     console.print(table)
 
@@ -167,8 +167,8 @@ def _since(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}"
 
 
-def _print_officer_history(officer: Officer, history: refdata.OfficerHistory) -> None:
-    now = refdata.OfficerRecord.current(officer)
+def _print_officer_history(officer: Officer, history: directory.OfficerHistory) -> None:
+    now = directory.OfficerRecord.current(officer)
     console.print(
         f"officer {officer.id} {officer.name} ({officer.department_code}): roles "
         f"{', '.join(sorted(now.role_set)) or 'none'}; {now.certificate_text()}",
@@ -250,7 +250,7 @@ def render_entity(entity: Entity) -> None:
     table = Table(show_header=False, show_edge=False)
     table.add_column(style="bold")
     table.add_column()
-    for key, value in refdata.entity_as_dict(entity).items():
+    for key, value in directory.entity_as_dict(entity).items():
         shown = ("yes 是" if value else "no 否") if key == "key_supervision" else value
         table.add_row(ENTITY_LABELS.get(key, key), _cell(shown))
     console.print(table)
@@ -279,8 +279,8 @@ def dept_add(
     to change an existing department, use zhifa dept import, which updates existing codes.
     """
     with opened(db) as store:
-        dept = refdata.add_department(store, code=code, name=name, region_code=region)
-        payload = refdata.department_as_dict(dept)
+        dept = directory.add_department(store, code=code, name=name, region_code=region)
+        payload = directory.department_as_dict(dept)
         emit(
             as_json,
             payload,
@@ -306,7 +306,7 @@ def dept_import(
     """
     with opened(db) as store:
         with progress(f"importing {file.name}") as (_total, advance):
-            result = refdata.import_departments(store, file, skip_bad=skip_bad, progress=advance)
+            result = directory.import_departments(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "departments"))
 
 
@@ -314,8 +314,8 @@ def dept_import(
 def dept_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List every department, by code."""
     with opened(db) as store:
-        departments = refdata.list_departments(store)
-        payload = {"departments": [refdata.department_as_dict(d) for d in departments]}
+        departments = directory.list_departments(store)
+        payload = {"departments": [directory.department_as_dict(d) for d in departments]}
         emit(as_json, payload, lambda: _print_departments(departments))
 
 
@@ -380,7 +380,7 @@ def officer_add(
     version (see zhifa officer show).
     """
     with opened(db) as store:
-        officer = refdata.add_officer(
+        officer = directory.add_officer(
             store,
             id=officer_id,
             name=name,
@@ -394,7 +394,7 @@ def officer_add(
         )
         emit(
             as_json,
-            refdata.officer_as_dict(officer),
+            directory.officer_as_dict(officer),
             lambda: console.print(
                 f"added officer {officer.id} {officer.name} to {officer.department_code} "
                 f"({', '.join(sorted(officer.role_set))})",
@@ -428,7 +428,7 @@ def officer_import(
     """
     with opened(db) as store:
         with progress(f"importing {file.name}") as (_total, advance):
-            result = refdata.import_officers(store, file, skip_bad=skip_bad, progress=advance)
+            result = directory.import_officers(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "officers"))
 
 
@@ -453,7 +453,7 @@ def officer_export(
     """
     with opened(db) as store:
         with progress(f"exporting {file.name}") as (total, advance):
-            result = refdata_export.export_officers(
+            result = directory.export_officers(
                 store, file, department=department, force=force, progress=advance, total=total
             )
         emit(as_json, result.as_dict(), _render_export(result, "officers"))
@@ -469,8 +469,8 @@ def officer_list(
 ) -> None:
     """List officers by id, with roles and certificate."""
     with opened(db) as store:
-        officers = refdata.list_officers(store, department=dept)
-        payload = {"officers": [refdata.officer_as_dict(o) for o in officers]}
+        officers = directory.list_officers(store, department=dept)
+        payload = {"officers": [directory.officer_as_dict(o) for o in officers]}
         emit(as_json, payload, lambda: _print_officers(officers))
 
 
@@ -491,10 +491,10 @@ def officer_show(
     version in effect when it was taken. With --json: {"officer": {...}, "history": [...]}.
     """
     with opened(db) as store:
-        officer, history = refdata.get_officer_history(store, officer_id)
+        officer, history = directory.get_officer_history(store, officer_id)
         versions = list(history.versions) if history.kept else []
         payload = {
-            "officer": refdata.officer_as_dict(officer),
+            "officer": directory.officer_as_dict(officer),
             "history": [v.as_dict() for v in versions],
         }
         emit(as_json, payload, lambda: _print_officer_history(officer, history))
@@ -518,7 +518,7 @@ def officer_conflict(
     except ValueError:
         raise InputError(f"--on must be a date YYYY-MM-DD, not {on!r}") from None
     with opened(db) as store:
-        row = refdata.declare_conflict(store, officer_id, entity, reason=reason, declared_on=day)
+        row = directory.declare_conflict(store, officer_id, entity, reason=reason, declared_on=day)
         payload = {
             "officer": row.officer_id,
             "entity_id": row.entity_id,
@@ -557,7 +557,7 @@ def officer_conflict_import(
     """
     with opened(db) as store:
         with progress(f"importing {file.name}") as (_total, advance):
-            result = refdata.import_conflicts(store, file, skip_bad=skip_bad, progress=advance)
+            result = directory.import_conflicts(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "conflicts"))
 
 
@@ -577,7 +577,7 @@ def officer_conflict_export(
     """
     with opened(db) as store:
         with progress(f"exporting {file.name}") as (total, advance):
-            result = refdata_export.export_conflicts(
+            result = directory.export_conflicts(
                 store, file, force=force, progress=advance, total=total
             )
         emit(as_json, result.as_dict(), _render_export(result, "conflicts"))
@@ -593,7 +593,7 @@ def officer_conflicts(
 ) -> None:
     """List the declared conflicts of interest, by officer."""
     with opened(db) as store:
-        rows = refdata.list_conflicts(store, officer_id)
+        rows = directory.list_conflicts(store, officer_id)
         items = [
             {
                 "officer": c.officer_id,
@@ -653,7 +653,7 @@ def entity_add(
     zhifa entity import, which updates existing USCCs.
     """
     with opened(db) as store:
-        entity = refdata.add_entity(
+        entity = directory.add_entity(
             store,
             uscc=uscc,
             name=name,
@@ -665,7 +665,7 @@ def entity_add(
         )
         emit(
             as_json,
-            refdata.entity_as_dict(entity),
+            directory.entity_as_dict(entity),
             lambda: console.print(
                 f"added entity {entity.id}: {entity.uscc} {entity.name}", markup=False
             ),
@@ -692,7 +692,7 @@ def entity_import(
     """
     with opened(db) as store:
         with progress(f"importing {file.name}") as (_total, advance):
-            result = refdata.import_entities(store, file, skip_bad=skip_bad, progress=advance)
+            result = directory.import_entities(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), _render_import(result, "entities"))
 
 
@@ -724,7 +724,7 @@ def entity_export(
     """
     with opened(db) as store:
         with progress(f"exporting {file.name}") as (total, advance):
-            result = refdata_export.export_entities(
+            result = directory.export_entities(
                 store,
                 file,
                 region=region,
@@ -757,9 +757,9 @@ def entity_list(
     and entities holds at most --limit of them.
     """
     with opened(db) as store:
-        entities = refdata.list_entities(store, region=region, industry=industry, limit=limit)
-        total = refdata.count_entities(store, region=region, industry=industry)
-        payload = {"total": total, "entities": [refdata.entity_as_dict(e) for e in entities]}
+        entities = directory.list_entities(store, region=region, industry=industry, limit=limit)
+        total = directory.count_entities(store, region=region, industry=industry)
+        payload = {"total": total, "entities": [directory.entity_as_dict(e) for e in entities]}
         emit(as_json, payload, lambda: _print_entities(entities, total))
 
 
@@ -781,5 +781,5 @@ def entity_show(
     fields (registered_on as YYYY-MM-DD or null, key_supervision true or false).
     """
     with opened(db) as store:
-        entity = refdata.get_entity(store, key)
-        emit(as_json, refdata.entity_as_dict(entity), lambda: render_entity(entity))
+        entity = directory.get_entity(store, key)
+        emit(as_json, directory.entity_as_dict(entity), lambda: render_entity(entity))

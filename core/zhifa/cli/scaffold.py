@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from zhifa.cli._common import JsonOption, console, emit
-from zhifa.scaffold import create
+from zhifa.plugins.scaffold import create
 
 plugin_app = typer.Typer(help="Write department plugins.", no_args_is_help=True)
 

@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from zhifa.cli._common import JsonOption, console, emit
-from zhifa.definitions import Definition
 from zhifa.errors import InputError
-from zhifa.machine import mermaid
 from zhifa.plugins import Plugins
+from zhifa.workflow.definitions import Definition
+from zhifa.workflow.machine import mermaid
 
 workflow_app = typer.Typer(help="Inspect workflow definitions.", no_args_is_help=True)
 

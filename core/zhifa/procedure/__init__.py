@@ -1,7 +1,7 @@
 """The national baseline procedure's rules for each workflow, one module per workflow.
 
-Every module in this package that defines ``GUARDS`` (a sequence of :class:`zhifa.context.Guard`)
-has them registered by the baseline plugin, beside the shared guards of :mod:`zhifa.guards`. A
+Every module in this package that defines ``GUARDS`` (a sequence of :class:`zhifa.hooks.types.Guard`)
+has them registered by the baseline plugin, beside the shared guards of :mod:`zhifa.procedure.common`. A
 new workflow's rules go in a module of their own here; nothing else needs to change.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from zhifa.context import Guard
+from zhifa.hooks.types import Guard
 
 
 def guards() -> tuple[Guard, ...]:

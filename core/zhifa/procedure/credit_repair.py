@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from zhifa.calendar import add_months
-from zhifa.context import Guard, GuardResult, StepContext
+from zhifa.hooks.types import Guard, GuardResult, StepContext
 
 RULES = "市场监督管理行政处罚信息公示规定"
 ART_2 = f"{RULES} 第二条"

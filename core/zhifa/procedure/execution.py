@@ -31,8 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from zhifa.calendar import WorkCalendar, add_months, add_years
-from zhifa.clocks import Step
-from zhifa.context import Guard, GuardResult, StepContext
+from zhifa.hooks.types import Guard, GuardResult, StepContext
 from zhifa.procedure.case import (
     ART_72,
     DECISIONS,
@@ -43,6 +42,7 @@ from zhifa.procedure.case import (
     payment_due,
     periods_in,
 )
+from zhifa.workflow.deadlines import Step
 
 ART_35 = "行政强制法 第三十五条"
 ART_37 = "行政强制法 第三十七条"

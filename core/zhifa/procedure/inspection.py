@@ -21,9 +21,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhifa.context import Guard, GuardResult, StepContext
-from zhifa.guards import withdrawn_officers
-from zhifa.model import OfficerConflict
+from zhifa.hooks.types import Guard, GuardResult, StepContext
+from zhifa.procedure.common import withdrawn_officers
+from zhifa.store.tables import OfficerConflict
 
 ART_23 = "食品生产经营监督检查管理办法 第二十三条"
 ART_30_31 = "食品生产经营监督检查管理办法 第三十条、第三十一条"

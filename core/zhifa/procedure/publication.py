@@ -18,9 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from zhifa.calendar import WorkCalendar, add_months, add_years
-from zhifa.context import Guard, GuardResult, StepContext
-from zhifa.definitions import OPEN
-from zhifa.model import Matter, MatterLink
+from zhifa.hooks.types import Guard, GuardResult, StepContext
+from zhifa.store.tables import Matter, MatterLink
+from zhifa.workflow.definitions import OPEN
 
 RULES = "市场监督管理行政处罚信息公示规定"
 ART_2 = f"{RULES} 第二条"

@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhifa.context import Guard, GuardResult, StepContext
-from zhifa.definitions import OPEN
+from zhifa.hooks.types import Guard, GuardResult, StepContext
+from zhifa.workflow.definitions import OPEN
 
 REGULATION = "行政执法机关移送涉嫌犯罪案件的规定"
 ART_5_1 = f"{REGULATION} 第五条第一款"
@@ -53,7 +53,7 @@ def _approved_at(ctx: StepContext) -> datetime | None:
     """When the matter's latest ``approve`` step happened (Beijing time, naive), from the record."""
     if ctx.matter is None:
         return None
-    from zhifa.model import Event
+    from zhifa.store.tables import Event
 
     raw = ctx.session.execute(
         sa.select(sa.type_coerce(Event.occurred_at, sa.String))

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from zhifa_ecology import plugin
 
-from zhifa.catalogue import Band, Facts, Violation, applicable, check_decision, suggest
 from zhifa.errors import InputError
+from zhifa.rules import Band, Facts, Violation, applicable, check_decision, suggest
 
 CATALOGUE = plugin.zhifa_violations()
 BY_CODE = {v.code: v for v in CATALOGUE}

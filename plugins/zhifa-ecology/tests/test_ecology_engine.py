@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from zhifa_ecology import plugin
 
-from zhifa.catalogue import Facts, suggest
-from zhifa.clock import FixedClock
-from zhifa.context import MatterView
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
+from zhifa.hooks.types import MatterView
 from zhifa.plugins import Plugins
+from zhifa.rules import Facts, suggest
+from zhifa.timekeeping import FixedClock
 
 OPENED = datetime(2026, 3, 2, 9, 0)
 NOTIFIED = datetime(2026, 3, 3, 10, 0)

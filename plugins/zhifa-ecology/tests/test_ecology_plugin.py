@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from zhifa_ecology import DEPARTMENT, plugin
 
-from zhifa.catalogue import ITEM_KINDS, METHODS, CatalogueError
 from zhifa.plugins import Plugins
+from zhifa.rules import ITEM_KINDS, METHODS, CatalogueError
 
 LAW = "环境保护法"
 README = Path(__file__).resolve().parents[1] / "README.md"

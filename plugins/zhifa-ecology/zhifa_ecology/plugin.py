@@ -1,8 +1,8 @@
 """The hooks of the ecology and environment plugin (entry point ``ecology`` in the ``zhifa`` group).
 
-The catalogue is ``violations.yaml`` (the format of :func:`zhifa.catalogue.load_catalogue`); the
+The catalogue is ``violations.yaml`` (the format of :func:`zhifa.rules.load_catalogue`); the
 checklist is ``checklists.yaml``, a list of mappings with the fields of
-:class:`zhifa.catalogue.ChecklistItem`.
+:class:`zhifa.rules.ChecklistItem`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from zhifa import hookimpl
-from zhifa.catalogue import CatalogueError, ChecklistItem, Violation, load_catalogue
+from zhifa.rules import CatalogueError, ChecklistItem, Violation, load_catalogue
 from zhifa_ecology import DEPARTMENT
 
 HERE = Path(__file__).parent

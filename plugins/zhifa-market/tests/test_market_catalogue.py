@@ -14,7 +14,8 @@ from decimal import Decimal
 import pytest
 from zhifa_market import plugin
 
-from zhifa.catalogue import (
+from zhifa.errors import InputError
+from zhifa.rules import (
     DEFAULT_SHARES,
     TIERS,
     Facts,
@@ -24,7 +25,6 @@ from zhifa.catalogue import (
     check_decision,
     suggest,
 )
-from zhifa.errors import InputError
 
 Y = Decimal
 CATALOGUE: dict[str, Violation] = {v.code: v for v in plugin.zhifa_violations()}

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from zhifa_market import plugin
 
-from zhifa.catalogue import ITEM_KINDS, METHODS, CatalogueError, load_catalogue
-from zhifa.clock import FixedClock
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
 from zhifa.plugins import Plugins
+from zhifa.rules import ITEM_KINDS, METHODS, CatalogueError, load_catalogue
+from zhifa.timekeeping import FixedClock
 
 ARTICLE = r"第[一二三四五六七八九十百零]+条"
 FOOD_SAFETY_LAW = re.compile(rf"食品安全法 {ARTICLE}")

@@ -1,7 +1,7 @@
 """The market-regulation plugin's hooks: its violation catalogue and its inspection checklists.
 
 Both live as data next to this module: ``violations.yaml`` in the format of
-:func:`zhifa.catalogue.load_catalogue`, ``checklists.yaml`` as items grouped by the kind of
+:func:`zhifa.rules.load_catalogue`, ``checklists.yaml`` as items grouped by the kind of
 business they apply to (``food_production``, ``food_sales``, ``catering``).
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from zhifa import hookimpl
-from zhifa.catalogue import CatalogueError, ChecklistItem, Violation, load_catalogue
+from zhifa.rules import CatalogueError, ChecklistItem, Violation, load_catalogue
 
 NAME = "zhifa-market"
 HERE = Path(__file__).parent

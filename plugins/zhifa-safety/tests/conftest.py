@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from zhifa_safety import plugin
 
-from zhifa.catalogue import Violation
+from zhifa.rules import Violation
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import pytest
 from zhifa_safety import plugin
 from zhifa_safety.plugin import load_checklists
 
-from zhifa.catalogue import ITEM_KINDS, METHODS, CatalogueError, Facts, Violation, applicable
 from zhifa.errors import InputError
 from zhifa.plugins import Plugins
+from zhifa.rules import ITEM_KINDS, METHODS, CatalogueError, Facts, Violation, applicable
 
 LAW = "安全生产法"
 AMENDED = date(2021, 9, 1)  # the 2021 amendment (adopted 10 June 2021) took effect

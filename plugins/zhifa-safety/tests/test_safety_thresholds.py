@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from zhifa.catalogue import RESPONSIBLE, UNIT, Facts, Violation, check_decision, suggest
 from zhifa.errors import InputError
+from zhifa.rules import RESPONSIBLE, UNIT, Facts, Violation, check_decision, suggest
 
 Y = Decimal
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from zhifa.catalogue import DEFAULT_SHARES, RESPONSIBLE, Facts, Violation, check_decision, suggest
+from zhifa.rules import DEFAULT_SHARES, RESPONSIBLE, Facts, Violation, check_decision, suggest
 
 Y = Decimal
 BAND_FACTS = {

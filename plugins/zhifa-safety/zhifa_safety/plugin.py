@@ -1,8 +1,8 @@
 """The hook implementations of zhifa-safety (entry point ``safety`` in the ``zhifa`` group).
 
 The data live next to this module: ``violations.yaml`` (the catalogue, in the format read by
-:func:`zhifa.catalogue.load_catalogue`) and ``checklists.yaml`` (one mapping per inspection item
-with the fields of :class:`zhifa.catalogue.ChecklistItem`).
+:func:`zhifa.rules.load_catalogue`) and ``checklists.yaml`` (one mapping per inspection item
+with the fields of :class:`zhifa.rules.ChecklistItem`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from zhifa import hookimpl
-from zhifa.catalogue import CatalogueError, ChecklistItem, Violation, load_catalogue
+from zhifa.rules import CatalogueError, ChecklistItem, Violation, load_catalogue
 
 DISTRIBUTION = "zhifa-safety"
 HERE = Path(__file__).parent

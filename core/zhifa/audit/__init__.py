@@ -1,0 +1,1 @@
+from zhifa.audit.chains import *  # noqa: F403

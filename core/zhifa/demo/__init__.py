@@ -1,0 +1,1 @@
+from zhifa.demo.story import *  # noqa: F403

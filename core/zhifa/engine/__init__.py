@@ -1,0 +1,1 @@
+from zhifa.engine.core import *  # noqa: F403

@@ -1,0 +1,193 @@
+"""Every hook a zhifa plugin can implement. The docstrings are the reference documentation.
+
+A plugin is a module or object with functions marked ``@zhifa.hookimpl`` whose names are the hook
+names below; it is found through the ``zhifa`` entry-point group (or passed to ``Plugins`` in tests).
+The national baseline procedure (``zhifa.plugins.baseline``) is registered through the same manager.
+zhifa calls each implementation itself, so an error is reported with the plugin's name; wrappers
+(``hookwrapper=True``) are not supported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from zhifa.calendar import CalendarAddition
+from zhifa.hooks.types import EventRecord, Guard, ReportingSink, StepContext
+from zhifa.rules import ChecklistItem, SamplingPolicy, Violation
+
+hookspec = pluggy.HookspecMarker("zhifa")
+
+
+@hookspec
+def zhifa_workflows() -> Iterable[Path]:
+    """Workflow definition files (YAML) this plugin ships.
+
+    Each file is validated against ``workflow.schema.json`` when zhifa starts; a file with the
+    same name and version as another plugin's but different content is refused, naming both.
+    A department that changes a workflow gives it a new ``version``: running matters stay on the
+    version they were opened on.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_workflows():
+            return [Path(__file__).parent / "workflows" / "food_clue.yaml"]
+    """
+
+
+@hookspec
+def zhifa_guards() -> Iterable[Guard]:
+    """Named guards that workflow definitions can require on a step.
+
+    A guard's ``check(ctx, **args)`` returns None to let the step go on, or one or more reasons,
+    each citing the rule (law and article). The engine runs every guard of a step and reports all
+    failing reasons together; nothing is written. Two plugins may not register the same name.
+
+    Example::
+
+        def _sample_kept(ctx, **args):
+            if not ctx.data.get("sample_id"):
+                return "a sample must be kept (食品安全法 第八十七条)"
+            return None
+
+        @zhifa.hookimpl
+        def zhifa_guards():
+            return [Guard("sample_kept", _sample_kept, "a sample is kept", needs_data=True)]
+    """
+
+
+@hookspec
+def zhifa_before_transition(ctx: StepContext) -> Iterable[str] | None:
+    """Called for every step (including the opening one) after the workflow's own guards passed.
+
+    Return reasons to refuse the step (they are reported like guard reasons), or None. Runs inside
+    the step's transaction and must not write.
+    """
+
+
+@hookspec
+def zhifa_after_transition(ctx: StepContext, event: EventRecord) -> None:
+    """Called inside the step's transaction after its event is appended, before commit.
+
+    A plugin may write its own rows through ``ctx.session`` (or Core statements on
+    ``ctx.connection``): they are flushed and committed with the step; if it raises, the whole step
+    is rolled back with them and the error names the plugin. Notifications to the outside world belong in a reporting
+    sink, which runs after commit.
+    """
+
+
+@hookspec
+def zhifa_reporting_sinks() -> Iterable[ReportingSink]:
+    """Sinks that receive committed steps through the outbox.
+
+    For each step, every sink whose ``wants(event)`` is true gets one outbox message in the step's
+    transaction. After commit the engine calls ``deliver(message)``: ``message.event`` is the
+    recorded step and ``message.matter`` the matter after it (department name, entity, data). A
+    sink that raises, or does not return within its ``timeout`` (seconds, default 10), is retried
+    later with backoff and never rolls back or blocks the matter; `zhifa outbox` shows its error.
+    Messages carry a stable ``key`` so a sink can ignore one it has already handled (a timed-out
+    delivery may still complete late). The baseline's ``publicity`` sink writes the 双公示 records.
+    """
+
+
+@hookspec
+def zhifa_calendar_additions() -> Iterable[CalendarAddition]:
+    """Local holidays (``working=False``) or working days (``working=True``) for the calendar.
+
+    They override the official calendar on their day and count in every statutory clock.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_calendar_additions():
+            return [CalendarAddition(date(2026, 9, 30), working=False, reason="地方性节日")]
+    """
+
+
+@hookspec
+def zhifa_checklists() -> Iterable[ChecklistItem]:
+    """Inspection items this department's inspections check (检查事项).
+
+    Each item has a code (unique across the loaded plugins), a name, its legal basis, the method
+    (``on_site``, ``documentary`` or ``online``), whether it is a ``general`` or a ``key`` item,
+    and the kind of business it applies to (``scope``). Inspection tasks and random-inspection
+    plans draw their items from here.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_checklists():
+            return [
+                ChecklistItem(
+                    "SP-1.1", "食品经营许可证合法有效", "食品生产经营监督检查管理办法 第十三条",
+                    method="on_site", kind="key", scope="food_sales",
+                )
+            ]
+    """
+
+
+@hookspec
+def zhifa_violations() -> Iterable[Violation]:
+    """This department's violation catalogue with its discretion benchmarks (裁量基准).
+
+    Each :class:`~zhifa.rules.Violation` names the rule violated and the provision that sets
+    the penalty, the fines as bands (fixed ranges, or multiples of the goods value or illegal
+    gains, with the thresholds that switch between them), the discretion tiers with their
+    circumstances, whether it is on the department's no-penalty or reduced-penalty list, its own
+    hearing threshold, and the dates it is in force. A code declared by two plugins is refused at
+    load, naming both. Most plugins keep the catalogue in a YAML file read by
+    :func:`zhifa.rules.load_catalogue`.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_violations():
+            return load_catalogue(Path(__file__).parent / "violations.yaml", "zhifa-market")
+    """
+
+
+@hookspec
+def zhifa_sampling_policy(department: str) -> SamplingPolicy | None:
+    """The random-inspection sampling policy of ``department``, or None to leave it to others.
+
+    The first plugin that returns a policy for the department decides it; with none,
+    :data:`zhifa.rules.DEFAULT_POLICY` applies. Random-inspection plans take the shares per
+    credit class or risk level, the exempt classes, the yearly caps and the grace period of new
+    businesses from it.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_sampling_policy(department):
+            if not department.startswith("SC"):
+                return None
+            return SamplingPolicy(
+                ratios={"A": Decimal("0.02"), "B": Decimal("0.05"), "C": Decimal("0.1"),
+                        "D": Decimal("0.3")},
+                exempt=frozenset({"A"}), yearly_cap={"B": 1}, grace_days=180,
+                basis="某省市场监管局“双随机、一公开”抽查工作细则",
+            )
+    """
+
+
+@hookspec
+def zhifa_cli(app: Any) -> None:
+    """Add commands to the ``zhifa`` command line; ``app`` is its :class:`typer.Typer`.
+
+    Commands follow zhifa's conventions: ``--db`` and ``--json`` options, errors raised as
+    :class:`zhifa.errors.ZhifaError` subclasses (one sentence; exit 1 for a refusal, 2 for bad
+    input), never a traceback. A plugin that fails here is named in the error.
+
+    Example::
+
+        @zhifa.hookimpl
+        def zhifa_cli(app):
+            @app.command("market-report")
+            def market_report(year: int) -> None:
+                \"\"\"Print the bureau's yearly penalty statistics.\"\"\"
+                ...
+    """

@@ -1,0 +1,1 @@
+from zhifa.plugins.manager import *  # noqa: F403

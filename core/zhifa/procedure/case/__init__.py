@@ -1,0 +1,1 @@
+from zhifa.procedure.case.rules import *  # noqa: F403

@@ -1,0 +1,178 @@
+"""The baseline guards: rules of the national procedure that workflow definitions require by name.
+
+Each returns None when the step may go on, or reasons citing the article that refuses it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from zhifa.calendar import add_years
+from zhifa.hooks.types import Guard, GuardResult, StepContext
+from zhifa.store.tables import Event
+
+LIMITATION_YEARS = 2
+LIMITATION_YEARS_SERIOUS = 5
+ART_36 = "行政处罚法 第三十六条"
+ART_42 = "行政处罚法 第四十二条"
+
+
+def limitation_ends(act_date: date, serious_harm: bool) -> date:
+    """The last day on which an act of ``act_date`` can still be discovered and penalised.
+
+    Two years, or five where life, health or financial security is involved and harm occurred,
+    counted from the act or the end of a continuing act; the day of the act is not counted.
+    """
+    return add_years(act_date, LIMITATION_YEARS_SERIOUS if serious_harm else LIMITATION_YEARS)
+
+
+def within_limitation_period(
+    ctx: StepContext,
+    act_field: str = "act_date",
+    harm_field: str = "serious_harm",
+    discovered_field: str | None = None,
+    **_: Any,
+) -> GuardResult:
+    """The act was discovered within its limitation period (Art 36).
+
+    The period runs to the day the violation was discovered: the date in ``discovered_field``
+    when the step records one, else the day the matter was received (for a matter being opened,
+    the day of the step).
+    """
+    raw = ctx.data.get(act_field)
+    if raw is None:
+        return (
+            f"the date of the act ({act_field}) is needed to check the limitation period ({ART_36})"
+        )
+    act = date.fromisoformat(raw)
+    given = ctx.data.get(discovered_field) if discovered_field else None
+    discovered = date.fromisoformat(given) if given else ctx.received_on
+    what = "violation was discovered" if given else "matter was received"
+    if given and discovered > ctx.at.date():
+        return (
+            f"the day of discovery {discovered} is after this step ({ctx.at.date()}); give the day "
+            "the clue was received or the inspection found the violation"
+        )
+    if act > discovered:
+        return (
+            f"the act date {act} is after {discovered}, the day the {what}; "
+            "give the date of the act or of the end of a continuing act"
+        )
+    serious = bool(ctx.data.get(harm_field))
+    last = limitation_ends(act, serious)
+    if discovered > last:
+        years = LIMITATION_YEARS_SERIOUS if serious else LIMITATION_YEARS
+        return (
+            f"the act of {act} was discovered on {discovered}, after its {years}-year limitation "
+            f"period ended on {last} ({ART_36}); no penalty may be given — decide not to open a "
+            "case (ground: beyond_limitation)"
+        )
+    return None
+
+
+def officers_certified(
+    ctx: StepContext, field: str | None = None, role: str | None = None, **_: Any
+) -> GuardResult:
+    """Officers named in the step hold a valid certificate on its date, in the matter's department."""
+    names = (
+        [field]
+        if field
+        else [f.name for f in ctx.step.fields.values() if f.type in ("officer", "officers")]
+    )
+    department = ctx.matter.department if ctx.matter else ctx.actor.department
+    day = ctx.at.date()
+
+    def problems() -> Iterator[str]:
+        for name in names:
+            value = ctx.data.get(name)
+            ids = [value] if isinstance(value, str) else list(value or ())
+            for oid in ids:
+                officer = ctx.officers.get(oid)
+                if officer is None:
+                    yield f"{name}: officer {oid!r} does not exist"
+                    continue
+                problem = officer.certificate_problem(day)
+                if problem:
+                    yield f"{name}: {problem}; enforcement needs certified officers ({ART_42})"
+                if officer.department != department:
+                    yield f"{name}: {officer.label()} belongs to {officer.department}, not {department}"
+                if role and role not in officer.roles:
+                    yield f"{name}: {officer.label()} does not hold the role {role}"
+
+    return list(problems())
+
+
+def clock_not_expired(ctx: StepContext, clock: str = "", **_: Any) -> GuardResult:
+    """The named clock is running and its deadline has not passed on the step's date."""
+    state = ctx.clock(clock)
+    if state is None or state.status != "running" or state.due_on is None:
+        return (
+            f"the {state.spec.label if state else clock} is not running, so it cannot be extended"
+        )
+    if ctx.at.date() > state.due_on:
+        return (
+            f"the {state.spec.label} ended on {state.due_on}; an extension must be approved before "
+            f"it ends ({state.spec.basis})"
+        )
+    return None
+
+
+RECUSE = "recuse"  # the trigger by which an officer withdraws from a matter (回避)
+ART_43 = "行政处罚法 第四十三条"
+
+
+def withdrawn_officers(ctx: StepContext) -> dict[str, str]:
+    """Officers who withdrew from this matter by an earlier ``recuse`` step (id → reason)."""
+    if ctx.matter is None or RECUSE not in ctx.definition.triggers:
+        return {}
+    rows = ctx.session.scalars(
+        sa.select(Event.data)
+        .where(Event.matter_id == ctx.matter.id, Event.trigger == RECUSE)
+        .order_by(Event.seq)
+    )
+    found: dict[str, str] = {}
+    for raw in rows:
+        data = json.loads(raw)
+        found[str(data.get("officer"))] = str(data.get("reason") or "")
+    return found
+
+
+def withdrawn_actor(ctx: StepContext) -> GuardResult:
+    """An officer who withdrew from a matter takes no further step in it (Art 43)."""
+    withdrawn = withdrawn_officers(ctx)
+    if ctx.actor.id in withdrawn:
+        return (
+            f"{ctx.actor.label()} withdrew from matter {ctx.matter.id if ctx.matter else ''} "
+            f"({withdrawn[ctx.actor.id]}) and takes no further step in it ({ART_43})"
+        )
+    return None
+
+
+BASELINE_GUARDS = (
+    Guard(
+        "within_limitation_period",
+        within_limitation_period,
+        "the act was discovered within the limitation period (2 years; 5 with harm to life, "
+        "health or financial security)",
+        ART_36,
+        needs_data=True,
+    ),
+    Guard(
+        "officers_certified",
+        officers_certified,
+        "every officer named in the step holds an enforcement certificate valid on its date, "
+        "belongs to the matter's department and, where given, holds the role",
+        ART_42,
+        needs_data=True,
+    ),
+    Guard(
+        "clock_not_expired",
+        clock_not_expired,
+        "the named statutory clock is running and has not passed its deadline",
+    ),
+)

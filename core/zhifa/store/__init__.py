@@ -1,0 +1,1 @@
+from zhifa.store.database import *  # noqa: F403

@@ -1,0 +1,309 @@
+"""The tables, as SQLAlchemy 2 typed models. Alembic migrations are the only way they are created.
+
+All times are naive Beijing time (see :mod:`zhifa.timekeeping`). Event payloads are stored as the exact
+canonical JSON text that was hashed, so verification never depends on how a database re-encodes JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Department(Base):
+    """An enforcement department (执法部门)."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(String(6))
+
+
+class Officer(Base):
+    """An enforcement officer (执法人员) with roles and an enforcement certificate (执法证)."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    roles: Mapped[str] = mapped_column(String(200))  # comma-separated role codes, sorted
+    certificate_no: Mapped[str | None] = mapped_column(String(64))
+    certificate_valid_from: Mapped[date | None] = mapped_column(Date)
+    certificate_valid_to: Mapped[date | None] = mapped_column(Date)
+    # comma-separated, sorted; empty: no specialty / every region (read by random draws)
+    specialties: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    regions: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)
+
+
+HISTORY_START = datetime(1, 1, 1)
+"""``valid_from`` of an officer's record kept from before zhifa recorded officer history
+(migration 0002 seeds one such version per officer): the earliest time there is, so steps of any
+date are judged against the only record known."""
+
+
+class OfficerVersion(Base):
+    """One version of an officer's record (执法人员信息变更记录): what the ``officers`` row said
+    from ``valid_from`` until the officer's next version. Written by :mod:`zhifa.directory` in the
+    transaction that adds or changes the officer, only when something changed; never updated."""
+
+    __tablename__ = "officer_versions"
+    __table_args__ = (
+        Index("ix_officer_versions_officer_id_valid_from", "officer_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    department_code: Mapped[str] = mapped_column(String(32))
+    roles: Mapped[str] = mapped_column(String(200))  # comma-separated role codes, sorted
+    certificate_no: Mapped[str | None] = mapped_column(String(64))
+    certificate_valid_from: Mapped[date | None] = mapped_column(Date)
+    certificate_valid_to: Mapped[date | None] = mapped_column(Date)
+    valid_from: Mapped[datetime] = mapped_column(DateTime)  # when this version took effect
+    recorded_by: Mapped[str] = mapped_column(Text)  # "officer add", "import FILE row N"…
+
+
+class Entity(Base):
+    """A market entity (市场主体) identified by its unified social credit code."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(50))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    industry: Mapped[str] = mapped_column(String(100))
+    credit_class: Mapped[str | None] = mapped_column(String(8))
+    risk_level: Mapped[str | None] = mapped_column(String(16))
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    key_supervision: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class OfficerConflict(Base):
+    """A conflict of interest an officer declared with an entity (回避): the officer is never
+    drawn to inspect it. One row per officer and entity."""
+
+    __tablename__ = "officer_conflicts"
+
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True)
+    declared_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Snapshot(Base):
+    """A frozen target or inspector directory (see :mod:`zhifa.inspections` for ``content``)."""
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # targets | inspectors
+    taken_at: Mapped[datetime] = mapped_column(DateTime)
+    rows: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DrawPlan(Base):
+    """A random-inspection plan: its canonical JSON (:meth:`zhifa.inspections.Plan.as_dict`) and
+    digest; ``draft`` until published, then frozen."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # draft | published
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Draw(Base):
+    """One random draw: the plan, the two snapshots, the public value, the seed and the record
+    (:meth:`zhifa.inspections.DrawResult.record` as canonical JSON)."""
+
+    __tablename__ = "draws"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    target_snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
+    inspector_snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
+    public_value: Mapped[str] = mapped_column(Text)
+    seed: Mapped[str] = mapped_column(String(64))
+    record: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DrawTask(Base):
+    """One inspection task a draw created: the draw, the visit (the entity's row among the
+    draw's visits, shared by the tasks of one joint visit), the entity, the department and the
+    inspection matter that carries the task."""
+
+    __tablename__ = "draw_tasks"
+    __table_args__ = (
+        UniqueConstraint("draw_id", "visit", "department_code", name="uq_draw_tasks_draw_id"),
+    )
+
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"))
+    visit: Mapped[int] = mapped_column(Integer)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    year: Mapped[int] = mapped_column(Integer)  # the plan's year
+
+
+class InspectionRequest(Base):
+    """A market entity's own request to be inspected in a year: an entity of a class the plan
+    leaves alone (无事不扰) is drawn that year only when it asked."""
+
+    __tablename__ = "inspection_requests"
+
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class WorkflowVersion(Base):
+    """One version of a workflow definition, with the exact text matters run on."""
+
+    __tablename__ = "workflow_versions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Matter(Base):
+    """A matter (事项): one run of a workflow. ``version`` is the optimistic-lock counter."""
+
+    __tablename__ = "matters"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workflow", "workflow_version"],
+            ["workflow_versions.name", "workflow_versions.version"],
+        ),
+        Index("ix_matters_workflow_state", "workflow", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(String(64))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+
+class MatterLink(Base):
+    """A link between matters: a clue that opened a case, a case that spawned a transfer…"""
+
+    __tablename__ = "matter_links"
+    __table_args__ = (UniqueConstraint("source_id", "target_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class Event(Base):
+    """One recorded step (全过程记录). Append-only: database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("matter_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(64))
+    to_state: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    evidence: Mapped[str] = mapped_column(Text)  # canonical JSON list of {name, sha256, size}
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Clock(Base):
+    """A statutory clock of a matter, recomputed from its events at every step."""
+
+    __tablename__ = "clocks"
+    __table_args__ = (Index("ix_clocks_status_due_on", "status", "due_on"),)
+
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | paused | met | missed
+    started_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    stopped_on: Mapped[date | None] = mapped_column(Date)
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    paused_days: Mapped[int] = mapped_column(Integer)
+    extensions: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxMessage(Base):
+    """A message for a reporting sink, queued in the step's transaction, delivered after commit."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("event_id", "sink"),
+        Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    sink: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(100), unique=True)  # idempotency key for the sink
+    payload: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)

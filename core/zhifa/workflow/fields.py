@@ -1,0 +1,182 @@
+"""Validate the data of a step against the fields its trigger declares.
+
+Input comes from Python, JSON or the command line, so values may arrive as strings. Each value is
+checked and turned into its canonical JSON form (dates as ``YYYY-MM-DD``, money as a string with two
+decimals) so the record hashes the same whatever the source. All problems are reported together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import fastjsonschema
+
+from zhifa.errors import FieldError, InputError
+from zhifa.ids import uscc_problem
+from zhifa.timekeeping import parse_moment, to_beijing
+from zhifa.workflow.definitions import FieldSpec, StepSpec, describe_value_error
+
+_TRUE = {"true", "yes", "1", "是", "y"}
+_FALSE = {"false", "no", "0", "否", "n"}
+
+
+def _as_date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise ValueError("must be a date written as 2026-03-02")
+
+
+def _as_datetime(value: Any) -> str:
+    if isinstance(value, datetime):
+        return to_beijing(value).replace(microsecond=0).isoformat()
+    if isinstance(value, str):
+        try:
+            return parse_moment(value).replace(microsecond=0).isoformat()
+        except InputError:
+            pass
+    raise ValueError("must be a time written as 2026-03-02T09:30")
+
+
+def _as_number(value: Any, spec: FieldSpec, places: int | None) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"must be a number, got {value!r}") from None
+    if not number.is_finite():
+        raise ValueError("must be a finite number")
+    if spec.minimum is not None and number < Decimal(str(spec.minimum)):
+        raise ValueError(f"must be at least {spec.minimum}, got {number}")
+    if spec.maximum is not None and number > Decimal(str(spec.maximum)):
+        raise ValueError(f"must be at most {spec.maximum}, got {number}")
+    if spec.type == "integer":
+        if number != number.to_integral_value():
+            raise ValueError(f"must be a whole number, got {number}")
+        return int(number)
+    if places is not None:
+        if number != number.quantize(Decimal(1).scaleb(-places)):
+            raise ValueError(
+                f"must have at most {places} decimal places (yuan and fen), got {number}"
+            )
+        return str(number.quantize(Decimal(1).scaleb(-places)))
+    return format(number.normalize(), "f")
+
+
+def _as_officers(value: Any, spec: FieldSpec) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("must be a list of officer ids")
+    ids = [str(i).strip() for i in items if str(i).strip()]
+    if len(set(ids)) != len(ids):
+        raise ValueError("names the same officer twice")
+    if spec.minimum is not None and len(ids) < spec.minimum:
+        raise ValueError(f"needs at least {int(spec.minimum)} officers, got {len(ids)}")
+    if spec.maximum is not None and len(ids) > spec.maximum:
+        raise ValueError(f"allows at most {int(spec.maximum)} officers, got {len(ids)}")
+    return ids
+
+
+def _as_json(value: Any, spec: FieldSpec) -> Any:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise ValueError("must be JSON: objects, lists, text, numbers, true/false") from None
+    if spec.check is not None:
+        try:
+            spec.check(value)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            raise ValueError(describe_value_error(exc)) from None
+    return value
+
+
+def convert(spec: FieldSpec, value: Any) -> Any:
+    """The canonical value of one field, or ``ValueError`` saying what is wrong."""
+    kind = spec.type
+    if kind in ("string", "text"):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("must be non-empty text")
+        text = value.strip()
+        limit = spec.max_length or (200 if kind == "string" else None)
+        if limit is not None and len(text) > limit:
+            raise ValueError(f"is {len(text)} characters long, at most {limit} are allowed")
+        return text
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ValueError("must be true or false")
+    if kind == "integer":
+        return _as_number(value, spec, None)
+    if kind == "decimal":
+        return _as_number(value, spec, None)
+    if kind == "money":
+        return _as_number(value, spec, 2)
+    if kind == "date":
+        return _as_date(value)
+    if kind == "datetime":
+        return _as_datetime(value)
+    if kind == "enum":
+        if value not in spec.choices:
+            raise ValueError(f"must be one of {', '.join(spec.choices)}, got {value!r}")
+        return value
+    if kind == "officer":
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("must be an officer id")
+        return value.strip()
+    if kind == "officers":
+        return _as_officers(value, spec)
+    if kind == "json":
+        return _as_json(value, spec)
+    if kind == "entity":
+        code = "".join(str(value).split()).upper()
+        problem = uscc_problem(code)
+        if problem:
+            raise ValueError(problem)
+        return code
+    raise ValueError(f"has an unknown type {kind!r}")  # the schema prevents this
+
+
+def validate(step: StepSpec, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Canonical data for ``step``; raise :class:`FieldError` listing every problem."""
+    problems: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for name in data:
+        if name not in step.fields:
+            known = ", ".join(step.fields) or "none"
+            problems[name] = f"is not a field of this step (fields: {known})"
+    for name, spec in step.fields.items():
+        value = data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if spec.required:
+                problems[name] = f"is required ({spec.label})"
+            continue
+        try:
+            out[name] = convert(spec, value)
+        except ValueError as exc:
+            problems[name] = str(exc)
+    if problems:
+        names = ", ".join(problems)
+        raise FieldError(
+            f"step {step.name!r} cannot be taken with this data ({names}); "
+            "correct the fields listed below and try again",
+            problems,
+        )
+    return out
