@@ -7,6 +7,8 @@
     │   ├── FieldError              one or more fields of a step are missing or malformed
     │   ├── DefinitionError         a workflow file breaks the schema (names file, path, fault)
     │   ├── ImportFileError         a CSV/.xlsx file has bad rows (row numbers and reasons)
+    │   ├── CatalogueError          a violation catalogue or checklist entry is invalid
+    │   ├── InfeasibleDraw          a random draw's tasks cannot all be staffed (one line each)
     │   └── NotFoundError           a matter, officer, entity, workflow… does not exist
     ├── RefusedError                a rule refused the step (exit 1); nothing was written
     │   ├── PermissionRefused       the actor's role, department or certificate does not allow it
@@ -16,6 +18,8 @@
     │   └── PluginConflict          two plugins register the same name; both are named
     ├── DatabaseError               the database is unreachable or not migrated (exit 2)
     └── IntegrityError              the record failed verification (exit 1)
+        └── DrawMismatch            a random draw does not re-run to its record (first difference
+                                    first, the others as details)
 """
 
 from __future__ import annotations
@@ -82,6 +86,22 @@ class ImportFileError(InputError):
 
     def details(self) -> list[str]:
         return [f"row {n}: {reason}" for n, reason in self.rows]
+
+
+class CatalogueError(InputError):
+    """A catalogue or checklist entry or file is not valid; the message names the file, entry and
+    fault."""
+
+
+class InfeasibleDraw(InputError):
+    """Some tasks of a random draw cannot be staffed; ``problems`` has one line per task or visit."""
+
+    def __init__(self, message: str, problems: Sequence[str]) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+    def details(self) -> list[str]:
+        return list(self.problems)
 
 
 class NotFoundError(InputError):
@@ -161,3 +181,14 @@ class IntegrityError(ZhifaError):
     """The tamper-evident record failed verification."""
 
     exit_code = 1
+
+
+class DrawMismatch(IntegrityError):
+    """A random draw that does not verify: the first difference, then the others as details."""
+
+    def __init__(self, message: str, others: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.others = list(others)
+
+    def details(self) -> list[str]:
+        return list(self.others)

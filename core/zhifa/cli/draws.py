@@ -21,7 +21,7 @@ from zhifa.cli._common import (
     open_engine,
     opened,
 )
-from zhifa.errors import InputError, IntegrityError
+from zhifa.errors import DrawMismatch, InputError
 from zhifa.inspections import Plan, PlanItem, canonical_json
 from zhifa.plugins import Plugins
 from zhifa.store import Store
@@ -306,17 +306,6 @@ def draw_run(
     emit(as_json, info.as_dict(), lambda: console.print(_summary(info), markup=False))
 
 
-class _DrawDiffers(IntegrityError):
-    """A draw that does not verify: the first difference, then the others as details."""
-
-    def __init__(self, message: str, others: list[str]) -> None:
-        super().__init__(message)
-        self.others = others
-
-    def details(self) -> list[str]:
-        return list(self.others)
-
-
 @draw_app.command("verify")
 def draw_verify(
     draw_id: Annotated[int, typer.Argument(metavar="ID")],
@@ -334,7 +323,7 @@ def draw_verify(
     if not problems:
         console.print(f"draw {draw_id} confirmed: re-running it gives the recorded result")
         return
-    raise _DrawDiffers(f"draw {draw_id} does not verify: {problems[0]}", problems[1:])
+    raise DrawMismatch(f"draw {draw_id} does not verify: {problems[0]}", problems[1:])
 
 
 @draw_app.command("show")

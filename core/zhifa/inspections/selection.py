@@ -74,14 +74,14 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from zhifa.errors import InputError
+from zhifa.errors import InfeasibleDraw, InputError
 from zhifa.inspections.directories import (
     Inspector,
     InspectorDirectory,
     TargetDirectory,
     canonical_json,
 )
-from zhifa.inspections.teams import InfeasibleDraw, Needs, Visits, assign_teams
+from zhifa.inspections.teams import Needs, Visits, assign_teams
 from zhifa.rules import CREDIT_CLASSES, ITEM_KINDS, RISK_LEVELS, ChecklistItem, SamplingPolicy
 
 __all__ = [

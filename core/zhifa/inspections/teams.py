@@ -49,7 +49,7 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 
-from zhifa.errors import InputError
+from zhifa.errors import InfeasibleDraw
 from zhifa.inspections.directories import InspectorDirectory
 
 GAMMA = 0x9E3779B97F4A7C15
@@ -60,17 +60,6 @@ _U30, _U27, _U31, _U32 = (np.uint64(s) for s in (30, 27, 31, 32))
 Needs = tuple[frozenset[str] | None, ...]
 """What each department of the plan needs for one industry: None when it has no item for it,
 else the specialties its items name (an empty set when they name none)."""
-
-
-class InfeasibleDraw(InputError):
-    """Some tasks of the draw cannot be staffed; ``problems`` has one line per task or visit."""
-
-    def __init__(self, message: str, problems: Sequence[str]) -> None:
-        super().__init__(message)
-        self.problems = list(problems)
-
-    def details(self) -> list[str]:
-        return list(self.problems)
 
 
 def mix64(z: NDArray[np.uint64]) -> NDArray[np.uint64]:

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from zhifa.errors import InputError
+from zhifa.errors import CatalogueError, InputError
 
 ART_32 = "行政处罚法 第三十二条"
 ART_37 = "行政处罚法 第三十七条"
@@ -48,10 +48,6 @@ DEFAULT_SHARES = {
     "heavier": (Decimal("0.7"), Decimal(1)),
 }
 YUAN = Decimal(1)
-
-
-class CatalogueError(InputError):
-    """A catalogue entry or file is not valid; the message names the file, entry and fault."""
 
 
 METHODS = ("on_site", "documentary", "online")  # 现场检查 / 书面检查 / 网络检查
