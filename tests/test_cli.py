@@ -365,7 +365,7 @@ def test_entry_point_plugins_are_listed_unless_autoload_is_off(
         check=True,
     ).stdout
     names = {p["name"]: p for p in json.loads(out)}
-    assert names["zhifa.plugins.baseline"]["distribution"] == "zhifa"
+    assert names["zhifa.baseline"]["distribution"] == "zhifa"
     if autoload:
         assert names["probe"]["version"] == "1.2.3" and names["probe"]["hooks"] == ["zhifa_guards"]
     else:

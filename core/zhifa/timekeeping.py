@@ -32,12 +32,17 @@ def parse_moment(text: str) -> datetime:
 
 
 class Clock(Protocol):
+    """Where the engine reads the time: the system's in service, a fixed one in tests and the
+    sandbox."""
+
     def now(self) -> datetime:
         """The current Beijing time, naive."""
         ...
 
 
 class SystemClock:
+    """The machine's clock, read as Beijing time."""
+
     def now(self) -> datetime:
         return datetime.now(BEIJING).replace(tzinfo=None)
 

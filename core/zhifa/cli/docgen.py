@@ -67,7 +67,7 @@ def hooks_reference() -> str:
     parts = [
         "# Hook reference",
         "",
-        "Generated from `zhifa/hookspecs.py` by `make docs`; do not edit by hand.",
+        "Generated from `zhifa/hooks/specs.py` by `make docs`; do not edit by hand.",
         "",
         inspect.cleandoc(hookspecs.__doc__ or ""),
         "",
@@ -87,7 +87,7 @@ def hook_page(name: str) -> str:
     parts = [
         f"# `{name}`",
         "",
-        "Generated from `zhifa/hookspecs.py` and the shipped plugins by `make docs`; do not edit.",
+        "Generated from `zhifa/hooks/specs.py` and the shipped plugins by `make docs`; do not edit.",
         "",
         "```python",
         f"def {name}{inspect.signature(func)}",

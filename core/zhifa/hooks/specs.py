@@ -11,15 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from zhifa.calendar import CalendarAddition
-from zhifa.hooks.types import EventRecord, Guard, ReportingSink, StepContext
-from zhifa.rules import ChecklistItem, SamplingPolicy, Violation
+if TYPE_CHECKING:  # annotations only: importing the markers stays cheap for a plugin
+    from zhifa.calendar import CalendarAddition
+    from zhifa.hooks.types import EventRecord, Guard, ReportingSink, StepContext
+    from zhifa.rules import ChecklistItem, SamplingPolicy, Violation
 
 hookspec = pluggy.HookspecMarker("zhifa")
+"""Marker for the hook specifications below (zhifa's own; plugins do not need it)."""
+
+hookimpl = pluggy.HookimplMarker("zhifa")
+"""Marker for plugin hook implementations: ``@zhifa.hookimpl`` (the same object)."""
 
 
 @hookspec

@@ -25,7 +25,7 @@ from zhifa.plugins.config import PluginConfig, load_config
 from zhifa.rules import DEFAULT_POLICY, ChecklistItem, SamplingPolicy, Violation
 from zhifa.workflow.definitions import Definition, load_file
 
-BASELINE = "zhifa.plugins.baseline"
+BASELINE = "zhifa.baseline"
 ALWAYS = frozenset({BASELINE})  # applies to every department whatever the configuration
 AUTOLOAD_ENV = "ZHIFA_DISABLE_PLUGIN_AUTOLOAD"
 

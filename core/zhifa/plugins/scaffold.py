@@ -129,11 +129,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from zhifa import hookimpl
-from zhifa.calendar import CalendarAddition
-from zhifa.rules import ChecklistItem, Violation, load_catalogue
-from zhifa.hooks.types import EventRecord, Guard, GuardResult, OutboxDelivery, StepContext
-from zhifa.rules import SamplingPolicy
+from zhifa import (
+    CalendarAddition,
+    ChecklistItem,
+    EventRecord,
+    Guard,
+    GuardResult,
+    OutboxDelivery,
+    SamplingPolicy,
+    StepContext,
+    Violation,
+    hookimpl,
+    load_catalogue,
+)
 
 HERE = Path(__file__).parent
 DEPARTMENT_PREFIX = ""  # the department codes this plugin's sampling policy is for ("" = all)
@@ -339,8 +347,8 @@ from decimal import Decimal
 import pytest
 import typer
 
+from zhifa import GuardRefused
 from zhifa.rules import Facts, check_decision, suggest
-from zhifa.errors import GuardRefused
 from {{package}} import plugin
 
 

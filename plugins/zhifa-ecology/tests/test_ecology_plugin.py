@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from zhifa_ecology import DEPARTMENT, plugin
 
+from zhifa import load_checklist
 from zhifa.plugins import Plugins
 from zhifa.rules import ITEM_KINDS, METHODS, CatalogueError
 
@@ -133,16 +134,16 @@ def test_a_bad_checklist_file_is_refused_naming_the_item(tmp_path: Path) -> None
     bad = tmp_path / "checklists.yaml"
     bad.write_text("- {code: HB-9, name: x, basis: y, method: by_phone}\n", encoding="utf-8")
     with pytest.raises(CatalogueError, match="HB-9"):
-        plugin.load_checklist(bad)
+        load_checklist(bad)
     bad.write_text("- {code: HB-9, name: x, basis: y, colour: red}\n", encoding="utf-8")
-    with pytest.raises(CatalogueError, match=r"\[0\]: unknown key colour"):
-        plugin.load_checklist(bad)
+    with pytest.raises(CatalogueError, match=r"\[0\] \(HB-9\): unknown key colour"):
+        load_checklist(bad)
     bad.write_text("- {code: HB-9, name: x}\n", encoding="utf-8")
     with pytest.raises(CatalogueError, match=r"checklists.yaml\[0\] \(HB-9\): basis missing"):
-        plugin.load_checklist(bad)
+        load_checklist(bad)
     bad.write_text("code: HB-9\n", encoding="utf-8")
     with pytest.raises(CatalogueError, match="a list of items"):
-        plugin.load_checklist(bad)
+        load_checklist(bad)
 
 
 @pytest.mark.skipif(not README.exists(), reason="README.md is not beside the tests")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from zhifa_market import plugin
 
+from zhifa import load_checklist
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
 from zhifa.plugins import Plugins
@@ -44,7 +45,11 @@ def test_the_catalogue_loads_through_the_plugin_manager(loaded: Plugins) -> None
 
 def test_the_checklists_load_through_the_plugin_manager(loaded: Plugins) -> None:
     items = loaded.checklists()
-    assert len(items) == len(plugin.load_checklists()) >= 15  # no code twice
+    assert (
+        len(items)
+        == len(load_checklist(plugin.CHECKLISTS, plugin.NAME, scopes=plugin.SCOPES))
+        >= 15
+    )  # no code twice
     assert {i.department for i in items.values()} == {plugin.__name__}
     by_scope: dict[str, list[str]] = {}
     for code, item in items.items():
@@ -100,7 +105,7 @@ def test_a_faulty_checklist_file_is_named(tmp_path: Path, text: str, fault: str)
     path = tmp_path / "checklists.yaml"
     path.write_text(text, "utf-8")
     with pytest.raises(CatalogueError) as err:
-        plugin.load_checklists(path)
+        load_checklist(path, plugin.NAME, scopes=plugin.SCOPES)
     assert fault in err.value.message
     assert str(path) in err.value.message
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from zhifa_safety import plugin
-from zhifa_safety.plugin import load_checklists
 
+from zhifa import load_checklist
 from zhifa.errors import InputError
 from zhifa.plugins import Plugins
 from zhifa.rules import ITEM_KINDS, METHODS, CatalogueError, Facts, Violation, applicable
@@ -124,13 +124,13 @@ def test_checklist_file_errors_name_the_item(tmp_path: Path) -> None:
     path = tmp_path / "checklists.yaml"
     path.write_text("- {code: AQ-9.1, name: x, basis: 安全生产法 第三十条, colour: red}\n", "utf-8")
     with pytest.raises(CatalogueError, match=r"\[0\] \(AQ-9.1\): unknown key colour"):
-        load_checklists(path)
+        load_checklist(path)
     path.write_text("- {code: AQ-9.1, name: x, basis: y, method: phone}\n", "utf-8")
     with pytest.raises(CatalogueError, match="method 'phone'"):
-        load_checklists(path)
+        load_checklist(path)
     path.write_text("code: AQ-9.1\n", "utf-8")
     with pytest.raises(CatalogueError, match="a checklist is a list"):
-        load_checklists(path)
+        load_checklist(path)
 
 
 def test_the_distribution_declares_its_entry_point() -> None:
