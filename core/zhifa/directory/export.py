@@ -7,9 +7,9 @@ written as UTF-8 with a byte-order mark (so Excel on Chinese Windows shows Chine
 CRLF line ends, its text exactly as stored (no formula escaping, which would not import back);
 ``.xlsx`` is one sheet written by openpyxl in write-only mode, and text holding a control
 character, which .xlsx cannot hold, is refused rather than altered. The header row holds the
-field names the import accepts (:func:`zhifa.refdata.accepted_headers`), so an exported file
-imports back unchanged; dates are written as ``YYYY-MM-DD`` (in .xlsx as date cells shown that
-way), codes such as roles, specialties and regions comma-separated and sorted,
+field names the import accepts (:func:`zhifa.directory.importing.accepted_headers`), so an
+exported file imports back unchanged; dates are written as ``YYYY-MM-DD`` (in .xlsx as date cells
+shown that way), codes such as roles, specialties and regions comma-separated and sorted,
 ``key_supervision`` as 是/否.
 
 Rows are read in batches of :data:`EXPORT_BATCH` (``yield_per``), so a directory of a million
@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from zhifa import tabular
-from zhifa.directory import refdata
+from zhifa.directory.entities import entity_filter
+from zhifa.directory.rows import ProgressCallback, normalize_codes
 from zhifa.errors import NotFoundError
 from zhifa.store import Store
 from zhifa.store.tables import Department, Entity, Officer, OfficerConflict
@@ -112,7 +113,7 @@ def _export(
     count: Callable[[Session], int],
     row: Callable[[Any], list[Value]],
     force: bool,
-    progress: refdata.ProgressCallback | None,
+    progress: ProgressCallback | None,
     total: Callable[[int], None] | None,
 ) -> ExportResult:
     """Stream the rows of ``query`` through ``row`` into ``path``, in one read transaction.
@@ -165,7 +166,7 @@ def _entity_query(region: str | None, industry: str | None) -> _Query:
         e.registered_on,
         e.key_supervision,
     )
-    return refdata.entity_filter(columns, region, industry).order_by(e.id)
+    return entity_filter(columns, region, industry).order_by(e.id)
 
 
 def _entity_row(r: Any) -> list[Value]:
@@ -189,7 +190,7 @@ def export_entities(
     region: str | None = None,
     industry: str | None = None,
     force: bool = False,
-    progress: refdata.ProgressCallback | None = None,
+    progress: ProgressCallback | None = None,
     total: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Write the market entities (the target directory) to a .csv or .xlsx file, in the order
@@ -219,12 +220,12 @@ def _officer_row(r: Any) -> list[Value]:
         r.id,
         r.name,
         r.department_code,
-        refdata.normalize_codes(r.roles),
+        normalize_codes(r.roles),
         r.certificate_no,
         r.certificate_valid_from,
         r.certificate_valid_to,
-        refdata.normalize_codes(r.specialties),
-        refdata.normalize_codes(r.regions),
+        normalize_codes(r.specialties),
+        normalize_codes(r.regions),
     ]
 
 
@@ -234,7 +235,7 @@ def export_officers(
     *,
     department: str | None = None,
     force: bool = False,
-    progress: refdata.ProgressCallback | None = None,
+    progress: ProgressCallback | None = None,
     total: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Write the officers (the inspector directory: every officer, with roles, certificate,
@@ -283,7 +284,7 @@ def export_conflicts(
     path: str | Path,
     *,
     force: bool = False,
-    progress: refdata.ProgressCallback | None = None,
+    progress: ProgressCallback | None = None,
     total: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Write the declared conflicts of interest to a .csv or .xlsx file, by officer and the
