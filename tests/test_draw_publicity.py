@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, OTHER_DEPT, seed_bureau
-from tests.test_cli import run, run_json
+from tests.helpers import run, run_json
 from tests.test_draws import ITEM, make_plan, seed_targets
 from zhifa import inspections
 from zhifa.engine import Engine
@@ -359,7 +359,7 @@ def test_a_failed_export_leaves_no_file(
     def broken(*_args: Any) -> str:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(publishing, "_items", broken)  # fails on the first result row
+    monkeypatch.setattr(publishing.task_results, "_items", broken)  # fails on the first result row
     folder = tmp_path / "out"
     folder.mkdir()
     with pytest.raises(RuntimeError, match="disk on fire"):

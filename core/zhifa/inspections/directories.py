@@ -7,7 +7,7 @@ inspection. Both are put in a canonical form when built — rows sorted by id, t
 column (regions, industries) as a sorted vocabulary of the values in use — so the same content
 always gives the same :meth:`~TargetDirectory.digest`, and any change (one class letter, one
 conflict) gives another. The digests are part of the public seed of the draw (see
-:mod:`zhifa.inspections`).
+:mod:`zhifa.inspections.selection`).
 
 Canonical encoding of a target directory (``digest``) — SHA-256 over, in this order:
 

@@ -15,10 +15,10 @@ The rules, for a visit to entity ``e`` in region ``r`` on the plan's inspection 
   qualified for any of the visit's departments.
 
 The randomness is a sub-stream per visit, derived from the draw's ``salt`` (the first output of
-the seeded generator, see :mod:`zhifa.inspections`) and the entity id only, so a visit's team does not
-depend on which other entities were drawn or in what order they are staffed. With
-``mix64`` the output function of SplitMix64 (Steele, Lea & Flood, 2014), all arithmetic modulo
-2^64::
+the seeded generator, see :mod:`zhifa.inspections.selection`) and the entity id only, so a
+visit's team does not depend on which other entities were drawn or in what order they are
+staffed. With ``mix64`` the output function of SplitMix64 (Steele, Lea & Flood, 2014), all
+arithmetic modulo 2^64::
 
     mix64(z):  z = (z XOR (z >> 30)) * 0xBF58476D1CE4E5B9
                z = (z XOR (z >> 27)) * 0x94D049BB133111EB
