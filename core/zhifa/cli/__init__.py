@@ -2,6 +2,34 @@
 
 Every command takes ``--db`` and ``--json``. Errors are one sentence on standard error (or a JSON
 object with ``--json``), never a traceback; set ``ZHIFA_DEBUG=1`` to see one.
+
+One module per command or command group, named as the command (except ``scaffold``, which is
+``zhifa plugin``); each has a ``register(app)`` that adds its commands, and :func:`_register` calls
+them in the order ``zhifa --help`` lists them:
+
+- ``db``: ``zhifa db``, create and migrate the database schema.
+- ``plugins``: ``zhifa plugins``, the loaded plugins with their versions and hooks.
+- ``scaffold``: ``zhifa plugin``, write department plugins.
+- ``workflow``: ``zhifa workflow``, inspect workflow definitions.
+- ``dept``: ``zhifa dept``, departments (执法部门).
+- ``officer``: ``zhifa officer``, officers (执法人员), their versions and conflicts of interest.
+- ``entity``: ``zhifa entity``, market entities (市场主体).
+- ``matter``: ``zhifa matter``, open, advance and inspect matters.
+- ``due``: ``zhifa due``, overdue and soon-due statutory deadlines.
+- ``outbox``: ``zhifa outbox``, the outbox of reporting sinks.
+- ``discretion``: ``zhifa discretion``, discretion benchmarks (裁量基准); also ``zhifa
+  violations`` and ``zhifa checklists``, the loaded catalogues.
+- ``accountability``: ``zhifa accountability``, accountability reviews (尽职免责).
+- ``plan``: ``zhifa plan``, random-inspection plans (双随机) and their export.
+- ``snapshot``: ``zhifa snapshot``, the frozen directories draws are drawn from.
+- ``draw``: ``zhifa draw``, random draws, their tasks and their publication (一公开).
+- ``audit``: ``zhifa audit``, verify the tamper-evident record.
+- ``demo``: ``zhifa demo``, a fresh database walked through linked matters.
+
+Shared by them: ``_common`` (``--db``, ``--json``, opening the store, output), ``_tables`` (tables
+for the human view), ``_import_export`` (the directory import and export commands' arguments and
+summaries), ``_publicity`` (the export commands of ``plan``, ``snapshot`` and ``draw``).
+``docgen`` writes the reference docs (``python -m zhifa.cli.docgen``).
 """
 
 from __future__ import annotations
@@ -13,6 +41,8 @@ import typer
 
 from zhifa.cli._common import dumps, err_console
 from zhifa.errors import ZhifaError
+
+__all__ = ["INTERNAL_ERROR", "app", "main"]
 
 app = typer.Typer(
     name="zhifa",
@@ -30,15 +60,18 @@ def _register() -> None:
         audit,
         db,
         demo,
+        dept,
         discretion,
-        draw_publicity,
-        draws,
+        draw,
         due,
+        entity,
         matter,
+        officer,
         outbox,
+        plan,
         plugins,
-        refdata,
         scaffold,
+        snapshot,
         workflow,
     )
 
@@ -47,14 +80,17 @@ def _register() -> None:
         plugins,
         scaffold,
         workflow,
-        refdata,
+        dept,
+        officer,
+        entity,
         matter,
         due,
         outbox,
         discretion,
         accountability,
-        draws,
-        draw_publicity,
+        plan,
+        snapshot,
+        draw,
         audit,
         demo,
     )

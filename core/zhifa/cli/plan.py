@@ -1,5 +1,5 @@
-"""``zhifa plan``, ``zhifa snapshot`` and ``zhifa draw``: random-inspection plans (双随机), the
-frozen directories they are drawn from, and draws anyone can re-run."""
+"""``zhifa plan``: random-inspection plans (双随机) — create, import, update, publish and show
+them, record entities' requests to be inspected, and export a plan to publish it (一公开)."""
 
 from __future__ import annotations
 
@@ -12,27 +12,23 @@ import sqlalchemy as sa
 import typer
 
 from zhifa import inspections
-from zhifa.cli._common import (
-    DbOption,
-    JsonOption,
-    console,
-    dumps,
-    emit,
-    open_engine,
-    opened,
-)
-from zhifa.errors import DrawMismatch, InputError
+from zhifa.cli._common import DbOption, JsonOption, console, dumps, emit, open_engine, opened
+from zhifa.cli._publicity import ForceOption, file_argument, written
+from zhifa.errors import InputError
 from zhifa.inspections import Plan, PlanItem, canonical_json
 from zhifa.plugins import Plugins
 from zhifa.store import Store
 from zhifa.store.tables import Department
-from zhifa.timekeeping import SystemClock, parse_moment
+from zhifa.timekeeping import SystemClock
 
 plan_app = typer.Typer(help="Random-inspection plans: create, publish, show.", no_args_is_help=True)
-snapshot_app = typer.Typer(
-    help="Freeze the target and inspector directories for a draw.", no_args_is_help=True
-)
-draw_app = typer.Typer(help="Random draws: run, verify, show.", no_args_is_help=True)
+
+PlanFile = Annotated[Path, file_argument("a .csv file (UTF-8 with BOM)")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan`` to the ``zhifa`` command."""
+    app.add_typer(plan_app, name="plan")
 
 
 def _departments(store: Store) -> set[str]:
@@ -243,160 +239,20 @@ def plan_requests(
     )
 
 
-@snapshot_app.command("take")
-def snapshot_take(
-    year: Annotated[
-        int | None,
-        typer.Option(
-            "--year", help="The plan year (requests and inspections are counted per year)."
-        ),
-    ] = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Freeze the target and inspector directories as they are now."""
-    with opened(db) as store:
-        target_id, inspector_id = inspections.take_snapshots(store, year=year)
-        shown = [
-            inspections.snapshot_info(store, target_id, inspections.TARGETS),
-            inspections.snapshot_info(store, inspector_id, inspections.INSPECTORS),
-        ]
-
-    def render() -> None:
-        for s in shown:
-            console.print(f"snapshot {s.id}: {s.kind}, {s.rows} rows, digest {s.digest}")
-
-    emit(as_json, [s.as_dict() for s in shown], render)
-
-
-def _summary(info: inspections.DrawInfo) -> str:
-    visits = info.record.get("visits", {}).get("rows", [])
-    return (
-        f"draw {info.id} of plan {info.plan_id}: {len(visits)} entities drawn from "
-        f"{info.record.get('directory', '?')} (snapshots {info.target_snapshot_id}, "
-        f"{info.inspector_snapshot_id}); seed {info.seed}"
-    )
-
-
-@draw_app.command("run")
-def draw_run(
+@plan_app.command("export")
+def plan_export(
     plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
-    public_value: Annotated[
-        str,
-        typer.Option("--public-value", metavar="V", help="The public random value, as published."),
-    ],
-    targets: Annotated[
-        int | None, typer.Option("--targets", metavar="SNAPSHOT", help="Target snapshot id.")
-    ] = None,
-    inspectors: Annotated[
-        int | None,
-        typer.Option("--inspectors", metavar="SNAPSHOT", help="Inspector snapshot id."),
-    ] = None,
+    file: PlanFile,
+    force: ForceOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Draw a published plan; without --targets and --inspectors fresh snapshots are taken."""
-    if (targets is None) != (inspectors is None):
-        raise InputError("give both --targets and --inspectors, or neither for fresh snapshots")
-    with opened(db) as store:
-        if targets is not None and inspectors is not None:
-            info = inspections.run_draw(store, plan_id, public_value, targets, inspectors)
-        else:
-            info = inspections.draw_fresh(store, plan_id, public_value)
-    emit(as_json, info.as_dict(), lambda: console.print(_summary(info), markup=False))
-
-
-@draw_app.command("verify")
-def draw_verify(
-    draw_id: Annotated[int, typer.Argument(metavar="ID")],
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Re-run a draw from its plan and snapshots: exit 0 confirmed, 1 naming the differences."""
-    with opened(db) as store:
-        problems = inspections.verify_draw(store, draw_id)
-    if as_json:
-        typer.echo(dumps({"draw": draw_id, "confirmed": not problems, "differences": problems}))
-        if problems:
-            raise typer.Exit(1)
-        return
-    if not problems:
-        console.print(f"draw {draw_id} confirmed: re-running it gives the recorded result")
-        return
-    raise DrawMismatch(f"draw {draw_id} does not verify: {problems[0]}", problems[1:])
-
-
-@draw_app.command("show")
-def draw_show(
-    draw_id: Annotated[int, typer.Argument(metavar="ID")],
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Show a draw and its record."""
-    with opened(db) as store:
-        info = inspections.get_draw(store, draw_id)
-
-    def render() -> None:
-        console.print(_summary(info), markup=False)
-        console.print(json.dumps(info.record, ensure_ascii=False, indent=2), markup=False)
-
-    emit(as_json, info.as_dict(), render)
-
-
-def _by(values: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for text in values:
-        dept, sep, officer = text.partition("=")
-        if not sep or not dept.strip() or not officer.strip():
-            raise InputError(f"--by {text!r} must be written DEPT=OFFICER, e.g. --by HZXH=H1")
-        if dept.strip() in out:
-            raise InputError(f"--by names department {dept.strip()} twice; give it once")
-        out[dept.strip()] = officer.strip()
-    return out
-
-
-@draw_app.command("tasks")
-def draw_tasks(
-    draw_id: Annotated[int, typer.Argument(metavar="ID")],
-    by: Annotated[
-        list[str],
-        typer.Option(
-            "--by",
-            metavar="DEPT=OFFICER",
-            help="Who opens a department's tasks (its head or an inspector); one per department.",
-        ),
-    ],
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="When the tasks were created (Beijing time). Default: now."),
-    ] = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Create the draw's inspection tasks: one inspection matter per department of each visit,
-    with the items, the visit and the team drawn (the draw is verified first; once per draw)."""
-    officers = _by(by)
+    """Write a plan as the table 抽查计划 (.xlsx or .csv), to publish it before the draw."""
     engine = open_engine(db)
     try:
-        created = inspections.create_tasks(
-            engine, draw_id, officers, parse_moment(at) if at else None
+        result = inspections.export_plan(
+            engine.store, plan_id, file, catalogue=engine.plugins.checklists(), force=force
         )
     finally:
         engine.store.dispose()
-    per_dept = ", ".join(f"{d} {n}" for d, n in sorted(created.by_department.items()))
-    emit(
-        as_json,
-        created.as_dict(),
-        lambda: console.print(
-            f"draw {draw_id}: {len(created.matters)} inspection tasks created for "
-            f"{created.visits} visits ({per_dept or 'none'})",
-            markup=False,
-        ),
-    )
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``plan``, ``snapshot`` and ``draw`` to the ``zhifa`` command."""
-    app.add_typer(plan_app, name="plan")
-    app.add_typer(snapshot_app, name="snapshot")
-    app.add_typer(draw_app, name="draw")
+    emit(as_json, result.as_dict(), written(result))

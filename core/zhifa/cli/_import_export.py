@@ -1,0 +1,67 @@
+"""What the import and export commands of ``zhifa dept``, ``zhifa officer`` and ``zhifa entity``
+share: the FILE arguments, ``--skip-bad`` and ``--force``, and the summaries they print."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zhifa import directory
+from zhifa.cli._common import console
+from zhifa.cli._tables import cell, make_table
+
+SkipBadOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Import the good rows and list the bad ones, instead of importing nothing when "
+        "any row is bad.",
+    ),
+]
+FileArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE",
+        help="A .csv (UTF-8 or GB18030) or .xlsx file whose first row is the header.",
+        show_default=False,
+    ),
+]
+ExportFileArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE",
+        help="The file to write: ….xlsx, or ….csv (UTF-8 with BOM, which Excel opens correctly).",
+        show_default=False,
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace FILE if it exists (else an existing FILE is kept).")
+]
+
+
+def render_export(result: directory.ExportResult, plural: str) -> Callable[[], None]:
+    """The one line an export prints: how many ``plural`` went to which file, in which format."""
+    return lambda: console.print(
+        f"exported {result.rows} {plural} to {result.path} ({result.format})", markup=False
+    )
+
+
+def render_import(result: directory.ImportResult, plural: str) -> Callable[[], None]:
+    """What an import prints: the counts, then a table of the bad rows skipped, if any."""
+
+    def render() -> None:
+        console.print(
+            f"{result.source}: {plural} created {result.created}, updated {result.updated}; "
+            f"bad rows skipped {len(result.skipped)}",
+            markup=False,
+        )
+        if result.skipped:
+            table = make_table("Row", "Reason")
+            for row, reason in result.skipped:
+                table.add_row(cell(row), cell(reason))
+            console.print(table)
+
+    return render
