@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from zhifa.calendar import WorkCalendar
 from zhifa.hooks.types import Actor, GuardResult, MatterView, StepContext
-from zhifa.procedure.common import (
+from zhifa.procedure.shared import (
     ART_36,
     ART_42,
     BASELINE_GUARDS,

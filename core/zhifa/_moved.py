@@ -31,7 +31,7 @@ MOVED: dict[str, str] = {
     "zhifa.draw_teams": "zhifa.inspections",
     "zhifa.draws": "zhifa.inspections",
     "zhifa.fields": "zhifa.workflow.fields",
-    "zhifa.guards": "zhifa.procedure.common",
+    "zhifa.guards": "zhifa.procedure.shared",
     "zhifa.hookspecs": "zhifa.hooks.specs",
     "zhifa.machine": "zhifa.workflow.machine",
     "zhifa.migrate": "zhifa.store.migrate",

@@ -11,7 +11,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from types import ModuleType
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -229,6 +230,88 @@ class Guard:
     description: str
     basis: str = ""
     needs_data: bool = False
+
+
+GUARD_ATTRIBUTE = "__zhifa_guard__"
+"""The attribute :func:`guard` sets on a function: the :class:`Guard` it declares."""
+
+_Check = TypeVar("_Check", bound=Callable[..., GuardResult])
+
+
+def guard(
+    description: str, basis: str = "", *, needs_data: bool = False
+) -> Callable[[_Check], _Check]:
+    """Declare the function below as a guard, named after the function.
+
+    The guard's name is the function's name: a workflow definition requires it by that name, and
+    it is written nowhere else. ``description`` says in a few words what the guard requires
+    (``zhifa matter triggers`` shows it for a guard it checks only when the step is taken),
+    ``basis`` the law and article it applies, and ``needs_data`` that it reads the step's fields
+    (see :class:`Guard`). The function is returned unchanged, so it can
+    still be called and tested directly; :func:`guards_in` collects the declared guards for a
+    plugin's ``zhifa_guards`` hook.
+
+    Example::
+
+        from zhifa import guard, guards_in, hookimpl
+
+        @guard("a sample was kept for testing", "食品安全法 第八十七条", needs_data=True)
+        def food_sample_kept(ctx, **args):
+            if not ctx.data.get("sample_id"):
+                return "a sample must be kept (食品安全法 第八十七条)"
+            return None
+
+        @hookimpl
+        def zhifa_guards():
+            return guards_in(globals())
+
+    and in the plugin's workflow definition: ``guards: [food_sample_kept]``.
+    """
+
+    def declare(check: _Check) -> _Check:
+        setattr(
+            check, GUARD_ATTRIBUTE, Guard(check.__name__, check, description, basis, needs_data)
+        )
+        return check
+
+    return declare
+
+
+def guards_in(*namespaces: ModuleType | Mapping[str, Any]) -> tuple[Guard, ...]:
+    """The guards declared with :func:`guard` in ``namespaces``, in the order they are defined.
+
+    A namespace is a module or a module's ``globals()``; the guards come namespace by namespace,
+    each namespace's in the order of its ``def`` statements. Only functions defined in the
+    namespace itself count: a guard function imported from another module is left out, so that
+    no guard is registered twice.
+
+    Example, a plugin whose guards live in two modules of its own::
+
+        from zhifa import guards_in, hookimpl
+        from my_plugin import food_rules, drug_rules
+
+        @hookimpl
+        def zhifa_guards():
+            return guards_in(food_rules, drug_rules)
+
+    (``guards_in(globals())`` collects those of the module it is written in.)
+    """
+    found: list[Guard] = []
+    for namespace in namespaces:
+        if isinstance(namespace, ModuleType):
+            names: Mapping[str, Any] = vars(namespace)
+            home: Any = namespace.__name__
+        else:
+            names, home = namespace, namespace.get("__name__")
+        for value in list(names.values()):
+            declared = getattr(value, GUARD_ATTRIBUTE, None) if callable(value) else None
+            if not isinstance(declared, Guard) or declared.check is not value:
+                continue  # not a guard, or a wrapper that copied a guard's attributes
+            if home is not None and getattr(value, "__module__", None) != home:
+                continue  # imported from the module that declares it
+            if all(g is not declared for g in found):
+                found.append(declared)
+    return tuple(found)
 
 
 DEFAULT_SINK_TIMEOUT = 10.0

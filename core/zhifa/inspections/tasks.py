@@ -4,7 +4,7 @@
 (:meth:`zhifa.engine.Engine.open_many`): one per department of each visit, with the department's
 plan items that apply to the entity's industry (as the target snapshot recorded it), the visit
 (``DRAW-VISIT``) and the team drawn; the assignment step then names that team
-(guard ``inspectors_as_drawn``), and the result's 20-working-day publication clock runs from the
+(a guard of the inspection workflow's ``assign`` step holds it to that), and the result's 20-working-day publication clock runs from the
 recorded result. Each task is also recorded in ``draw_tasks``, which the target directory of later
 draws counts (:mod:`zhifa.inspections.sources`).
 """

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from zhifa import hookimpl
+from zhifa.hooks.specs import hookimpl
 from zhifa.hooks.types import Guard, GuardResult, ReportingSink, StepContext
 from zhifa.procedure import guards as procedure_guards
-from zhifa.procedure.common import BASELINE_GUARDS, withdrawn_actor
+from zhifa.procedure.shared import withdrawn_actor
 from zhifa.reporting.publicity import PublicitySink
 from zhifa.workflow.definitions import builtin_workflow_files
 
@@ -20,7 +20,8 @@ def zhifa_workflows() -> Iterable[Path]:
 
 @hookimpl
 def zhifa_guards() -> Iterable[Guard]:
-    return (*BASELINE_GUARDS, *procedure_guards())
+    """Every guard of the baseline procedure (see :func:`zhifa.procedure.guards`)."""
+    return procedure_guards()
 
 
 @hookimpl

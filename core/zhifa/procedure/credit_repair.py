@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from zhifa.calendar import add_months
-from zhifa.hooks.types import Guard, GuardResult, StepContext
+from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
 
 RULES = "市场监督管理行政处罚信息公示规定"
 ART_2 = f"{RULES} 第二条"
@@ -143,6 +143,13 @@ def eligibility_problems(
 # -- guards --------------------------------------------------------------------------------------
 
 
+@guard(
+    "the minimum publication period has passed (6 months; 1 year for food, drugs and special "
+    "equipment; never for severe penalties), the four conditions are met and a written credit "
+    "commitment was given",
+    f"{ART_14}; {ART_14_SEVERE}",
+    needs_data=True,
+)
 def credit_repair_eligible(ctx: StepContext, **_: Any) -> GuardResult:
     """The penalty recorded at opening and the conditions confirmed now allow an early end."""
     published = ctx.earlier("open", "published_on")
@@ -158,6 +165,7 @@ def credit_repair_eligible(ctx: StepContext, **_: Any) -> GuardResult:
     )
 
 
+@guard("publication stops on the day of the approval or later", ART_14, needs_data=True)
 def credit_repair_stop_date(ctx: StepContext, field: str = "stopped_on", **_: Any) -> GuardResult:
     """Publication stops on the day of the approval or later, never before it."""
     raw = ctx.data.get(field)
@@ -169,21 +177,5 @@ def credit_repair_stop_date(ctx: StepContext, field: str = "stopped_on", **_: An
     return None
 
 
-GUARDS = (
-    Guard(
-        "credit_repair_eligible",
-        credit_repair_eligible,
-        "the minimum publication period has passed (6 months; 1 year for food, drugs and special "
-        "equipment; never for severe penalties), the four conditions are met and a written credit "
-        "commitment was given",
-        f"{ART_14}; {ART_14_SEVERE}",
-        needs_data=True,
-    ),
-    Guard(
-        "credit_repair_stop_date",
-        credit_repair_stop_date,
-        "publication stops on the day of the approval or later",
-        ART_14,
-        needs_data=True,
-    ),
-)
+GUARDS = guards_in(globals())
+"""The guards above, in the order they are defined (registered by the baseline plugin)."""

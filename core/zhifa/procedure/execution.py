@@ -24,15 +24,15 @@ Periods:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from zhifa.calendar import WorkCalendar, add_months, add_years
-from zhifa.hooks.types import Guard, GuardResult, StepContext
-from zhifa.procedure.case import (
+from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
+from zhifa.procedure.case.history import latest
+from zhifa.procedure.case.thresholds import (
     ART_72,
     DECISIONS,
     PENALTY_DECISIONS,
@@ -42,7 +42,6 @@ from zhifa.procedure.case import (
     payment_due,
     periods_in,
 )
-from zhifa.workflow.deadlines import Step
 
 ART_35 = "行政强制法 第三十五条"
 ART_37 = "行政强制法 第三十七条"
@@ -99,17 +98,10 @@ def court_earliest(demanded: date, cal: WorkCalendar) -> date:
     return cal.add_working_days(demanded, DEMAND_WAIT_WORKING_DAYS).due + timedelta(days=1)
 
 
-def _last(history: Sequence[Step], *triggers: str) -> int | None:
-    for i in range(len(history) - 1, -1, -1):
-        if history[i].trigger in triggers:
-            return i
-    return None
-
-
 def decided_fine(ctx: StepContext) -> Fine | str:
     """The case's decided, unrevoked fine, or why there is nothing to enforce."""
     h = ctx.history
-    decision = _last(h, *DECISIONS)
+    decision = latest(h, *DECISIONS)
     if decision is None or h[decision].trigger not in PENALTY_DECISIONS:
         return f"no fine was decided in this case, so there is nothing to enforce ({ART_72})"
     amount = money(ctx.earlier(h[decision].trigger, "fine"))
@@ -119,7 +111,7 @@ def decided_fine(ctx: StepContext) -> Fine | str:
         return f"the decision was revoked on review or by a court; nothing is enforced ({ART_72})"
     received = h[decision].on
     if h[decision].trigger != "decide_on_the_spot":
-        served = _last(h, "serve")
+        served = latest(h, "serve")
         if served is not None and served > decision:
             received = h[served].on
     contested = tuple(periods_in(h, "contested"))
@@ -128,12 +120,18 @@ def decided_fine(ctx: StepContext) -> Fine | str:
 
 def _demand(ctx: StepContext) -> tuple[date, date] | None:
     """(day the demand was received, its deadline) of the latest demand, or None."""
-    i = _last(ctx.history, "serve_demand")
+    i = latest(ctx.history, "serve_demand")
     if i is None:
         return None
     return ctx.history[i].on, date.fromisoformat(ctx.earlier("serve_demand", "deadline"))
 
 
+@guard(
+    "a written demand follows the 15 days to pay and states the fine, the surcharge to date, "
+    "the deadline and the right to state and defend",
+    ART_35,
+    needs_data=True,
+)
 def case_demand_allowed(ctx: StepContext, **_: Any) -> GuardResult:
     """A demand follows the 15 days to pay and states the exact amounts and the party's rights."""
     fine = decided_fine(ctx)
@@ -168,6 +166,10 @@ def case_demand_allowed(ctx: StepContext, **_: Any) -> GuardResult:
     return reasons
 
 
+@guard(
+    "the department enforces after the demand's deadline and once the surcharge ran over 30 days",
+    ART_46,
+)
 def case_enforcement_allowed(ctx: StepContext, **_: Any) -> GuardResult:
     """The department enforces after the demand's deadline, once the surcharge ran over 30 days."""
     fine = decided_fine(ctx)
@@ -193,6 +195,11 @@ def case_enforcement_allowed(ctx: StepContext, **_: Any) -> GuardResult:
     return reasons
 
 
+@guard(
+    "the court is applied to 10 working days after the demand, past its deadline, and within "
+    "three months after the six months to sue",
+    ART_54,
+)
 def case_court_application_allowed(ctx: StepContext, **_: Any) -> GuardResult:
     """A court application follows the demand by 10 working days and falls in the Art 53 window."""
     fine = decided_fine(ctx)
@@ -227,13 +234,18 @@ def case_court_application_allowed(ctx: StepContext, **_: Any) -> GuardResult:
     return reasons
 
 
+@guard(
+    "enforcement recovered the fine and the surcharge owed, unless an agreement reduced it",
+    ART_42,
+    needs_data=True,
+)
 def case_enforcement_complete(ctx: StepContext, **_: Any) -> GuardResult:
     """Enforcement recovered the fine, and the surcharge unless an agreement reduced it (Art 42)."""
     fine = decided_fine(ctx)
     if isinstance(fine, str):
         return fine
     recovered_on = date.fromisoformat(ctx.data["recovered_on"])
-    began = _last(ctx.history, "decide_enforcement", "court_orders_enforcement")
+    began = latest(ctx.history, "decide_enforcement", "court_orders_enforcement")
     start = ctx.history[began].on if began is not None else fine.received_on
     reasons = []
     if not start <= recovered_on <= ctx.at.date():
@@ -258,11 +270,14 @@ def case_enforcement_complete(ctx: StepContext, **_: Any) -> GuardResult:
     return reasons
 
 
+@guard(
+    "enforcement suspended for inability to pay may end after three years", ART_39, needs_data=True
+)
 def case_execution_may_end(ctx: StepContext, **_: Any) -> GuardResult:
     """Ending after a suspension for inability to pay needs three years of suspension (Art 39)."""
     if ctx.data["ground"] != "suspended_three_years":
         return None
-    i = _last(ctx.history, "suspend_execution")
+    i = latest(ctx.history, "suspend_execution")
     if ctx.from_state != "execution_suspended" or i is None:
         return f"enforcement is not suspended, so this ground does not apply ({ART_39})"
     began = ctx.history[i].on
@@ -277,41 +292,5 @@ def case_execution_may_end(ctx: StepContext, **_: Any) -> GuardResult:
     return None
 
 
-GUARDS = (
-    Guard(
-        "case_demand_allowed",
-        case_demand_allowed,
-        "a written demand follows the 15 days to pay and states the fine, the surcharge to date, "
-        "the deadline and the right to state and defend",
-        ART_35,
-        needs_data=True,
-    ),
-    Guard(
-        "case_enforcement_allowed",
-        case_enforcement_allowed,
-        "the department enforces after the demand's deadline and once the surcharge ran over 30 "
-        "days",
-        ART_46,
-    ),
-    Guard(
-        "case_court_application_allowed",
-        case_court_application_allowed,
-        "the court is applied to 10 working days after the demand, past its deadline, and within "
-        "three months after the six months to sue",
-        ART_54,
-    ),
-    Guard(
-        "case_enforcement_complete",
-        case_enforcement_complete,
-        "enforcement recovered the fine and the surcharge owed, unless an agreement reduced it",
-        ART_42,
-        needs_data=True,
-    ),
-    Guard(
-        "case_execution_may_end",
-        case_execution_may_end,
-        "enforcement suspended for inability to pay may end after three years",
-        ART_39,
-        needs_data=True,
-    ),
-)
+GUARDS = guards_in(globals())
+"""The guards above, in the order they are defined (registered by the baseline plugin)."""

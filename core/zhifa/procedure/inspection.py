@@ -21,8 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhifa.hooks.types import Guard, GuardResult, StepContext
-from zhifa.procedure.common import withdrawn_officers
+from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
+from zhifa.procedure.shared import withdrawn_officers
 from zhifa.store.tables import OfficerConflict
 
 ART_23 = "食品生产经营监督检查管理办法 第二十三条"
@@ -159,12 +159,18 @@ def officer_ids(value: Any) -> list[str]:
 # -- guards --------------------------------------------------------------------------------------
 
 
+@guard(
+    "the inspection task lists its checklist items, one 'CODE: what is checked' a line",
+    ART_30_31,
+    needs_data=True,
+)
 def inspection_checklist_valid(ctx: StepContext, field: str = "checklist", **_: Any) -> GuardResult:
     """The checklist names at least one item, each once, as ``CODE: what is checked``."""
     _items, problems = parse_checklist(str(ctx.data.get(field) or ""))
     return [f"{p} ({ART_30_31})" for p in problems]
 
 
+@guard("the inspection task was opened for a market entity", ART_23)
 def inspection_entity_named(ctx: StepContext, **_: Any) -> GuardResult:
     """The task was opened for a market entity: an inspection is of one entity."""
     if ctx.matter is not None and ctx.matter.entity_id is None:
@@ -189,6 +195,12 @@ def registered_conflicts(ctx: StepContext, officers: list[str]) -> dict[str, str
     return {officer: reason for officer, reason in rows}
 
 
+@guard(
+    "no inspector assigned has declared a conflict of interest with the entity or withdrawn "
+    "from the task",
+    f"{ART_23}; {ART_42_43}",
+    needs_data=True,
+)
 def inspectors_free_of_conflict(
     ctx: StepContext,
     field: str = "inspectors",
@@ -219,6 +231,11 @@ def inspectors_free_of_conflict(
     return problems
 
 
+@guard(
+    "a task from a random draw is assigned to the team drawn, an officer who withdrew replaced",
+    ART_23,
+    needs_data=True,
+)
 def inspectors_as_drawn(ctx: StepContext, field: str = "inspectors", **_: Any) -> GuardResult:
     """A task from a random draw is assigned to the team drawn: every drawn inspector who has
     not withdrawn is named, and others only in place of those who withdrew (as many)."""
@@ -244,6 +261,7 @@ def inspectors_as_drawn(ctx: StepContext, field: str = "inspectors", **_: Any) -
     return problems
 
 
+@guard("the officer who withdraws is an inspector of the task", ART_42_43, needs_data=True)
 def recusing_officer_assigned(ctx: StepContext, field: str = "officer", **_: Any) -> GuardResult:
     """The officer who withdraws is one of the inspectors assigned to the task."""
     oid = ctx.data.get(field)
@@ -256,6 +274,11 @@ def recusing_officer_assigned(ctx: StepContext, field: str = "officer", **_: Any
     return None
 
 
+@guard(
+    "the inspectors on site were assigned to the task and include the officer recording it",
+    ART_23,
+    needs_data=True,
+)
 def inspectors_present(ctx: StepContext, field: str = "present", **_: Any) -> GuardResult:
     """Those on site were assigned to the task, and the officer recording it is one of them."""
     assigned = officer_ids(ctx.earlier("assign", "inspectors"))
@@ -274,6 +297,9 @@ def inspectors_present(ctx: StepContext, field: str = "present", **_: Any) -> Gu
     return problems
 
 
+@guard(
+    "the officer recording or publishing the result was one of the inspectors on site", ART_30_31
+)
 def inspector_was_on_site(ctx: StepContext, **_: Any) -> GuardResult:
     """The officer taking the step was one of the inspectors on site."""
     present = officer_ids(ctx.earlier("start", "present"))
@@ -285,6 +311,11 @@ def inspector_was_on_site(ctx: StepContext, **_: Any) -> GuardResult:
     return None
 
 
+@guard(
+    "every checklist item has one result, and possible violations are marked as a clue",
+    f"{ART_30_31}; {ART_32_33}",
+    needs_data=True,
+)
 def results_cover_checklist(
     ctx: StepContext,
     field: str = "results",
@@ -306,6 +337,11 @@ def _current_results(ctx: StepContext) -> dict[str, ItemResult]:
     return results
 
 
+@guard(
+    "a rectification order names exactly the items found needing it, with a later deadline",
+    ART_33,
+    needs_data=True,
+)
 def rectification_matches_results(
     ctx: StepContext, field: str = "items", deadline_field: str = "deadline", **_: Any
 ) -> GuardResult:
@@ -332,6 +368,10 @@ def rectification_matches_results(
     return problems
 
 
+@guard(
+    "items needing rectification were ordered to be put right before the result is published",
+    ART_33,
+)
 def rectification_ordered_where_needed(ctx: StepContext, **_: Any) -> GuardResult:
     """A result with items needing rectification is published only after the written order."""
     needed = codes_with(_current_results(ctx), "rectify")
@@ -343,6 +383,7 @@ def rectification_ordered_where_needed(ctx: StepContext, **_: Any) -> GuardResul
     return None
 
 
+@guard("the result is published within 20 working days after the inspection ended", ART_39)
 def inspection_published_in_time(
     ctx: StepContext, clock: str = "publication", **_: Any
 ) -> GuardResult:
@@ -359,6 +400,7 @@ def inspection_published_in_time(
     return None
 
 
+@guard("a late publication is recorded only after the publication period has passed", ART_39)
 def inspection_publication_overdue(
     ctx: StepContext, clock: str = "publication", **_: Any
 ) -> GuardResult:
@@ -372,85 +414,5 @@ def inspection_publication_overdue(
     return None
 
 
-GUARDS = (
-    Guard(
-        "inspection_checklist_valid",
-        inspection_checklist_valid,
-        "the inspection task lists its checklist items, one 'CODE: what is checked' a line",
-        ART_30_31,
-        needs_data=True,
-    ),
-    Guard(
-        "inspection_entity_named",
-        inspection_entity_named,
-        "the inspection task was opened for a market entity",
-        ART_23,
-    ),
-    Guard(
-        "inspectors_free_of_conflict",
-        inspectors_free_of_conflict,
-        "no inspector assigned has declared a conflict of interest with the entity or withdrawn "
-        "from the task",
-        f"{ART_23}; {ART_42_43}",
-        needs_data=True,
-    ),
-    Guard(
-        "inspectors_as_drawn",
-        inspectors_as_drawn,
-        "a task from a random draw is assigned to the team drawn, an officer who withdrew replaced",
-        ART_23,
-        needs_data=True,
-    ),
-    Guard(
-        "recusing_officer_assigned",
-        recusing_officer_assigned,
-        "the officer who withdraws is an inspector of the task",
-        ART_42_43,
-        needs_data=True,
-    ),
-    Guard(
-        "inspectors_present",
-        inspectors_present,
-        "the inspectors on site were assigned to the task and include the officer recording it",
-        ART_23,
-        needs_data=True,
-    ),
-    Guard(
-        "inspector_was_on_site",
-        inspector_was_on_site,
-        "the officer recording or publishing the result was one of the inspectors on site",
-        ART_30_31,
-    ),
-    Guard(
-        "results_cover_checklist",
-        results_cover_checklist,
-        "every checklist item has one result, and possible violations are marked as a clue",
-        f"{ART_30_31}; {ART_32_33}",
-        needs_data=True,
-    ),
-    Guard(
-        "rectification_matches_results",
-        rectification_matches_results,
-        "a rectification order names exactly the items found needing it, with a later deadline",
-        ART_33,
-        needs_data=True,
-    ),
-    Guard(
-        "rectification_ordered_where_needed",
-        rectification_ordered_where_needed,
-        "items needing rectification were ordered to be put right before the result is published",
-        ART_33,
-    ),
-    Guard(
-        "inspection_published_in_time",
-        inspection_published_in_time,
-        "the result is published within 20 working days after the inspection ended",
-        ART_39,
-    ),
-    Guard(
-        "inspection_publication_overdue",
-        inspection_publication_overdue,
-        "a late publication is recorded only after the publication period has passed",
-        ART_39,
-    ),
-)
+GUARDS = guards_in(globals())
+"""The guards above, in the order they are defined (registered by the baseline plugin)."""

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zhifa.calendar import WorkCalendar, add_months, add_years
-from zhifa.hooks.types import Guard, GuardResult, StepContext
+from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
 from zhifa.store.tables import Matter, MatterLink
 from zhifa.workflow.definitions import OPEN
 
@@ -36,8 +36,8 @@ LOW_FINE_THRESHOLD = Decimal("10000")
 """*(local)* A fine of at most this many yuan is a "较低数额罚款" (第十三条第二款).
 
 The rule leaves the amount to provincial (or higher) departments; this default is a placeholder a
-department overrides by giving the guard ``publication_end_date`` the argument ``low_fine`` in its
-workflow definition (e.g. ``{name: publication_end_date, low_fine: 30000}``).
+department overrides by giving the guard that checks the publicity end date (below) the argument
+``low_fine`` in its workflow definition.
 """
 
 SHORT_PERIOD_MONTHS = 3
@@ -140,6 +140,11 @@ def _published_on(ctx: StepContext) -> date | None:
 # -- guards ---------------------------------------------------------------------------------------
 
 
+@guard(
+    "an ordinary-procedure decision that is not a warning only, dated no later than the step",
+    ART_2,
+    needs_data=True,
+)
 def publication_publishable(ctx: StepContext, **_: Any) -> GuardResult:
     """An ordinary-procedure decision, not a warning only, dated no later than its registration."""
     problems = []
@@ -159,6 +164,12 @@ def publication_publishable(ctx: StepContext, **_: Any) -> GuardResult:
     return problems
 
 
+@guard(
+    f"published within {PUBLISH_WITHIN_WORKING_DAYS} working days of the decision, or the "
+    "delay is explained",
+    ART_9,
+    needs_data=True,
+)
 def publication_in_time(ctx: StepContext, clock: str = "publication", **_: Any) -> GuardResult:
     """Published by the last day of the publication clock, which counts 20 working days from the
     decision date, or the delay is explained (第九条). A late publication with its reason is
@@ -177,10 +188,20 @@ def publication_in_time(ctx: StepContext, clock: str = "publication", **_: Any) 
     )
 
 
+@guard(
+    "the recorded publicity end date is 3 months or 3 years after publication, as the "
+    "penalty requires",
+    ART_13,
+    needs_data=True,
+)
 def publication_end_date(
     ctx: StepContext, low_fine: Decimal | int | str | None = None, **_: Any
 ) -> GuardResult:
-    """The recorded publicity end date is the one the rule gives (第十三条)."""
+    """The recorded publicity end date is the one the rule gives (第十三条).
+
+    ``low_fine`` overrides :data:`LOW_FINE_THRESHOLD` in a department's workflow definition, e.g.
+    ``{name: publication_end_date, low_fine: 30000}``.
+    """
     raw = ctx.data.get("publicity_ends_on")
     if raw is None:
         return None
@@ -200,6 +221,9 @@ def publication_end_date(
     )
 
 
+@guard(
+    "the change of the decision is dated between the decision and the step", ART_11, needs_data=True
+)
 def publication_change_date(ctx: StepContext, **_: Any) -> GuardResult:
     """The change of the decision lies between the decision and this step."""
     raw = ctx.data.get("changed_on")
@@ -214,6 +238,11 @@ def publication_change_date(ctx: StepContext, **_: Any) -> GuardResult:
     return None
 
 
+@guard(
+    "withdrawn within 3 working days of the change, or the delay is explained",
+    ART_11,
+    needs_data=True,
+)
 def publication_withdrawal_in_time(ctx: StepContext, **_: Any) -> GuardResult:
     """Withdrawn within 3 working days of recording the change, or the delay is explained."""
     state = ctx.clock("withdrawal")
@@ -251,6 +280,7 @@ def approved_repair(ctx: StepContext) -> tuple[int, date] | None:
     return None
 
 
+@guard("a credit repair of this publication was approved, and its stop date has come", ART_14)
 def publication_repair_approved(ctx: StepContext, **_: Any) -> GuardResult:
     """Publication stops early only on an approved credit repair of it, from its stop date (第十四条).
 
@@ -274,6 +304,7 @@ def publication_repair_approved(ctx: StepContext, **_: Any) -> GuardResult:
     return None
 
 
+@guard("the publicity end date has come", ART_13)
 def publication_expired(ctx: StepContext, **_: Any) -> GuardResult:
     """Publication stops once the recorded publicity end date is over (第十三条)."""
     raw = ctx.earlier("publish", "publicity_ends_on")
@@ -288,54 +319,5 @@ def publication_expired(ctx: StepContext, **_: Any) -> GuardResult:
     return None
 
 
-GUARDS = (
-    Guard(
-        "publication_publishable",
-        publication_publishable,
-        "an ordinary-procedure decision that is not a warning only, dated no later than the step",
-        ART_2,
-        needs_data=True,
-    ),
-    Guard(
-        "publication_in_time",
-        publication_in_time,
-        f"published within {PUBLISH_WITHIN_WORKING_DAYS} working days of the decision, or the "
-        "delay is explained",
-        ART_9,
-        needs_data=True,
-    ),
-    Guard(
-        "publication_end_date",
-        publication_end_date,
-        "the recorded publicity end date is 3 months or 3 years after publication, as the "
-        "penalty requires",
-        ART_13,
-        needs_data=True,
-    ),
-    Guard(
-        "publication_change_date",
-        publication_change_date,
-        "the change of the decision is dated between the decision and the step",
-        ART_11,
-        needs_data=True,
-    ),
-    Guard(
-        "publication_withdrawal_in_time",
-        publication_withdrawal_in_time,
-        "withdrawn within 3 working days of the change, or the delay is explained",
-        ART_11,
-        needs_data=True,
-    ),
-    Guard(
-        "publication_repair_approved",
-        publication_repair_approved,
-        "a credit repair of this publication was approved, and its stop date has come",
-        ART_14,
-    ),
-    Guard(
-        "publication_expired",
-        publication_expired,
-        "the publicity end date has come",
-        ART_13,
-    ),
-)
+GUARDS = guards_in(globals())
+"""The guards above, in the order they are defined (registered by the baseline plugin)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhifa.hooks.types import Guard, GuardResult, StepContext
+from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
 from zhifa.workflow.definitions import OPEN
 
 REGULATION = "行政执法机关移送涉嫌犯罪案件的规定"
@@ -69,6 +69,11 @@ def _approved_at(ctx: StepContext) -> datetime | None:
 # -- guards ---------------------------------------------------------------------------------------
 
 
+@guard(
+    f"a transfer to the police is reported by a team of at least {MIN_TEAM} officers",
+    ART_5_1,
+    needs_data=True,
+)
 def transfer_team(ctx: StepContext, **_: Any) -> GuardResult:
     """A transfer to the police is reported by a team of at least two officers (第五条第一款)."""
     if ctx.data.get("route") != "crime":
@@ -82,6 +87,7 @@ def transfer_team(ctx: StepContext, **_: Any) -> GuardResult:
     return None
 
 
+@guard("the step belongs to the route chosen in the report (crime or department)", ART_5_2)
 def transfer_route(ctx: StepContext, route: str = "", **_: Any) -> GuardResult:
     """The step belongs to the route the report chose (crime: to the police; department: hand-over)."""
     chosen = ctx.earlier(OPEN, "route")
@@ -99,6 +105,12 @@ def transfer_route(ctx: StepContext, route: str = "", **_: Any) -> GuardResult:
     return None
 
 
+@guard(
+    "the step is taken by the last day of the named clock; a late step needs delay_reason, "
+    "and a hard period refuses it",
+    REGULATION,
+    needs_data=True,
+)
 def transfer_in_time(
     ctx: StepContext, clock: str = "", hard: bool = False, **_: Any
 ) -> GuardResult:
@@ -127,6 +139,7 @@ def transfer_in_time(
     return None
 
 
+@guard("the transfer carries all five kinds of material", ART_6, needs_data=True)
 def transfer_materials_complete(ctx: StepContext, **_: Any) -> GuardResult:
     """Every one of the five kinds of material goes with the transfer (第六条)."""
     labels = {name: (zh, item) for name, zh, item in MATERIALS}
@@ -137,6 +150,12 @@ def transfer_materials_complete(ctx: StepContext, **_: Any) -> GuardResult:
     ]
 
 
+@guard(
+    f"the case reaches the police within {HANDOVER_HOURS} hours of the approval, or the delay "
+    "is explained",
+    ART_5_2,
+    needs_data=True,
+)
 def transfer_within_24_hours(ctx: StepContext, **_: Any) -> GuardResult:
     """The case reaches the police within 24 hours of the approval, or the delay is explained."""
     approved = _approved_at(ctx)
@@ -152,6 +171,7 @@ def transfer_within_24_hours(ctx: StepContext, **_: Any) -> GuardResult:
     )
 
 
+@guard("the receipt is dated between the hand-over and the step", needs_data=True)
 def transfer_receipt_date(ctx: StepContext, **_: Any) -> GuardResult:
     """The receipt is dated between the hand-over and this step."""
     raw = ctx.data.get("received_on")
@@ -166,47 +186,5 @@ def transfer_receipt_date(ctx: StepContext, **_: Any) -> GuardResult:
     return None
 
 
-GUARDS = (
-    Guard(
-        "transfer_team",
-        transfer_team,
-        f"a transfer to the police is reported by a team of at least {MIN_TEAM} officers",
-        ART_5_1,
-        needs_data=True,
-    ),
-    Guard(
-        "transfer_route",
-        transfer_route,
-        "the step belongs to the route chosen in the report (crime or department)",
-        ART_5_2,
-    ),
-    Guard(
-        "transfer_in_time",
-        transfer_in_time,
-        "the step is taken by the last day of the named clock; a late step needs delay_reason, "
-        "and a hard period refuses it",
-        REGULATION,
-        needs_data=True,
-    ),
-    Guard(
-        "transfer_materials_complete",
-        transfer_materials_complete,
-        "the transfer carries all five kinds of material",
-        ART_6,
-        needs_data=True,
-    ),
-    Guard(
-        "transfer_within_24_hours",
-        transfer_within_24_hours,
-        f"the case reaches the police within {HANDOVER_HOURS} hours of the approval, or the delay "
-        "is explained",
-        ART_5_2,
-        needs_data=True,
-    ),
-    Guard(
-        "transfer_receipt_date",
-        transfer_receipt_date,
-        "the receipt is dated between the hand-over and the step",
-        needs_data=True,
-    ),
-)
+GUARDS = guards_in(globals())
+"""The guards above, in the order they are defined (registered by the baseline plugin)."""

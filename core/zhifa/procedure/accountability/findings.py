@@ -21,8 +21,8 @@ officer it then works out:
 The other grounds (beyond existing technical means, no causal link, other lawful grounds) are
 judgements the reviewers record with their reasons and evidence; the ``conclude`` step of the
 ``accountability`` workflow refuses conclusions the record contradicts (see
-:mod:`zhifa.procedure.accountability`). Reading never writes, so the findings can be recomputed
-by anyone at any time and compared with what was concluded.
+:mod:`zhifa.procedure.accountability.guards`). Reading never writes, so the findings can be
+recomputed by anyone at any time and compared with what was concluded.
 """
 
 from __future__ import annotations

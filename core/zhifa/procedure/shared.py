@@ -1,6 +1,8 @@
-"""The baseline guards: rules of the national procedure that workflow definitions require by name.
+"""The baseline guards: rules of the national procedure that any workflow definition may require
+by name (the limitation period, certified officers, a statutory clock still running), and the
+withdrawal of an officer (回避) that the baseline plugin enforces on every step.
 
-Each returns None when the step may go on, or reasons citing the article that refuses it.
+Each guard returns None when the step may go on, or reasons citing the article that refuses it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zhifa.calendar import add_years
-from zhifa.hooks.types import Guard, GuardResult, StepContext
+from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
 from zhifa.store.tables import Event
 
 LIMITATION_YEARS = 2
@@ -31,6 +33,12 @@ def limitation_ends(act_date: date, serious_harm: bool) -> date:
     return add_years(act_date, LIMITATION_YEARS_SERIOUS if serious_harm else LIMITATION_YEARS)
 
 
+@guard(
+    "the act was discovered within the limitation period (2 years; 5 with harm to life, "
+    "health or financial security)",
+    ART_36,
+    needs_data=True,
+)
 def within_limitation_period(
     ctx: StepContext,
     act_field: str = "act_date",
@@ -75,6 +83,12 @@ def within_limitation_period(
     return None
 
 
+@guard(
+    "every officer named in the step holds an enforcement certificate valid on its date, "
+    "belongs to the matter's department and, where given, holds the role",
+    ART_42,
+    needs_data=True,
+)
 def officers_certified(
     ctx: StepContext, field: str | None = None, role: str | None = None, **_: Any
 ) -> GuardResult:
@@ -107,6 +121,7 @@ def officers_certified(
     return list(problems())
 
 
+@guard("the named statutory clock is running and has not passed its deadline")
 def clock_not_expired(ctx: StepContext, clock: str = "", **_: Any) -> GuardResult:
     """The named clock is running and its deadline has not passed on the step's date."""
     state = ctx.clock(clock)
@@ -153,26 +168,5 @@ def withdrawn_actor(ctx: StepContext) -> GuardResult:
     return None
 
 
-BASELINE_GUARDS = (
-    Guard(
-        "within_limitation_period",
-        within_limitation_period,
-        "the act was discovered within the limitation period (2 years; 5 with harm to life, "
-        "health or financial security)",
-        ART_36,
-        needs_data=True,
-    ),
-    Guard(
-        "officers_certified",
-        officers_certified,
-        "every officer named in the step holds an enforcement certificate valid on its date, "
-        "belongs to the matter's department and, where given, holds the role",
-        ART_42,
-        needs_data=True,
-    ),
-    Guard(
-        "clock_not_expired",
-        clock_not_expired,
-        "the named statutory clock is running and has not passed its deadline",
-    ),
-)
+BASELINE_GUARDS = guards_in(globals())
+"""The guards above, in the order they are defined; the baseline plugin registers them first."""
