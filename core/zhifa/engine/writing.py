@@ -1,0 +1,222 @@
+"""The write of one step, shared by opening and advancing: the step's time, its hashed event, the
+matter row (``version = version + 1`` only where the version is still the one loaded, else
+:class:`~zhifa.errors.ConflictError`), the recomputed clocks, the queued outbox messages and the
+plugins' ``zhifa_after_transition``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+from zhifa.calendar import WorkCalendar
+from zhifa.engine.outbox import Outbox
+from zhifa.engine.results import StepResult
+from zhifa.engine.statements import (
+    INSERT_EVENT,
+    SELECT_MATTER,
+    UPDATE_MATTER,
+    UPDATE_OPENED,
+    matter_view,
+    run_write,
+    upsert_clocks,
+)
+from zhifa.errors import ConflictError, InputError
+from zhifa.hooks.types import EventRecord, StepContext
+from zhifa.plugins import Plugins
+from zhifa.record import Evidence, canonical_json, event_hash
+from zhifa.store import Transaction
+from zhifa.timekeeping import to_beijing
+from zhifa.workflow.deadlines import ClockState, Step, compute
+from zhifa.workflow.definitions import Definition
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def step_moment(at: datetime | None, recorded: datetime, last: datetime | None) -> datetime:
+    """The step's time: not in the future, not before the matter's last recorded step."""
+    moment = to_beijing(at) if at is not None else recorded
+    if moment > recorded + FUTURE_TOLERANCE:
+        raise InputError(
+            f"the step's time {moment:%Y-%m-%d %H:%M} is in the future "
+            f"(now {recorded:%Y-%m-%d %H:%M}); record a step when it has happened"
+        )
+    if last is not None and moment < last:
+        raise InputError(
+            f"the step's time {moment:%Y-%m-%d %H:%M} is before the matter's last recorded "
+            f"step ({last:%Y-%m-%d %H:%M}); steps are recorded in the order they happened"
+        )
+    return moment
+
+
+def conflict(matter_id: int, loaded: int, current: int | None) -> ConflictError:
+    """The error of a step on a matter that changed since ``loaded``."""
+    now = f" (now at version {current})" if current is not None else ""
+    return ConflictError(
+        f"matter {matter_id} was changed by someone else after you loaded version {loaded}{now}; "
+        "reload it, check its state, and try again"
+    )
+
+
+class StepWriter:
+    """Writes a checked step in its transaction."""
+
+    def __init__(self, plugins: Plugins, calendar: WorkCalendar, outbox: Outbox) -> None:
+        self.plugins = plugins
+        self.calendar = calendar
+        self.outbox = outbox
+
+    def append(
+        self,
+        tx: Transaction,
+        defn: Definition,
+        ctx: StepContext,
+        matter_id: int,
+        version: int,
+        prev_hash: str,
+        to_state: str,
+        values: Mapping[str, Any],
+        moment: datetime,
+        recorded: datetime,
+        evidence: Sequence[Evidence],
+        steps: list[Step],
+        *,
+        extra: Mapping[str, Any] | None = None,
+        matter_data: Mapping[str, Any] | None = None,
+        from_state: str | None = None,
+    ) -> tuple[StepResult, Step]:
+        """Write the step's event and the matter row, recompute the clocks, queue the outbox and
+        call the after-transition hooks; the step as the clocks see it comes back too."""
+        conn = tx.connection
+        seq = version + 1
+        data_text = canonical_json({**values, **(extra or {})})
+        evidence_text = canonical_json([e.as_dict() for e in evidence])
+        digest = event_hash(
+            matter_id=matter_id,
+            seq=seq,
+            trigger=ctx.step.name,
+            from_state=from_state,
+            to_state=to_state,
+            actor_id=ctx.actor.id,
+            occurred_at=moment,
+            recorded_at=recorded,
+            data=data_text,
+            evidence=evidence_text,
+            prev_hash=prev_hash,
+        )
+        try:
+            event_id = run_write(
+                conn,
+                INSERT_EVENT,
+                {
+                    "matter_id": matter_id,
+                    "seq": seq,
+                    "trigger": ctx.step.name,
+                    "from_state": from_state,
+                    "to_state": to_state,
+                    "actor_id": ctx.actor.id,
+                    "occurred_at": moment,
+                    "recorded_at": recorded,
+                    "data": data_text,
+                    "evidence": evidence_text,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                },
+            ).inserted_primary_key_id
+        except SAIntegrityError:
+            raise conflict(matter_id, version, None) from None
+        changes: dict[str, Any] = {
+            "z_id": matter_id,
+            "z_version": version,
+            "z_new_version": seq,
+            "z_hash": digest,
+            "z_updated_at": recorded,
+        }
+        if from_state is not None:
+            changes |= {"z_state": to_state, "z_data": matter_data}
+        updated = run_write(conn, UPDATE_OPENED if from_state is None else UPDATE_MATTER, changes)
+        if updated.rowcount != 1:
+            raise conflict(matter_id, version, None)
+        event = EventRecord(
+            id=event_id,
+            matter_id=matter_id,
+            workflow=defn.name,
+            seq=seq,
+            trigger=ctx.step.name,
+            from_state=from_state,
+            to_state=to_state,
+            actor_id=ctx.actor.id,
+            occurred_at=moment,
+            recorded_at=recorded,
+            data=json.loads(data_text),
+            evidence=[e.as_dict() for e in evidence],
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+        # the step's own copy of the data: the event's dict goes to plugins and callers
+        step = Step(moment.date(), ctx.step.name, to_state, MappingProxyType(json.loads(data_text)))
+        clock_states = self.write_clocks(conn, defn, matter_id, [*steps, step], recorded.date())
+        current = ctx.matter
+        if current is None:  # just opened: read back what the database filled in
+            row = conn.execute(SELECT_MATTER, {"z_id": matter_id}).one()
+            after = matter_view(row)
+        else:
+            after = dataclasses.replace(
+                current,
+                state=to_state,
+                version=seq,
+                head_hash=digest,
+                updated_at=recorded,
+                data=matter_data if matter_data is not None else current.data,
+            )
+        self.outbox.queue(conn, event, after, recorded)
+        self.plugins.call(
+            "zhifa_after_transition",
+            for_department=ctx.matter.department if ctx.matter is not None else ctx.department,
+            ctx=ctx,
+            event=event,
+        )
+        return StepResult(after, event, tuple(clock_states)), step
+
+    def write_clocks(
+        self,
+        conn: sa.Connection,
+        defn: Definition,
+        matter_id: int,
+        steps: Sequence[Step],
+        today: date,
+    ) -> list[ClockState]:
+        """Recompute the matter's clocks and store them (a clock, once started, never goes away,
+        so an upsert per clock keeps the rows current)."""
+        if not defn.clocks:
+            return []
+        states = [
+            s
+            for spec in defn.clocks.values()
+            if (s := compute(spec, steps, self.calendar, today)) is not None
+        ]
+        if states:
+            conn.execute(
+                upsert_clocks(conn.dialect.name),
+                [
+                    {
+                        "matter_id": matter_id,
+                        "name": s.spec.name,
+                        "status": s.status,
+                        "started_on": s.started_on,
+                        "due_on": s.due_on,
+                        "stopped_on": s.stopped_on,
+                        "provisional": s.provisional,
+                        "paused_days": s.paused_days,
+                        "extensions": s.extensions,
+                    }
+                    for s in states
+                ],
+            )
+        return states
