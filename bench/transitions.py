@@ -537,21 +537,21 @@ def compare(
 # -- profile -------------------------------------------------------------------------------------
 
 PHASES: tuple[tuple[str, str, str], ...] = (
-    ("engine.py", "advance", "Engine.advance (whole step)"),
-    ("store.py", "transaction", "  Store.transaction (connection, BEGIN IMMEDIATE, COMMIT)"),
+    ("facade.py", "advance", "Engine.advance (whole step)"),
+    ("database.py", "transaction", "  Store.transaction (connection, BEGIN IMMEDIATE, COMMIT)"),
     ("base.py", "_commit_impl", "    COMMIT"),
-    ("engine.py", "_definition_for", "  definition lookup"),
-    ("engine.py", "_timed_steps", "  SELECT the matter's events (history; cached between steps)"),
+    ("registry.py", "definition_for", "  definition lookup"),
+    ("statements.py", "timed_steps", "  SELECT the matter's events (history; cached between steps)"),
     ("fields.py", "validate", "  field validation"),
-    ("engine.py", "_named_officers", "  named officers"),
-    ("engine.py", "_check_guards", "  guards + before_transition hook"),
+    ("actors.py", "named_officers", "  named officers"),
+    ("checks.py", "check_guards", "  guards + before_transition hook"),
     ("machine.py", "fire", "  transitions machine fire"),
-    ("engine.py", "_append", "  _append (event, update, clocks, outbox, hooks)"),
+    ("writing.py", "append", "  append (event, update, clocks, outbox, hooks)"),
     ("record.py", "event_hash", "    event_hash"),
-    ("engine.py", "_write_clocks", "    _write_clocks (compute + upsert)"),
-    ("clocks.py", "compute", "      clocks.compute"),
-    ("engine.py", "_queue", "    outbox queue"),
-    ("plugins.py", "call", "    Plugins.call (hooks)"),
+    ("writing.py", "write_clocks", "    write_clocks (compute + upsert)"),
+    ("deadlines.py", "compute", "      deadlines.compute"),
+    ("outbox.py", "queue", "    outbox queue"),
+    ("manager.py", "call", "    Plugins.call (hooks)"),
     ("base.py", "_execute_clauseelement", "  statements executed (all)"),
 )
 
@@ -568,7 +568,7 @@ def profile_engine(steps: EngineSteps, first: int, count: int, top: int) -> dict
     total = sum(
         ct
         for (f, _, name), (_, _, _, ct, _) in raw.items()
-        if name == "advance" and f.endswith(os.path.join("zhifa", "engine.py"))
+        if name == "advance" and f.endswith(os.path.join("zhifa", "engine", "facade.py"))
     )
     phases = []
     print(f"\nProfile of {count} engine steps on SQLite (cProfile, cumulative time per phase)")

@@ -139,6 +139,8 @@ from zhifa import (
     SamplingPolicy,
     StepContext,
     Violation,
+    guard,
+    guards_in,
     hookimpl,
     load_catalogue,
 )
@@ -152,7 +154,8 @@ def zhifa_workflows() -> Iterable[Path]:
     return sorted((HERE / "workflows").glob("*.yaml"))
 
 
-def _photo_attached(ctx: StepContext, **_: Any) -> GuardResult:
+@guard("a photo of the posted notice is attached", "本局执法文书送达规定 第三条", needs_data=True)
+def {{package}}_photo_attached(ctx: StepContext, **_: Any) -> GuardResult:
     if not ctx.data.get("photo"):
         return "attach the photo of the posted notice (本局执法文书送达规定 第三条)"
     return None
@@ -160,15 +163,7 @@ def _photo_attached(ctx: StepContext, **_: Any) -> GuardResult:
 
 @hookimpl
 def zhifa_guards() -> Iterable[Guard]:
-    return [
-        Guard(
-            "{{package}}_photo_attached",
-            _photo_attached,
-            "a photo of the posted notice is attached",
-            "本局执法文书送达规定 第三条",
-            needs_data=True,
-        )
-    ]
+    return guards_in(globals())  # every @guard of this module, named after its function
 
 
 @hookimpl

@@ -411,7 +411,7 @@ def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
 
 def _expectation(name: str, raw: Mapping[str, Any], index: int) -> Expectation:
     """An ``expected`` entry; its references to the other workflow are checked when the engine
-    loads both (see ``Engine._check_follows``)."""
+    loads both (see ``zhifa.engine.registry.Registry``)."""
 
     def paths(key: str) -> dict[str, frozenset[Any]]:
         return {p: frozenset(v) for p, v in (raw.get(key) or {}).items()}
