@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.test_catalogue import ART_124, Catalogue, entry
+from tests.helpers import make_engine
+from tests.plugins.catalogue import ART_124, OLD, Catalogue, entry
 from tests.test_workflow_case import (
     CONCLUDE,
     NOW,
@@ -23,9 +24,7 @@ from tests.test_workflow_case import (
 )
 from zhifa.engine import Engine
 from zhifa.errors import PluginConflict
-from zhifa.plugins import Plugins
 from zhifa.store import Store
-from zhifa.timekeeping import FixedClock
 
 D = date
 CURRENT = entry(ART_124, in_force_from="2021-04-29")
@@ -34,13 +33,11 @@ LIGHTER_NOW = entry(
     in_force_from="2021-04-29",
     bands=[{"threshold": "goods_value", "below": 10000, "low": 30000, "high": 80000}],
 )
-OLD = entry(ART_124, in_force_from="2015-10-01", in_force_to="2021-04-28")
 
 
 def engine_with(store: Store, *entries: Any) -> Engine:
     seed_case_officers(store)
-    plugins = Plugins([Catalogue("county-market", *entries)], autoload=False)
-    return Engine(store, plugins=plugins, clock=FixedClock(NOW))
+    return make_engine(store, Catalogue("county-market", *entries), at=NOW)[0]
 
 
 @pytest.fixture
@@ -141,9 +138,10 @@ def test_without_a_catalogue_code_nothing_is_measured(engine: Engine) -> None:
 
 
 def test_two_plugins_declaring_one_code_fail_when_the_engine_loads(bureau: Store) -> None:
-    plugins = Plugins([Catalogue("a", CURRENT), Catalogue("b", CURRENT)], autoload=False)
     with pytest.raises(PluginConflict) as err:
-        Engine(bureau, plugins=plugins, clock=FixedClock(datetime(2026, 3, 2)))
+        make_engine(
+            bureau, Catalogue("a", CURRENT), Catalogue("b", CURRENT), at=datetime(2026, 3, 2)
+        )
     assert "'a'" in err.value.message and "'b'" in err.value.message
 
 

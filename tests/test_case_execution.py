@@ -16,15 +16,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ENTITY
+from tests.helpers import make_engine
 from tests.test_workflow_case import Walk, open_case, open_data, seed_case_officers, spot_fine
 from zhifa.calendar import WorkCalendar
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
-from zhifa.plugins import Plugins
 from zhifa.procedure.execution import court_earliest, court_window
 from zhifa.store import Store
 from zhifa.store.tables import Officer
-from zhifa.timekeeping import FixedClock
 
 D = date
 ART_35 = "行政强制法 第三十五条"
@@ -40,8 +39,7 @@ def engine(bureau: Store) -> Engine:
     seed_case_officers(bureau)
     with bureau.write() as session:
         session.execute(sa.update(Officer).values(certificate_valid_to=D(2031, 12, 31)))
-    clock = FixedClock(datetime(2030, 1, 1, 12, 0))
-    return Engine(bureau, plugins=Plugins((), autoload=False), clock=clock)
+    return make_engine(bureau, at=datetime(2030, 1, 1, 12, 0))[0]
 
 
 def demand(

@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ENTITY, OFFICERS
-from tests.test_engine import make_engine
+from tests.helpers import make_engine
 from tests.test_workflow_case import EXTRA, seed_case_officers
 from zhifa.audit import verify
 from zhifa.errors import ConflictError, InputError, RefusedError

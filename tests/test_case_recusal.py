@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.test_workflow_case import CONCLUDE, notice, open_case, penalty, seed_case_officers
+from tests.helpers import make_engine
+from tests.test_workflow_case import CONCLUDE, NOW, notice, open_case, penalty, seed_case_officers
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused, RefusedError
-from zhifa.plugins import Plugins
 from zhifa.store import Store
-from zhifa.timekeeping import FixedClock
 
 D = date
 ART_42 = "行政处罚法 第四十二条"
@@ -23,10 +22,8 @@ ART_43 = "行政处罚法 第四十三条"
 
 @pytest.fixture
 def engine(bureau: Store) -> Engine:
-    from tests.test_workflow_case import NOW
-
     seed_case_officers(bureau)
-    return Engine(bureau, plugins=Plugins((), autoload=False), clock=FixedClock(NOW))
+    return make_engine(bureau, at=NOW)[0]
 
 
 def recusal(officer: str = "C2", **more: Any) -> dict[str, Any]:

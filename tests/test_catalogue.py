@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from zhifa import hookimpl
+from tests.plugins.catalogue import ART_124, ITEM, OLD, Catalogue, entry
 from zhifa.errors import InputError, PluginConflict, PluginError
 from zhifa.plugins import Plugins
 from zhifa.rules import (
@@ -30,27 +30,6 @@ from zhifa.rules import (
 Y = Decimal
 D = date
 
-ART_124: dict[str, Any] = {
-    "code": "FS-124",
-    "name": "经营致病性微生物超标的食品",
-    "basis": "食品安全法 第三十四条第（二）项",
-    "penalty_basis": "食品安全法 第一百二十四条第一款第（一）项",
-    "bands": [
-        {"threshold": "goods_value", "below": 10000, "low": 50000, "high": 100000},
-        {
-            "threshold": "goods_value",
-            "at_least": 10000,
-            "multiple_of": "goods_value",
-            "low": 10,
-            "high": 20,
-        },
-    ],
-    "tiers": {
-        "lighter": {"circumstances": {"recalled": "主动召回"}},
-        "heavier": {"circumstances": {"children": "以儿童为主要消费对象"}},
-    },
-    "in_force_from": "2021-04-29",
-}
 ART_97: dict[str, Any] = {
     "code": "WS-97",
     "name": "未按照规定配备安全生产管理人员",
@@ -77,10 +56,6 @@ ART_59: dict[str, Any] = {
         }
     ],
 }
-
-
-def entry(raw: dict[str, Any], **more: Any) -> Violation:
-    return parse_violation({**raw, **more}, "test")
 
 
 @pytest.mark.parametrize(
@@ -176,7 +151,6 @@ def test_a_missing_amount_is_named() -> None:
 
 # --- 从旧兼从轻 (Art 37) ---------------------------------------------------------------------------
 
-OLD = entry(ART_124, in_force_from="2015-10-01", in_force_to="2021-04-28")
 LIGHTER = entry(
     ART_124,
     in_force_from="2021-04-29",
@@ -264,25 +238,6 @@ def test_facts_parse_refuses_bad_input() -> None:
 
 
 # --- plugins ----------------------------------------------------------------------------------------
-
-
-class Catalogue:
-    def __init__(
-        self, name: str, *entries: Violation, items: tuple[ChecklistItem, ...] = ()
-    ) -> None:
-        self.__name__ = name
-        self.entries, self.items = entries, items
-
-    @hookimpl
-    def zhifa_violations(self) -> list[Violation]:
-        return list(self.entries)
-
-    @hookimpl
-    def zhifa_checklists(self) -> list[ChecklistItem]:
-        return list(self.items)
-
-
-ITEM = ChecklistItem("SP-1", "许可证有效", "食品安全法 第三十五条", kind="key", scope="food_sales")
 
 
 def test_plugins_collect_catalogues_and_checklists() -> None:

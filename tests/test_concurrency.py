@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_engine import make_engine, open_clue
+from tests.helpers import make_engine, open_clue
 from zhifa.audit import verify
 from zhifa.store import Store
 
@@ -16,15 +16,10 @@ WORKERS = 8
 
 
 def _race(url: str, matter_id: int, barrier: Any, results: Any) -> None:
-    from zhifa.engine import Engine
     from zhifa.errors import ConflictError, ZhifaError
-    from zhifa.plugins import Plugins
-    from zhifa.timekeeping import FixedClock
 
     store = Store(url)
-    engine = Engine(
-        store, plugins=Plugins(autoload=False), clock=FixedClock(datetime(2026, 2, 11, 9))
-    )
+    engine, _ = make_engine(store, at=datetime(2026, 2, 11, 9))
     view = engine.load(matter_id)  # everyone loads version 1 before anyone writes
     barrier.wait(timeout=60)
     try:

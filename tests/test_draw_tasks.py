@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import DEPT, OTHER_DEPT
-from tests.test_cli import run, run_json
+from tests.helpers import run, run_json
 from tests.test_draws import DAY, cli_db, drawn, make_plan, seed_targets  # noqa: F401
 from zhifa import inspections
 from zhifa.audit import verify

@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, seed_bureau
-from tests.test_cli import run, run_json
-from tests.test_refdata import make_uscc
+from tests.helpers import make_uscc, run, run_json
 from zhifa import inspections
 from zhifa.errors import IntegrityError, RefusedError
 from zhifa.inspections import InspectorDirectory, Plan, PlanItem, TargetDirectory

@@ -10,9 +10,11 @@ import pluggy
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import ENTITY
-from zhifa.calendar import CalendarAddition
-from zhifa.engine import Engine
+from tests.helpers import RECEIVED, counts, make_engine, open_clue
+from tests.plugins.department import DepartmentPlugin
+from tests.plugins.holidays import LocalHoliday
+from tests.plugins.sinks import RecordingSink, SinkPlugin
+from tests.plugins.steps import NotingPlugin, Veto
 from zhifa.errors import (
     ConflictError,
     FieldError,
@@ -24,36 +26,12 @@ from zhifa.errors import (
     PluginError,
     RefusedError,
 )
-from zhifa.hooks.types import EventRecord, OutboxDelivery, StepContext
-from zhifa.plugins import Plugins
+from zhifa.hooks.types import EventRecord, StepContext
 from zhifa.store import Store
-from zhifa.store.tables import Department, Event, Matter, OutboxMessage
-from zhifa.timekeeping import FixedClock
+from zhifa.store.tables import Department, OutboxMessage
 from zhifa.workflow.machine import compile_definition
 
 hookimpl = pluggy.HookimplMarker("zhifa")
-RECEIVED = datetime(2026, 2, 10, 9, 0)
-
-
-def make_engine(
-    store: Store, *plugins: object, at: datetime = RECEIVED
-) -> tuple[Engine, FixedClock]:
-    clock = FixedClock(at)
-    return Engine(store, plugins=Plugins(plugins, autoload=False), clock=clock), clock
-
-
-def counts(store: Store) -> tuple[int, int]:
-    with store.read() as s:
-        return (
-            s.scalar(sa.select(sa.func.count()).select_from(Matter)) or 0,
-            s.scalar(sa.select(sa.func.count()).select_from(Event)) or 0,
-        )
-
-
-def open_clue(engine: Engine, actor: str = "C1") -> Any:
-    return engine.open(
-        "clue", actor, {"source": "complaint", "summary": "过期食品"}, entity=ENTITY
-    ).matter
 
 
 def test_open_and_advance_record_hashed_events(bureau: Store) -> None:
@@ -235,23 +213,6 @@ def test_plugin_that_raises_is_named_and_leaves_the_matter_untouched(
     assert engine.load(m.id).state == "received"
 
 
-class NotingPlugin:
-    """Keeps its own row per step through ``ctx.session``, as a department's archive plugin would."""
-
-    __name__ = "noting-plugin"
-
-    def __init__(self, fail_on: str | None = None) -> None:
-        self.fail_on = fail_on
-
-    @hookimpl
-    def zhifa_after_transition(self, ctx: StepContext, event: EventRecord) -> None:
-        ctx.session.add(
-            Department(code=f"N{event.seq}", name=f"档案{event.matter_id}", region_code="110101")
-        )
-        if event.trigger == self.fail_on:
-            raise ValueError("archive full")
-
-
 def test_rows_a_plugin_adds_through_the_session_commit_with_the_step(bureau: Store) -> None:
     engine, _ = make_engine(bureau, NotingPlugin())
     m = open_clue(engine)
@@ -275,52 +236,16 @@ def test_rows_a_plugin_adds_roll_back_with_a_failed_step(bureau: Store) -> None:
     assert engine.load(m.id).state == "received"
 
 
-class VetoPlugin:
-    __name__ = "veto"
-
-    @hookimpl
-    def zhifa_before_transition(self, ctx: StepContext) -> Iterable[str] | None:
-        return ["本局规定：移交须经法制科登记"] if ctx.step.name == "hand_over" else None
-
-
 def test_before_transition_reasons_refuse_the_step(bureau: Store) -> None:
-    engine, _ = make_engine(bureau, VetoPlugin())
+    engine, _ = make_engine(bureau, Veto("hand_over", reason="本局规定：移交须经法制科登记"))
     m = open_clue(engine)
     with pytest.raises(GuardRefused) as err:
         engine.advance(m, "hand_over", "H1", {"to_department": "x", "reason": "y"})
     assert err.value.reasons == ["本局规定：移交须经法制科登记"]
 
 
-class Sink:
-    name = "record-sink"
-
-    def __init__(self, fail_times: int = 0) -> None:
-        self.fail_times = fail_times
-        self.received: list[OutboxDelivery] = []
-
-    def wants(self, event: EventRecord) -> bool:
-        return event.trigger in ("open", "assign")
-
-    def deliver(self, message: OutboxDelivery) -> None:
-        if self.fail_times:
-            self.fail_times -= 1
-            raise ConnectionError("publicity platform unreachable")
-        self.received.append(message)
-
-
-class SinkPlugin:
-    __name__ = "sink-plugin"
-
-    def __init__(self, sink: Sink) -> None:
-        self.sink = sink
-
-    @hookimpl
-    def zhifa_reporting_sinks(self) -> list[Sink]:
-        return [self.sink]
-
-
 def test_reporting_sink_gets_committed_steps_once(bureau: Store) -> None:
-    sink = Sink()
+    sink = RecordingSink()
     engine, _ = make_engine(bureau, SinkPlugin(sink))
     m = open_clue(engine)
     engine.advance(m, "assign", "H1", {"verifiers": ["C1"]})
@@ -330,7 +255,7 @@ def test_reporting_sink_gets_committed_steps_once(bureau: Store) -> None:
 
 
 def test_failing_sink_is_retried_with_backoff_and_never_blocks_the_matter(bureau: Store) -> None:
-    sink = Sink(fail_times=2)
+    sink = RecordingSink(fail_times=2, error="publicity platform unreachable")
     engine, clock = make_engine(bureau, SinkPlugin(sink))
     m = open_clue(engine)
     assert engine.load(m.id).state == "received"
@@ -345,14 +270,6 @@ def test_failing_sink_is_retried_with_backoff_and_never_blocks_the_matter(bureau
     report = engine.deliver_outbox()
     assert (report.delivered, report.pending) == (1, 0)
     assert [d.attempt for d in sink.received] == [3]
-
-
-class LocalHoliday:
-    __name__ = "local-holiday"
-
-    @hookimpl
-    def zhifa_calendar_additions(self) -> list[CalendarAddition]:
-        return [CalendarAddition(datetime(2026, 3, 9).date(), working=False, reason="地方节日")]
 
 
 def test_calendar_additions_move_deadlines(bureau: Store) -> None:
@@ -399,54 +316,6 @@ def test_available_triggers_explain_each_refusal(bureau: Store) -> None:
     assert head["assign"].allowed and head["hand_over"].allowed
     assert head["assign"].waiting_for  # officers_certified runs once verifiers are given
     assert counts(bureau) == (1, 1)  # reading never writes
-
-
-SAMPLING_WORKFLOW = """
-name: sampling
-version: 1
-label: {zh: 抽样检验, en: Sampling}
-initial: sampled
-states:
-  sampled: {zh: 已抽样, en: Sampled}
-  sent: {zh: 已送检, en: Sent to the laboratory, terminal: true}
-open:
-  label: {zh: 抽样, en: Take a sample}
-  roles: [inspector]
-triggers:
-  send:
-    label: {zh: 送检, en: Send}
-    from: sampled
-    to: sent
-    roles: [inspector]
-    fields:
-      sample_id: {type: string, label: {zh: 样品编号, en: Sample id}}
-    guards: [{name: sample_kept, copies: 2}]
-"""
-
-
-class DepartmentPlugin:
-    """A department plugin shipping its own workflow and the guard that workflow needs."""
-
-    __name__ = "zhifa-market-test"
-
-    def __init__(self, folder: Any) -> None:
-        self.path = folder / "sampling.yaml"
-        self.path.write_text(SAMPLING_WORKFLOW, "utf-8")
-
-    @hookimpl
-    def zhifa_workflows(self) -> list[Any]:
-        return [self.path]
-
-    @hookimpl
-    def zhifa_guards(self) -> list[Any]:
-        from zhifa.hooks.types import Guard
-
-        def sample_kept(ctx: StepContext, copies: int) -> str | None:
-            if not ctx.data.get("sample_id"):
-                return f"a sample id is needed: {copies} copies are kept (食品安全法 第八十七条)"
-            return None
-
-        return [Guard("sample_kept", sample_kept, "a sample is kept", needs_data=True)]
 
 
 def test_plugin_guards_serve_plugin_workflows(bureau: Store, tmp_path: Any) -> None:

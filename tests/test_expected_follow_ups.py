@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.test_cli import run, run_json
-from tests.test_engine import SAMPLING_WORKFLOW, DepartmentPlugin, make_engine
+from tests.helpers import make_engine, run, run_json
+from tests.plugins.department import SAMPLING_WORKFLOW, DepartmentPlugin
 from tests.test_workflow_case import (
     Walk,
     notified,
@@ -24,9 +24,7 @@ from tests.test_workflow_case import (
 )
 from zhifa.engine import DueItem, Engine
 from zhifa.errors import DefinitionError
-from zhifa.plugins import Plugins
 from zhifa.store import Store
-from zhifa.timekeeping import FixedClock
 
 D = date
 DECIDED = D(2026, 3, 4)  # Wednesday
@@ -36,8 +34,7 @@ LAST_DAY = D(2026, 4, 1)  # its 20th working day (no holiday in between)
 @pytest.fixture
 def engine(bureau: Store) -> Engine:
     seed_case_officers(bureau)
-    clock = FixedClock(datetime(2026, 12, 31, 18, 0))
-    return Engine(bureau, plugins=Plugins((), autoload=False), clock=clock)
+    return make_engine(bureau, at=datetime(2026, 12, 31, 18, 0))[0]
 
 
 def decided(engine: Engine, **more: str) -> Walk:
@@ -159,8 +156,7 @@ def test_cli_shows_and_lists_the_owed_publication(
     """The CLI on the seeded SQLite bureau of tests/test_cli.py (the commands are the same on
     PostgreSQL; the engine tests above run on both)."""
     store = Store(db)
-    clock = FixedClock(datetime(2026, 12, 31, 18, 0))
-    walk = decided(Engine(store, plugins=Plugins((), autoload=False), clock=clock))
+    walk = decided(make_engine(store, at=datetime(2026, 12, 31, 18, 0))[0])
     store.dispose()
     code, out, _ = run(capsys, "matter", "show", str(walk.matter.id), "--db", db)
     assert code == 0 and "owes a publication matter" in out

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEPT, OTHER_DEPT
-from tests.test_cli import run, run_json
-from tests.test_engine import SAMPLING_WORKFLOW, DepartmentPlugin, counts, make_engine, open_clue
+from tests.helpers import counts, make_engine, open_clue, run, run_json
+from tests.plugins.department import SAMPLING_WORKFLOW, DepartmentPlugin
 from zhifa.audit import verify
 from zhifa.errors import DefinitionError, InputError, NotFoundError, RefusedError
 from zhifa.store import Store

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_engine import make_engine
+from tests.helpers import make_engine
 from zhifa.audit import verify
 from zhifa.errors import ZhifaError
 from zhifa.store import Store

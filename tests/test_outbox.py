@@ -5,90 +5,22 @@ runs no delivery, and `zhifa outbox` shows what failed and why."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pluggy
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import DEPT, ENTITY
-from zhifa.cli import main
-from zhifa.engine import Engine
+from tests.helpers import RECEIVED, make_engine, open_clue, run
+from tests.plugins.sinks import RecordingSink, SinkPlugin, SlowSink
 from zhifa.engine.outbox import retry_delay
-from zhifa.hooks.types import DEFAULT_SINK_TIMEOUT, EventRecord, OutboxDelivery, sink_timeout
-from zhifa.plugins import Plugins
+from zhifa.hooks.types import DEFAULT_SINK_TIMEOUT, sink_timeout
 from zhifa.record import canonical_json
 from zhifa.store import Store
 from zhifa.store.tables import OutboxMessage
-from zhifa.timekeeping import FixedClock
-
-hookimpl = pluggy.HookimplMarker("zhifa")
-RECEIVED = datetime(2026, 2, 10, 9, 0)
-
-
-class Sink:
-    """Takes the clue's opening and assignment; fails ``fail_times`` times first."""
-
-    name = "record-sink"
-
-    def __init__(self, fail_times: int = 0, timeout: Any = None) -> None:
-        self.fail_times = fail_times
-        self.received: list[OutboxDelivery] = []
-        if timeout is not None:
-            self.timeout = timeout
-
-    def wants(self, event: EventRecord) -> bool:
-        return event.workflow == "clue" and event.trigger in ("open", "assign")
-
-    def deliver(self, message: OutboxDelivery) -> None:
-        if self.fail_times:
-            self.fail_times -= 1
-            raise ConnectionError("platform unreachable")
-        self.received.append(message)
-
-
-class SlowSink(Sink):
-    """Hangs on its first delivery until released (or 5 s), past its 0.2 s timeout."""
-
-    timeout = 0.2
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = threading.Event()
-        self.calls = 0
-
-    def deliver(self, message: OutboxDelivery) -> None:
-        self.calls += 1
-        if self.calls == 1:
-            self.release.wait(5)
-        self.received.append(message)
-
-
-class SinkPlugin:
-    __name__ = "outbox-test-sinks"
-
-    def __init__(self, *sinks: Sink) -> None:
-        self.sinks = sinks
-
-    @hookimpl
-    def zhifa_reporting_sinks(self) -> Iterable[Sink]:
-        return self.sinks
-
-
-def make_engine(store: Store, *sinks: Sink) -> tuple[Engine, FixedClock]:
-    clock = FixedClock(RECEIVED)
-    plugins = Plugins([SinkPlugin(*sinks)] if sinks else [], autoload=False)
-    return Engine(store, plugins=plugins, clock=clock), clock
-
-
-def open_clue(engine: Engine, *, entity: str | None = ENTITY) -> Any:
-    data = {"source": "complaint", "summary": "过期食品"}
-    return engine.open("clue", "C1", data, entity=entity).matter
 
 
 def messages(store: Store) -> list[OutboxMessage]:
@@ -100,8 +32,8 @@ def messages(store: Store) -> list[OutboxMessage]:
 
 
 def test_sink_receives_the_matter_as_it_stood_after_the_step(bureau: Store) -> None:
-    sink = Sink()
-    engine, _ = make_engine(bureau, sink)
+    sink = RecordingSink()
+    engine, _ = make_engine(bureau, SinkPlugin(sink))
     m = open_clue(engine)
     engine.advance(m, "assign", "H1", {"verifiers": ["C1"]})
     opened, assigned = sink.received
@@ -120,8 +52,8 @@ def test_sink_receives_the_matter_as_it_stood_after_the_step(bureau: Store) -> N
 
 
 def test_a_matter_without_an_entity_reaches_sinks_without_one(bureau: Store) -> None:
-    sink = Sink()
-    engine, _ = make_engine(bureau, sink)
+    sink = RecordingSink()
+    engine, _ = make_engine(bureau, SinkPlugin(sink))
     open_clue(engine, entity=None)
     (delivery,) = sink.received
     assert delivery.matter is not None
@@ -130,8 +62,8 @@ def test_a_matter_without_an_entity_reaches_sinks_without_one(bureau: Store) -> 
 
 
 def test_old_messages_holding_only_the_event_still_deliver(bureau: Store) -> None:
-    sink = Sink(fail_times=1)
-    engine, clock = make_engine(bureau, sink)
+    sink = RecordingSink(fail_times=1)
+    engine, clock = make_engine(bureau, SinkPlugin(sink))
     m = open_clue(engine)
     (msg,) = messages(bureau)
     event = json.loads(msg.payload)["event"]
@@ -151,8 +83,8 @@ def test_old_messages_holding_only_the_event_still_deliver(bureau: Store) -> Non
 def test_a_step_no_sink_wants_runs_no_delivery(
     bureau: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sink = Sink()
-    engine, _ = make_engine(bureau, sink)
+    sink = RecordingSink()
+    engine, _ = make_engine(bureau, SinkPlugin(sink))
     calls: list[int | None] = []
     deliver = engine.deliver_outbox
 
@@ -173,7 +105,7 @@ def test_a_step_no_sink_wants_runs_no_delivery(
 
 def test_a_sink_past_its_timeout_is_recorded_and_the_step_is_committed(bureau: Store) -> None:
     sink = SlowSink()
-    engine, clock = make_engine(bureau, sink)
+    engine, clock = make_engine(bureau, SinkPlugin(sink))
     started = time.monotonic()
     m = open_clue(engine)
     assert time.monotonic() - started < 3  # waited 0.2 s for the sink, not its 5 s
@@ -190,14 +122,14 @@ def test_a_sink_past_its_timeout_is_recorded_and_the_step_is_committed(bureau: S
 
 
 def test_a_sink_without_timeout_gets_ten_seconds() -> None:
-    assert sink_timeout(Sink()) == DEFAULT_SINK_TIMEOUT == 10.0
-    assert sink_timeout(Sink(timeout=2)) == 2.0
+    assert sink_timeout(RecordingSink()) == DEFAULT_SINK_TIMEOUT == 10.0
+    assert sink_timeout(RecordingSink(timeout=2)) == 2.0
 
 
 @pytest.mark.parametrize("timeout", [0, -1, "10", True, float("inf"), float("nan")])
 def test_a_wrong_timeout_is_recorded_on_the_message(bureau: Store, timeout: Any) -> None:
-    sink = Sink(timeout=timeout)
-    engine, _ = make_engine(bureau, sink)
+    sink = RecordingSink(timeout=timeout)
+    engine, _ = make_engine(bureau, SinkPlugin(sink))
     m = open_clue(engine)
     assert engine.load(m.id).version == 1
     (msg,) = messages(bureau)
@@ -216,14 +148,6 @@ def test_retries_wait_30_seconds_doubling_up_to_an_hour() -> None:
 # -- zhifa outbox ----------------------------------------------------------------------------------
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), out, err
-
-
 @pytest.fixture
 def no_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHIFA_DISABLE_PLUGIN_AUTOLOAD", "1")
@@ -232,7 +156,7 @@ def no_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_outbox_lists_a_failing_sink_with_its_error_and_next_attempt(
     bureau: Store, capsys: pytest.CaptureFixture[str], no_autoload: None
 ) -> None:
-    engine, _ = make_engine(bureau, Sink(fail_times=5))
+    engine, _ = make_engine(bureau, SinkPlugin(RecordingSink(fail_times=5)))
     m = open_clue(engine)
     engine.advance(m, "assign", "H1", {"verifiers": ["C1"]})
     listing = json.loads(run(capsys, "outbox", "--db", bureau.url, "--json")[1])

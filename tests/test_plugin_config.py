@@ -4,7 +4,6 @@ policy — while other departments keep it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,28 +11,20 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEPT, OTHER_DEPT
-from tests.test_catalogue import ART_124, Catalogue, entry
-from tests.test_engine import DepartmentPlugin, Sink, SinkPlugin, open_clue
-from tests.test_sampling_and_cli_hooks import CountyPolicy
-from zhifa import hookimpl
+from tests.helpers import make_engine, open_clue
+from tests.plugins.catalogue import ART_124, Catalogue, entry
+from tests.plugins.department import DepartmentPlugin
+from tests.plugins.sampling import CountyPolicy
+from tests.plugins.sinks import RecordingSink, SinkPlugin
+from tests.plugins.steps import Veto
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused, InputError, RefusedError
-from zhifa.hooks.types import StepContext
 from zhifa.plugins import Plugins
 from zhifa.plugins.config import PluginConfig, load_config, parse_config
 from zhifa.rules import DEFAULT_POLICY
 from zhifa.store import Store
-from zhifa.timekeeping import FixedClock
 
 AT = datetime(2026, 3, 2, 9, 0)
-
-
-class Veto:
-    __name__ = "veto"
-
-    @hookimpl
-    def zhifa_before_transition(self, ctx: StepContext) -> Iterable[str] | None:
-        return ["本局规定：暂停受理（示例）"]
 
 
 def config(**departments: dict[str, list[str]]) -> PluginConfig:
@@ -41,7 +32,7 @@ def config(**departments: dict[str, list[str]]) -> PluginConfig:
 
 
 def engine(store: Store, cfg: PluginConfig, *plugins: object) -> Engine:
-    return Engine(store, plugins=Plugins(plugins, autoload=False, config=cfg), clock=FixedClock(AT))
+    return make_engine(store, *plugins, at=AT, config=cfg)[0]
 
 
 def test_a_disabled_plugin_runs_no_hook_for_that_department(bureau: Store) -> None:
@@ -72,10 +63,8 @@ def test_a_workflow_of_a_disabled_plugin_cannot_be_opened(bureau: Store, tmp_pat
 
 def test_catalogue_and_sampling_policy_follow_the_department(bureau: Store) -> None:
     cfg = config(**{DEPT: {"disabled": ["county-market", "county-policy"]}})
-    plugins = Plugins(
-        [Catalogue("county-market", entry(ART_124)), CountyPolicy()], autoload=False, config=cfg
-    )
-    e = Engine(bureau, plugins=plugins, clock=FixedClock(AT))
+    e = engine(bureau, cfg, Catalogue("county-market", entry(ART_124)), CountyPolicy())
+    plugins = e.plugins
     assert e._catalogue_of(DEPT) == {}
     assert list(e._catalogue_of(OTHER_DEPT)) == ["FS-124"]
     assert plugins.sampling_policy(DEPT) is DEFAULT_POLICY
@@ -125,7 +114,7 @@ def test_the_file_is_found_by_env_or_in_the_current_directory(
 def test_a_disabled_plugin_sink_gets_nothing_from_that_department(
     bureau: Store, disabled_in: str, received: int
 ) -> None:
-    sink = Sink()
+    sink = RecordingSink()
     e = engine(bureau, config(**{disabled_in: {"disabled": ["sink-plugin"]}}), SinkPlugin(sink))
     open_clue(e)  # a matter of HZXH
     assert len(sink.received) == received

@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ENTITY
+from tests.helpers import make_engine
 from zhifa.engine import Engine
 from zhifa.errors import FieldError
 from zhifa.hooks.types import MatterView, OutboxDelivery, OutboxMatter
-from zhifa.plugins import Plugins
 from zhifa.procedure.publication import Penalty, publicity_end
 from zhifa.reporting.publicity import (
     FIELDS,
@@ -64,8 +64,7 @@ def decision(**extra: Any) -> dict[str, Any]:
 def publish_decision(store: Store, **extra: Any) -> tuple[Engine, FixedClock, MatterView]:
     """Open a publication matter for ``decision(**extra)`` on 2 March 2026 and publish it on the
     4th; the engine, its clock and the published matter come back."""
-    clock = FixedClock(OPENED)
-    engine = Engine(store, plugins=Plugins((), autoload=False), clock=clock)
+    engine, clock = make_engine(store, at=OPENED)
     m = engine.open("publication", "C1", decision(**extra), entity=ENTITY).matter
     clock.set(PUBLISHED)
     ends = publicity_end(PUBLISHED.date(), Penalty.from_data(m.data["open"]))

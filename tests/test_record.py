@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from tests.test_engine import make_engine, open_clue
+from tests.helpers import make_engine, open_clue
 from zhifa.audit import verify
 from zhifa.store import Store
 

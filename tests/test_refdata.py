@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 from sqlalchemy import event, select
 
+from tests.helpers import make_uscc
 from zhifa import directory
 from zhifa.errors import ImportFileError, InputError, NotFoundError
-from zhifa.ids import uscc_check_char
 from zhifa.store import Store
 from zhifa.store.tables import HISTORY_START, Entity, Officer, OfficerVersion
 from zhifa.timekeeping import FixedClock
@@ -25,11 +25,6 @@ A, B, C = "91110000600037341L", "91350100M000100Y43", "91110108551385082Q"
 
 Row = Sequence[object]
 MakeFile = Callable[..., Path]
-
-
-def make_uscc(n: int, region: str = "330106") -> str:
-    body = f"91{region}{n:09d}"
-    return body + uscc_check_char(body)
 
 
 def _csv_cell(value: object) -> str:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event, insert
 
 from tests.conftest import DEPT, ENTITY, OTHER_DEPT
-from tests.test_cli import run, run_json
+from tests.helpers import make_uscc, run, run_json
 from zhifa import directory, inspections
 from zhifa.directory import export as directory_export
 from zhifa.errors import InputError, NotFoundError
@@ -32,11 +32,6 @@ from zhifa.store.tables import Department, Entity, Officer, OfficerConflict
 
 KINDS = ("entities", "officers", "conflicts")
 YEAR = 2026
-
-
-def make_uscc(n: int, region: str = "330106") -> str:
-    body = f"91{region}{n:09d}"
-    return body + uscc_check_char(body)
 
 
 def fresh_url(template: Path, folder: Path) -> str:

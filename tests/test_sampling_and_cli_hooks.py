@@ -13,27 +13,10 @@ from typing import Any
 
 import pytest
 
-from zhifa import hookimpl
+from tests.plugins.sampling import CountyPolicy
 from zhifa.errors import InputError
 from zhifa.plugins import Plugins
 from zhifa.rules import DEFAULT_POLICY, SamplingPolicy
-
-
-class CountyPolicy:
-    __name__ = "county-policy"
-
-    @hookimpl
-    def zhifa_sampling_policy(self, department: str) -> SamplingPolicy | None:
-        if department != "HZXH":
-            return None
-        return SamplingPolicy(
-            ratios={"A": Decimal("0.02"), "C": Decimal("0.10")},
-            risk_ratios={"high": Decimal("0.50")},
-            exempt=frozenset({"A"}),
-            yearly_cap={"B": 1},
-            grace_days=180,
-            basis="西湖区抽查工作细则",
-        )
 
 
 def test_a_department_gets_its_plugin_policy_and_others_the_default() -> None:

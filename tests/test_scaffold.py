@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run, run_json
+from tests.helpers import run, run_json
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_catalogue import ITEM, OLD, Catalogue
+from tests.plugins.catalogue import ITEM, OLD, Catalogue
 from zhifa.engine import Engine
 from zhifa.plugins import Plugins
 from zhifa.testing import START

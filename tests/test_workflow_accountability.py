@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import CERT_FROM, DEPT, ENTITY
-from tests.test_engine import counts, make_engine
+from tests.helpers import counts, make_engine
 from zhifa import directory
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
@@ -330,7 +330,7 @@ def test_a_review_concludes_for_every_officer(
 
 def test_cli_findings(capsys: pytest.CaptureFixture[str], sqlite_url: str) -> None:
     from tests.conftest import seed_bureau
-    from tests.test_cli import run, run_json
+    from tests.helpers import run, run_json
 
     store = Store(sqlite_url)
     seed_bureau(store)

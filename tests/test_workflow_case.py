@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, ENTITY
+from tests.helpers import make_engine
 from zhifa.calendar import WorkCalendar
 from zhifa.engine import Engine
 from zhifa.errors import FieldError, GuardRefused
 from zhifa.hooks.types import MatterView
-from zhifa.plugins import Plugins
 from zhifa.procedure.case import (
     GUARDS,
     days_within,
@@ -27,7 +27,6 @@ from zhifa.procedure.case import (
     periods_in,
 )
 from zhifa.store import Store
-from zhifa.timekeeping import FixedClock
 from zhifa.workflow.deadlines import ClockState, Step
 
 D = date
@@ -108,7 +107,7 @@ def seed_case_officers(store: Store) -> None:
 @pytest.fixture
 def engine(bureau: Store) -> Engine:
     seed_case_officers(bureau)
-    return Engine(bureau, plugins=Plugins((), autoload=False), clock=FixedClock(NOW))
+    return make_engine(bureau, at=NOW)[0]
 
 
 def open_data(**more: Any) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import ENTITY
+from tests.helpers import make_engine
 from zhifa.calendar import add_months
 from zhifa.engine import Engine
 from zhifa.errors import GuardRefused, PermissionRefused
-from zhifa.plugins import Plugins
 from zhifa.procedure.credit_repair import (
     CONDITIONS,
     eligibility_problems,
@@ -20,7 +20,6 @@ from zhifa.procedure.credit_repair import (
     publication_ends,
 )
 from zhifa.store import Store
-from zhifa.timekeeping import FixedClock
 
 D = date
 ALL_MET = {name: True for name, _, _ in CONDITIONS}
@@ -115,11 +114,6 @@ def test_all_unmet_conditions_are_reported_together() -> None:
 # -- the workflow through the engine ---------------------------------------------------------------
 
 
-def make_engine(store: Store, at: datetime) -> tuple[Engine, FixedClock]:
-    clock = FixedClock(at)
-    return Engine(store, plugins=Plugins((), autoload=False), clock=clock), clock
-
-
 def apply(engine: Engine, published: str, category: str = "general", minor: bool = False) -> Any:
     data = {
         "decision_no": "西市监处罚〔2025〕12号",
@@ -141,7 +135,7 @@ def approval(**overrides: Any) -> dict[str, Any]:
     ids=["last-day-of-period", "first-eligible-day"],
 )
 def test_approve_at_the_minimum_period(bureau: Store, applied: datetime, allowed: bool) -> None:
-    engine, clock = make_engine(bureau, applied)
+    engine, clock = make_engine(bureau, at=applied)
     m = apply(engine, "2025-08-31")
     clock.set(datetime(2026, 3, 5, 9))
     if allowed:
@@ -158,7 +152,7 @@ def test_approve_at_the_minimum_period(bureau: Store, applied: datetime, allowed
 
 
 def test_refusal_lists_every_unmet_condition_then_records_reasons(bureau: Store) -> None:
-    engine, clock = make_engine(bureau, datetime(2026, 3, 2, 9))
+    engine, clock = make_engine(bureau, at=datetime(2026, 3, 2, 9))
     m = apply(engine, "2025-09-01", category="severe")
     with pytest.raises(GuardRefused) as err:
         engine.advance(
@@ -180,7 +174,7 @@ def test_refusal_lists_every_unmet_condition_then_records_reasons(bureau: Store)
 
 
 def test_only_the_head_decides(bureau: Store) -> None:
-    engine, _ = make_engine(bureau, datetime(2026, 3, 5, 9))
+    engine, _ = make_engine(bureau, at=datetime(2026, 3, 5, 9))
     m = apply(engine, "2025-08-31")
     with pytest.raises(PermissionRefused):
         engine.advance(m, "approve", "C1", approval())

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEPT, ENTITY
+from tests.helpers import make_engine
 from zhifa.engine import Engine
 from zhifa.errors import FieldError, GuardRefused, PermissionRefused
 from zhifa.hooks.types import MatterView
-from zhifa.plugins import Plugins
 from zhifa.procedure.inspection import (
     ItemResult,
     clue_problems,
@@ -115,11 +115,6 @@ def test_coverage_and_clue_rules() -> None:
 # -- the workflow ----------------------------------------------------------------------------------
 
 
-def make_engine(store: Store, at: datetime) -> tuple[Engine, FixedClock]:
-    clock = FixedClock(at)
-    return Engine(store, plugins=Plugins((), autoload=False), clock=clock), clock
-
-
 def plan(engine: Engine, checklist: str = CHECKLIST) -> MatterView:
     data = {"source": "random_draw", "summary": "2026年第一批双随机抽查", "checklist": checklist}
     return engine.open("inspection", "C1", data, entity=ENTITY).matter
@@ -142,7 +137,7 @@ def inspected(
 
 
 def test_opening_needs_a_valid_checklist(bureau: Store) -> None:
-    engine, _ = make_engine(bureau, datetime(2026, 2, 2, 9))
+    engine, _ = make_engine(bureau, at=datetime(2026, 2, 2, 9))
     with pytest.raises(GuardRefused) as err:
         plan(engine, "A1 经营者资质\nA2: x\nA2: y")
     assert len(err.value.reasons) == 2
@@ -163,7 +158,7 @@ def test_opening_needs_a_valid_checklist(bureau: Store) -> None:
 def test_assign_rules(
     inspectors: Store, names: list[str], conflicts: list[str] | None, fragments: list[str]
 ) -> None:
-    engine, clock = make_engine(inspectors, datetime(2026, 2, 2, 9))
+    engine, clock = make_engine(inspectors, at=datetime(2026, 2, 2, 9))
     m = plan(engine)
     data: dict[str, Any] = {"inspectors": names}
     if conflicts:
@@ -179,7 +174,7 @@ def test_assign_rules(
 
 
 def test_assign_needs_an_entity(bureau: Store) -> None:
-    engine, _ = make_engine(bureau, datetime(2026, 2, 2, 9))
+    engine, _ = make_engine(bureau, at=datetime(2026, 2, 2, 9))
     data = {"source": "targeted", "summary": "无主体任务", "checklist": CHECKLIST}
     m = engine.open("inspection", "C1", data).matter
     with pytest.raises(GuardRefused) as err:
@@ -189,7 +184,7 @@ def test_assign_needs_an_entity(bureau: Store) -> None:
 
 
 def test_assign_needs_at_least_two_inspectors(bureau: Store) -> None:
-    engine, _ = make_engine(bureau, datetime(2026, 2, 2, 9))
+    engine, _ = make_engine(bureau, at=datetime(2026, 2, 2, 9))
     with pytest.raises(FieldError) as err:
         engine.advance(plan(engine), "assign", "H1", {"inspectors": ["C1"]})
     assert "at least 2" in err.value.problems["inspectors"]
@@ -203,7 +198,7 @@ def test_assign_needs_at_least_two_inspectors(bureau: Store) -> None:
 def test_on_site_inspectors_certified_on_the_day(
     inspectors: Store, day: datetime, allowed: bool
 ) -> None:
-    engine, clock = make_engine(inspectors, datetime(2026, 3, 2, 9))
+    engine, clock = make_engine(inspectors, at=datetime(2026, 3, 2, 9))
     m = engine.advance(plan(engine), "assign", "H1", {"inspectors": ["I1", "I3"]}).matter
     clock.set(day)
     if allowed:
@@ -215,7 +210,7 @@ def test_on_site_inspectors_certified_on_the_day(
 
 
 def test_on_site_only_assigned_inspectors(inspectors: Store) -> None:
-    engine, clock = make_engine(inspectors, datetime(2026, 3, 2, 9))
+    engine, clock = make_engine(inspectors, at=datetime(2026, 3, 2, 9))
     m = engine.advance(plan(engine), "assign", "H1", {"inspectors": ["C1", "C2"]}).matter
     clock.advance(hours=1)
     with pytest.raises(GuardRefused) as err:
@@ -226,7 +221,7 @@ def test_on_site_only_assigned_inspectors(inspectors: Store) -> None:
 
 
 def test_recusal_sends_the_task_back_and_bars_the_officer(inspectors: Store) -> None:
-    engine, clock = make_engine(inspectors, datetime(2026, 3, 2, 9))
+    engine, clock = make_engine(inspectors, at=datetime(2026, 3, 2, 9))
     m = engine.advance(plan(engine), "assign", "H1", {"inspectors": ["C1", "C2"]}).matter
     clock.advance(hours=1)
     with pytest.raises(GuardRefused) as err:
@@ -266,7 +261,7 @@ def test_recusal_sends_the_task_back_and_bars_the_officer(inspectors: Store) -> 
 def test_record_result_per_item(
     bureau: Store, results: str, extra: dict[str, Any], fragments: list[str]
 ) -> None:
-    engine, clock = make_engine(bureau, datetime(2026, 2, 2, 9))
+    engine, clock = make_engine(bureau, at=datetime(2026, 2, 2, 9))
     m = plan(engine)
     m = step(
         engine, clock, m, datetime(2026, 2, 3, 9), "assign", "H1", {"inspectors": ["C1", "C2"]}
@@ -286,7 +281,7 @@ def test_record_result_per_item(
 
 
 def test_only_an_inspector_on_site_records_the_result(inspectors: Store) -> None:
-    engine, clock = make_engine(inspectors, datetime(2026, 2, 2, 9))
+    engine, clock = make_engine(inspectors, at=datetime(2026, 2, 2, 9))
     m = plan(engine)
     m = step(
         engine, clock, m, datetime(2026, 2, 3, 9), "assign", "H1", {"inspectors": ["C1", "C2"]}
@@ -316,7 +311,7 @@ PUBLICATION = [
 def test_publication_within_20_working_days(
     sqlite_bureau: Store, ended: date, last: date, late: date, on_last_day: bool
 ) -> None:
-    engine, clock = make_engine(sqlite_bureau, datetime(2026, 1, 5, 9))
+    engine, clock = make_engine(sqlite_bureau, at=datetime(2026, 1, 5, 9))
     start = datetime(ended.year, ended.month, ended.day, 16)
     m = inspected(engine, clock, ended=start)
     day = last if on_last_day else late
@@ -337,7 +332,7 @@ def test_publication_within_20_working_days(
 
 
 def test_publication_clock_on_the_record(bureau: Store) -> None:
-    engine, clock = make_engine(bureau, datetime(2026, 2, 2, 9))
+    engine, clock = make_engine(bureau, at=datetime(2026, 2, 2, 9))
     m = inspected(engine, clock)
     (c,) = [c for c in engine.clocks(m.id) if c.spec.name == "publication"]
     assert (c.started_on, c.due_on, c.status) == (date(2026, 2, 6), date(2026, 3, 12), "running")
@@ -355,7 +350,7 @@ def test_publication_clock_on_the_record(bureau: Store) -> None:
 
 
 def test_rectification_ordered_rechecked_and_published(bureau: Store) -> None:
-    engine, clock = make_engine(bureau, datetime(2026, 2, 2, 9))
+    engine, clock = make_engine(bureau, at=datetime(2026, 2, 2, 9))
     results = "A1: pass\nA2: rectify 冷藏温度记录缺失\nA3: rectified 当场补齐台账"
     m = inspected(engine, clock, results)
     with pytest.raises(GuardRefused) as err:
@@ -379,7 +374,7 @@ def test_rectification_ordered_rechecked_and_published(bureau: Store) -> None:
 
 
 def test_published_result_changes_only_with_the_heads_sign_off(bureau: Store) -> None:
-    engine, clock = make_engine(bureau, datetime(2026, 2, 2, 9))
+    engine, clock = make_engine(bureau, at=datetime(2026, 2, 2, 9))
     m = inspected(engine, clock)
     m = step(engine, clock, m, datetime(2026, 2, 9, 9), "publish", "C1", {"text": "未发现问题"})
     correction = {
@@ -417,7 +412,7 @@ def test_published_result_changes_only_with_the_heads_sign_off(bureau: Store) ->
 
 
 def test_cancel_before_the_inspection(bureau: Store) -> None:
-    engine, clock = make_engine(bureau, datetime(2026, 2, 2, 9))
+    engine, clock = make_engine(bureau, at=datetime(2026, 2, 2, 9))
     m = step(
         engine,
         clock,

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import ENTITY
+from tests.helpers import make_engine
 from zhifa.calendar import WorkCalendar, add_months
-from zhifa.engine import Engine
 from zhifa.errors import GuardRefused
 from zhifa.hooks.types import MatterView
-from zhifa.plugins import Plugins
 from zhifa.procedure.publication import (
     GUARDS,
     LOW_FINE_THRESHOLD,
@@ -26,7 +25,6 @@ from zhifa.procedure.publication import (
     short_period,
 )
 from zhifa.store import Store
-from zhifa.timekeeping import FixedClock
 
 D = date
 Y = Decimal
@@ -54,8 +52,7 @@ def decision(decided: date, **extra: Any) -> dict[str, Any]:
 
 class Walker:
     def __init__(self, store: Store, start: datetime) -> None:
-        self.clock = FixedClock(start)
-        self.engine = Engine(store, plugins=Plugins((), autoload=False), clock=self.clock)
+        self.engine, self.clock = make_engine(store, at=start)
 
     def open(self, when: datetime, data: dict[str, Any]) -> MatterView:
         self.clock.set(when)

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, ENTITY
-from zhifa.engine import Engine
+from tests.helpers import make_engine
 from zhifa.errors import GuardRefused, PermissionRefused
 from zhifa.hooks.types import MatterView
-from zhifa.plugins import Plugins
 from zhifa.procedure.transfer import (
     GUARDS,
     MATERIALS,
@@ -22,7 +21,6 @@ from zhifa.procedure.transfer import (
     missing_materials,
 )
 from zhifa.store import Store
-from zhifa.timekeeping import FixedClock
 
 D = date
 ALL_MATERIALS = {name: True for name, _, _ in MATERIALS}
@@ -56,8 +54,7 @@ class Walker:
     """Takes the workflow's steps at given Beijing times on an engine with a fixed clock."""
 
     def __init__(self, store: Store, start: datetime) -> None:
-        self.clock = FixedClock(start)
-        self.engine = Engine(store, plugins=Plugins((), autoload=False), clock=self.clock)
+        self.engine, self.clock = make_engine(store, at=start)
 
     def report(
         self, at: datetime, route: str = "crime", team: tuple[str, ...] = ("C1", "C2")
