@@ -541,7 +541,11 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("database.py", "transaction", "  Store.transaction (connection, BEGIN IMMEDIATE, COMMIT)"),
     ("base.py", "_commit_impl", "    COMMIT"),
     ("registry.py", "definition_for", "  definition lookup"),
-    ("statements.py", "timed_steps", "  SELECT the matter's events (history; cached between steps)"),
+    (
+        "statements.py",
+        "timed_steps",
+        "  SELECT the matter's events (history; cached between steps)",
+    ),
     ("fields.py", "validate", "  field validation"),
     ("actors.py", "named_officers", "  named officers"),
     ("checks.py", "check_guards", "  guards + before_transition hook"),

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,9 +21,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from zhifa.engine import Engine
 from zhifa.errors import InputError
-from zhifa.store import Store, migrate
+
+if TYPE_CHECKING:
+    from zhifa.engine import Engine
+    from zhifa.store import Store
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -42,6 +44,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 def open_store(db: str | None, *, migrated: bool = True) -> Store:
     """The store for ``--db``; unless ``migrated`` is False, the schema must be current."""
+    from zhifa.store import Store, migrate  # on use: `zhifa --help` loads no database code
+
     store = Store(db)
     store.ping()
     if migrated:
@@ -75,6 +79,8 @@ def emit(as_json: bool, payload: Any, render: Callable[[], None]) -> None:
 
 def open_engine(db: str | None) -> Engine:
     """An engine on the ``--db`` store with the installed plugins."""
+    from zhifa.engine import Engine
+
     return Engine(open_store(db))
 
 

@@ -12,16 +12,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import ModuleType
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:  # annotations only: a plugin importing these types loads no database code
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
 
-from zhifa.calendar import WorkCalendar
-from zhifa.rules import Violation
-from zhifa.store import Transaction
-from zhifa.workflow.deadlines import ClockState, Step, compute
-from zhifa.workflow.definitions import Definition, StepSpec
+    from zhifa.calendar import WorkCalendar
+    from zhifa.rules import Violation
+    from zhifa.store import Transaction
+    from zhifa.workflow.deadlines import ClockState, Step
+    from zhifa.workflow.definitions import Definition, StepSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +203,8 @@ class StepContext:
 
     def clock(self, name: str) -> ClockState | None:
         """The named clock as it stands on the step's date, before the step."""
+        from zhifa.workflow.deadlines import compute
+
         return compute(self.definition.clocks[name], self.history, self.calendar, self.at.date())
 
     def earlier(self, trigger: str, field_name: str) -> Any:

@@ -13,17 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points, version
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
 from zhifa.calendar import CalendarAddition, WorkCalendar
 from zhifa.errors import DefinitionError, PluginConflict, PluginError
 from zhifa.hooks import specs as hookspecs
-from zhifa.hooks.types import Guard, ReportingSink
 from zhifa.plugins.config import PluginConfig, load_config
 from zhifa.rules import DEFAULT_POLICY, ChecklistItem, SamplingPolicy, Violation
-from zhifa.workflow.definitions import Definition, load_file
+
+if TYPE_CHECKING:
+    from zhifa.hooks.types import Guard, ReportingSink
+    from zhifa.workflow.definitions import Definition
 
 BASELINE = "zhifa.baseline"
 ALWAYS = frozenset({BASELINE})  # applies to every department whatever the configuration
@@ -145,6 +147,8 @@ class Plugins:
 
     def definitions(self) -> list[Definition]:
         """Every workflow definition file the plugins ship, validated."""
+        from zhifa.workflow.definitions import load_file  # on use: listing plugins stays cheap
+
         seen: dict[tuple[str, int], tuple[str, Definition]] = {}
         for plugin, paths in self.call("zhifa_workflows"):
             for path in paths:
