@@ -62,8 +62,10 @@ def _time(code: str, env: Mapping[str, str], runs: int, cold: bool) -> float:
 
 
 def _modules(code: str, env: Mapping[str, str]) -> str:
+    body = "\n".join(part.strip() for part in code.split(";"))
     probe = (
-        f"{code.split('; main()')[0]}\nimport sys\n"
+        f"try:\n    {body.replace(chr(10), chr(10) + '    ')}\nexcept SystemExit:\n    pass\n"
+        "import sys\n"
         "print(len([m for m in sys.modules if m.startswith('zhifa')]), "
         "'sqlalchemy' in sys.modules, 'numpy' in sys.modules)"
     )
