@@ -379,6 +379,7 @@ def test_reference_docs_are_generated_from_the_code(monkeypatch: pytest.MonkeyPa
     docs = Path(__file__).parent.parent / "docs"
     assert (docs / "cli.md").read_text("utf-8") == docgen.cli_reference(), "run `make docs`"
     assert (docs / "hooks.md").read_text("utf-8") == docgen.hooks_reference(), "run `make docs`"
+    assert (docs / "api.md").read_text("utf-8") == docgen.api_reference(), "run `make docs`"
     for hook in docgen.hook_names():
         page = docs / "hooks" / f"{hook}.md"
         assert page.read_text("utf-8") == docgen.hook_page(hook), f"run `make docs` ({hook})"

@@ -13,7 +13,9 @@ Usage: ``python -m zhifa.cli.docgen [DOCS_DIR]``.
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
+import itertools
 import json
 import os
 import sys
@@ -114,6 +116,57 @@ def cli_reference() -> str:
     return "\n".join(parts)
 
 
+def api_reference() -> str:
+    """``docs/api.md``: every public name of ``zhifa`` (what plugins and scripts import), grouped by
+    the module it lives in, with its signature and the first paragraph of its documentation."""
+    import zhifa
+
+    parts = [
+        "# Python API",
+        "",
+        "Generated from `zhifa.__all__` by `make docs`; do not edit by hand.",
+        "",
+        "Everything a department plugin or a script needs is imported from `zhifa` itself",
+        "(`from zhifa import Engine, Store, hookimpl, guard, load_checklist, ...`). The names are",
+        "resolved on first use, so `import zhifa` loads no database code until one is asked for.",
+        "The hooks are in [hooks.md](hooks.md), the command line in [cli.md](cli.md).",
+        "",
+    ]
+    by_home: dict[str, list[str]] = {}
+    for name in zhifa.__all__:
+        by_home.setdefault(zhifa._HOME_OF[name], []).append(name)
+    for home in sorted(by_home):
+        parts += [f"## `{home}`", ""]
+        for name in sorted(by_home[home], key=str.lower):
+            value = getattr(zhifa, name)
+            doc = inspect.getdoc(value) or ""
+            if inspect.isclass(value):
+                kind = "exception" if issubclass(value, BaseException) else "class"
+                title = f"{kind} `{name}`"
+            elif inspect.isfunction(value):
+                title = f"`{name}{inspect.signature(value)}`"
+            else:  # a marker or a type alias: its docstring is written under it in the source
+                title, doc = f"`{name}`", _attribute_doc(home, name)
+            summary = doc.split("\n\n")[0].replace("\n", " ")
+            parts += [f"- {title}: {summary}" if summary else f"- {title}"]
+        parts.append("")
+    return "\n".join(parts)
+
+
+def _attribute_doc(module: str, name: str) -> str:
+    """The docstring written under ``name = ...`` in ``module``'s source (a name that is neither
+    a class nor a function has no ``__doc__`` of its own)."""
+    source = inspect.getsource(importlib.import_module(module))
+    body = ast.parse(source).body
+    for node, after in itertools.pairwise(body):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets) and (
+            isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+        ):
+            return inspect.cleandoc(str(after.value.value))
+    return ""
+
+
 def hook_names() -> list[str]:
     return sorted(n for n, f in vars(hookspecs).items() if n.startswith("zhifa_") and callable(f))
 
@@ -202,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     INDEX_FILE.write_text(command_index(), "utf-8")
     (folder / "cli.md").write_text(cli_reference(), "utf-8")
+    (folder / "api.md").write_text(api_reference(), "utf-8")
     (folder / "hooks.md").write_text(hooks_reference(), "utf-8")
     pages = folder / "hooks"
     pages.mkdir(exist_ok=True)
@@ -211,7 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in hook_names():
         (pages / f"{name}.md").write_text(hook_page(name), "utf-8")
     typer.echo(
-        f"wrote {folder / 'cli.md'}, {folder / 'hooks.md'} and {len(hook_names())} hook pages"
+        f"wrote {folder / 'cli.md'}, {folder / 'api.md'}, {folder / 'hooks.md'} and "
+        f"{len(hook_names())} hook pages"
     )
 
 
