@@ -1,4 +1,4 @@
-"""The violation catalogue model and the discretion suggestion (core/zhifa/catalogue.py), at the
+"""The violation catalogue model and the discretion suggestion (core/zhifa/rules/), at the
 edges of each band: the goods-value threshold, the largest fine allowed and the next yuan, the
 tiers, the daily continuous penalty, and the applicable entry by the date of the conduct
 (行政处罚法 第三十七条)."""

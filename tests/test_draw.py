@@ -1,4 +1,4 @@
-"""Random draws (core/zhifa/draw.py, draw_directory.py, draw_teams.py): exact counts at the
+"""Random draws (core/zhifa/inspections/: selection, directories, teams): exact counts at the
 rounding boundaries, exemptions, caps, the grace period, the population filter, the seed and its
 documented re-implementation, recusal, certificates, specialties, joint visits, infeasible plans
 and the verification of a tampered record. Pure: no database."""

@@ -1,6 +1,6 @@
 """The case workflow (行政处罚案件) at each rule's boundary: the last allowed value and the first
 refused one, on SQLite and PostgreSQL. Thresholds are the documented defaults of
-core/zhifa/procedure/case.py."""
+core/zhifa/procedure/case/thresholds.py."""
 
 from __future__ import annotations
 
