@@ -356,9 +356,10 @@ def test_csv_has_a_bom_crlf_lines_and_iso_dates(seeded: Seeded, tmp_path: Path) 
     path = tmp_path / "officers.csv"
     assert directory.export_officers(seeded.store, path).rows == seeded.officers
     data = path.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbfid,name,department,roles,")
+    note = f"# {directory_export.EXPORT_NOTE}\r\n".encode()  # the first line: not for the public
+    assert data.startswith(b"\xef\xbb\xbf" + note + b"id,name,department,roles,")
     lines = data.decode("utf-8-sig").split("\r\n")
-    assert lines[-1] == "" and len(lines) == seeded.officers + 2
+    assert lines[-1] == "" and len(lines) == seeded.officers + 3
     assert (
         'C1,李明,HZXH,"case_handler,inspector",ZF-C1,2024-01-01,2027-12-31,food,"330102,330106"'
         in lines
@@ -383,7 +384,7 @@ def test_xlsx_has_date_cells_and_keeps_text_as_text(seeded: Seeded, tmp_path: Pa
 
 def test_filters_choose_the_rows(seeded: Seeded, tmp_path: Path) -> None:
     def usccs(path: Path) -> list[str]:
-        lines = path.read_text("utf-8-sig").splitlines()[1:]
+        lines = path.read_text("utf-8-sig").splitlines()[2:]  # after the note and the header
         return [line.split(",")[0] for line in lines]
 
     region = directory.export_entities(seeded.store, tmp_path / "a.csv", region="3301")

@@ -20,9 +20,17 @@ number of rows written from the tables marked ``counted``, every ``batch`` rows 
 that must import back unchanged and a file for the public. ``escape_formulas`` puts a ``'``
 before CSV text beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, so no
 spreadsheet runs it as a formula (formula injection); without it CSV text is written exactly as
-given. ``strip_control`` drops the control characters an ``.xlsx`` file cannot hold; without it
-such text is refused (``InputError`` naming the row, nothing written), as dropping characters
-would alter the data.
+given. :func:`escape_formula` is that rule for one text, for other files meant for the public
+(the publicity sink's CSV). Numbers and dates are never text, so never escaped: ``-5`` as a whole
+number is written ``-5``, as text ``'-5``. ``strip_control`` drops the control characters an
+``.xlsx`` file cannot hold; without it such text is refused (``InputError`` naming the row,
+nothing written), as dropping characters would alter the data.
+
+**A note to the reader.** ``note`` puts a sentence in the file for whoever opens it, where an
+import does not take it for data: in a ``.csv`` file a first line holding one cell that begins
+with :data:`NOTE_MARK` (``#``), before the header; in an ``.xlsx`` workbook a last sheet
+:data:`NOTE_SHEET` (说明) holding it in ``A1``, after the tables. :func:`is_note` tells such a
+line from the header, for the importers that skip it.
 """
 
 from __future__ import annotations
@@ -44,11 +52,15 @@ __all__ = [
     "BATCH",
     "FORMATS",
     "FORMULA_START",
+    "NOTE_MARK",
+    "NOTE_SHEET",
     "Cell",
     "ExportResult",
     "Progress",
     "Table",
+    "escape_formula",
     "file_format",
+    "is_note",
     "outputs",
     "write",
 ]
@@ -67,6 +79,26 @@ Progress = Callable[[int], None]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """CSV text beginning with one of these gets a leading ``'`` when formulas are escaped."""
+
+NOTE_MARK = "#"
+"""The first character of a note line in a ``.csv`` file (see :func:`is_note`)."""
+
+NOTE_SHEET = "说明"
+"""The sheet of an ``.xlsx`` workbook that holds its note, after the tables."""
+
+
+def escape_formula(text: str) -> str:
+    """``text`` behind a ``'`` if a spreadsheet would run it as a formula (it begins with one of
+    :data:`FORMULA_START`), else ``text`` unchanged: ``=1+1`` → ``'=1+1``, ``a=b`` → ``a=b``."""
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def is_note(row: Sequence[object]) -> bool:
+    """Whether a row read from a file is a note line (a first cell beginning with
+    :data:`NOTE_MARK`, every other cell empty), which an import skips."""
+    if not row or not isinstance(row[0], str) or not row[0].lstrip().startswith(NOTE_MARK):
+        return False
+    return all(cell is None or cell == "" for cell in row[1:])
 
 
 @dataclass(frozen=True)
@@ -159,12 +191,13 @@ def write(
     *,
     escape_formulas: bool,
     strip_control: bool = False,
+    note: str | None = None,
     force: bool = False,
     progress: Progress | None = None,
     batch: int = BATCH,
 ) -> ExportResult:
     """Write ``tables`` to ``path`` (see the module documentation for the formats and for
-    ``escape_formulas`` and ``strip_control``). :class:`InputError` as :func:`outputs` says, or
+    ``escape_formulas``, ``strip_control`` and ``note``). :class:`InputError` as :func:`outputs` says, or
     if a target appeared during the export without ``force``; nothing is written then, nor when
     reading a row fails."""
     if not tables:
@@ -176,12 +209,12 @@ def write(
     try:
         if fmt == "xlsx":
             temps.append(_temporary(target))
-            counts = _write_xlsx(temps[0], tables, strip_control, progress, batch)
+            counts = _write_xlsx(temps[0], tables, strip_control, note, progress, batch)
         else:
             counts = []
             for each, table in zip(paths, tables, strict=True):
                 temps.append(_temporary(each))
-                counts.append(_write_csv(temps[-1], table, escape_formulas, progress, batch))
+                counts.append(_write_csv(temps[-1], table, escape_formulas, note, progress, batch))
         if not force:
             for each in paths:
                 if each.exists():
@@ -227,17 +260,22 @@ def _csv_text(value: Cell, escape_formulas: bool) -> str:
         return value.isoformat()
     if isinstance(value, int):
         return str(value)
-    if escape_formulas and value.startswith(FORMULA_START):
-        return f"'{value}"
-    return value
+    return escape_formula(value) if escape_formulas else value
 
 
 def _write_csv(
-    temp: Path, table: Table, escape_formulas: bool, progress: Progress | None, batch: int
+    temp: Path,
+    table: Table,
+    escape_formulas: bool,
+    note: str | None,
+    progress: Progress | None,
+    batch: int,
 ) -> int:
     written = 0
     with temp.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
+        if note is not None:
+            writer.writerow([f"{NOTE_MARK} {note}"])
         writer.writerow(table.header)
         for row in _counting(table, progress, batch):
             writer.writerow([_csv_text(v, escape_formulas) for v in row])
@@ -264,6 +302,7 @@ def _write_xlsx(
     temp: Path,
     tables: Sequence[Table],
     strip_control: bool,
+    note: str | None,
     progress: Progress | None,
     batch: int,
 ) -> list[int]:
@@ -308,6 +347,11 @@ def _write_xlsx(
                 number += 1
                 sheet.append([cell(sheet, v) for v in row])
             counts.append(number - 1)
+        if note is not None:
+            sheet = book.create_sheet(title=NOTE_SHEET)
+            sheets.append(sheet)
+            sheet.column_dimensions["A"].width = 120
+            sheet.append([note])
         book.save(temp)
     except BaseException as exc:
         for sheet in sheets:

@@ -50,7 +50,8 @@ def render_export(result: directory.ExportResult, plural: str) -> Callable[[], N
 
 
 def render_import(result: directory.ImportResult, plural: str) -> Callable[[], None]:
-    """What an import prints: the counts, then a table of the bad rows skipped, if any."""
+    """What an import prints: the counts, then a table of the bad rows skipped, if any, then a
+    table of the cells imported that a spreadsheet would run as formulas, if any."""
 
     def render() -> None:
         console.print(
@@ -62,6 +63,19 @@ def render_import(result: directory.ImportResult, plural: str) -> Callable[[], N
             table = make_table("Row", "Reason")
             for row, reason in result.skipped:
                 table.add_row(cell(row), cell(reason))
+            console.print(table)
+        if result.warnings:
+            many = len(result.warnings) > 1
+            console.print(
+                f"warning: {len(result.warnings)} imported "
+                f"{'cells begin' if many else 'cell begins'} with =, +, - or @, which a "
+                f"spreadsheet runs as a formula; {'they were' if many else 'it was'} imported as "
+                "given, so do not publish an export of this directory",
+                markup=False,
+            )
+            table = make_table("Row", "Column", "Warning")
+            for row, column, warning in result.warnings:
+                table.add_row(cell(row), cell(column), cell(warning))
             console.print(table)
 
     return render

@@ -80,6 +80,10 @@ def dept_import(
     Columns (English or Chinese header): code/部门代码, name/名称, region_code/行政区划. Rows
     whose code exists already update that department. If any row is bad nothing is imported
     and every bad row is listed with its row number (the header is row 1), unless --skip-bad.
+
+    Text is imported exactly as given; a cell beginning with =, +, - or @, which a spreadsheet
+    runs as a formula, is imported but listed as a warning (row, column; with --json in
+    "warnings"). A note line before the header, as the exports write, is skipped.
     """
     with opened(db) as store:
         with progress(f"importing {file.name}") as (_total, advance):

@@ -164,6 +164,10 @@ def entity_import(
 
     If any row is bad nothing is imported and every bad row is listed with its row number (the
     header is row 1); with --skip-bad the good rows are imported and the bad ones listed.
+
+    Text is imported exactly as given; a cell beginning with =, +, - or @, which a spreadsheet
+    runs as a formula, is imported but listed as a warning (row, column; with --json in
+    "warnings"). A note line before the header, as the exports write, is skipped.
     """
     with opened(db) as store:
         with progress(f"importing {file.name}") as (_total, advance):
@@ -196,6 +200,11 @@ def entity_export(
     in batches, so a directory of a million entities exports in constant memory. An existing
     FILE is kept unless --force; a failed export leaves no file. With --json:
     {"file", "format", "rows"}.
+
+    The text is written exactly as stored, not escaped, so a spreadsheet may run a cell
+    beginning with =, +, - or @ as a formula: the file is not for the public, and says so in
+    a note (a .csv file's first line, beginning with #, before the header; an .xlsx
+    workbook's last sheet, 说明), which the imports skip.
     """
     with opened(db) as store:
         with progress(f"exporting {file.name}") as (total, advance):

@@ -204,6 +204,10 @@ def officer_import(
 
     Each officer added or changed gets a new version of its record, valid from now and recorded
     as "import FILE row N" (see zhifa officer show); a row that changes nothing adds none.
+
+    Text is imported exactly as given; a cell beginning with =, +, - or @, which a spreadsheet
+    runs as a formula, is imported but listed as a warning (row, column; with --json in
+    "warnings"). A note line before the header, as the exports write, is skipped.
     """
     with opened(db) as store:
         with progress(f"importing {file.name}") as (_total, advance):
@@ -229,6 +233,11 @@ def officer_export(
     specialties, regions), dates as YYYY-MM-DD, so the file imports back unchanged. An existing
     FILE is kept unless --force; a failed export leaves no file. With --json:
     {"file", "format", "rows"}.
+
+    The text is written exactly as stored, not escaped, so a spreadsheet may run a cell
+    beginning with =, +, - or @ as a formula: the file is not for the public, and says so in
+    a note (a .csv file's first line, beginning with #, before the header; an .xlsx
+    workbook's last sheet, 说明), which the imports skip.
     """
     with opened(db) as store:
         with progress(f"exporting {file.name}") as (total, advance):
@@ -333,6 +342,10 @@ def officer_conflict_import(
     Every row is checked before anything is written: if any row is bad nothing is imported and
     every bad row is listed with its row number (the header is row 1); with --skip-bad the good
     rows are imported and the bad ones listed.
+
+    Text is imported exactly as given; a cell beginning with =, +, - or @, which a spreadsheet
+    runs as a formula, is imported but listed as a warning (row, column; with --json in
+    "warnings"). A note line before the header, as the exports write, is skipped.
     """
     with opened(db) as store:
         with progress(f"importing {file.name}") as (_total, advance):
@@ -353,6 +366,11 @@ def officer_conflict_export(
     (officer, entity, declared_on, reason), entities named by USCC and dates as YYYY-MM-DD, so
     the file imports back into this or another database. An existing FILE is kept unless
     --force; a failed export leaves no file. With --json: {"file", "format", "rows"}.
+
+    The text is written exactly as stored, not escaped, so a spreadsheet may run a cell
+    beginning with =, +, - or @ as a formula: the file is not for the public, and says so in
+    a note (a .csv file's first line, beginning with #, before the header; an .xlsx
+    workbook's last sheet, 说明), which the imports skip.
     """
     with opened(db) as store:
         with progress(f"exporting {file.name}") as (total, advance):

@@ -12,6 +12,13 @@ exported file imports back unchanged; dates are written as ``YYYY-MM-DD`` (in .x
 shown that way), codes such as roles, specialties and regions comma-separated and sorted,
 ``key_supervision`` as 是/否.
 
+**Not for the public.** Text is kept exactly as stored so it imports back, and a spreadsheet may
+run a cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula. The
+file says so (:data:`EXPORT_NOTE`): a ``.csv`` file's first line, before the header, is that
+note in one cell beginning with ``#``; an ``.xlsx`` workbook holds it in a last sheet 说明, after
+the data (see :mod:`zhifa.tabular`). The imports skip both, and warn of each cell a spreadsheet
+would run (:attr:`zhifa.directory.importing.ImportResult.warnings`).
+
 Rows are read in batches of :data:`EXPORT_BATCH` (``yield_per``), so a directory of a million
 entities is never held in memory at once. The file is written to a temporary file in the same
 folder and renamed at the end: a failed export leaves no file behind, and an existing file is
@@ -41,6 +48,7 @@ __all__ = [
     "CONFLICT_COLUMNS",
     "ENTITY_COLUMNS",
     "EXPORT_BATCH",
+    "EXPORT_NOTE",
     "FORMATS",
     "OFFICER_COLUMNS",
     "ExportResult",
@@ -54,6 +62,13 @@ EXPORT_BATCH = 2000
 
 FORMATS = tabular.FORMATS
 """The suffixes an export may have; the suffix chooses the format."""
+
+EXPORT_NOTE = (
+    "注意：本文件按原样导出文字以便导回，未作公式转义；以 = + - @ 开头的单元格可能被电子表格当作"
+    "公式执行，请勿对外公开。Text is exported exactly as stored so this file imports back; a "
+    "spreadsheet may run a cell beginning with = + - @ as a formula: do not publish this file."
+)
+"""The note each export holds for whoever opens it (see the module's documentation)."""
 
 ENTITY_COLUMNS = (
     "uscc",
@@ -117,7 +132,8 @@ def _export(
     total: Callable[[int], None] | None,
 ) -> ExportResult:
     """Stream the rows of ``query`` through ``row`` into ``path``, in one read transaction.
-    The text is written as it is (no formula escaping), so the file imports back unchanged."""
+    The text is written as it is (no formula escaping), so the file imports back unchanged, and
+    the file says so in :data:`EXPORT_NOTE`."""
     target = Path(path)
     tabular.outputs(target, [sheet], force=force)
     with store.read() as session:
@@ -135,6 +151,7 @@ def _export(
             target,
             [table],
             escape_formulas=False,
+            note=EXPORT_NOTE,
             force=force,
             progress=progress,
             batch=EXPORT_BATCH,

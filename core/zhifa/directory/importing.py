@@ -7,6 +7,12 @@ shows: the header is row 1. An import is all or nothing: any bad row stops it an
 written, unless ``skip_bad`` is set, in which case the good rows are written and the bad ones
 returned. Existing keys are updated, new ones inserted, all in one transaction, in batches of
 :data:`~zhifa.directory.rows.BATCH_SIZE` rows; a ``progress`` callback is told of each batch.
+
+Text is imported exactly as given, also text a spreadsheet would run as a formula (beginning with
+``=``, ``+``, ``-`` or ``@``, :data:`zhifa.tabular.FORMULA_START`): it is not refused, but each
+such cell of a row written is listed in :attr:`ImportResult.warnings`, as the directory exports
+write it back verbatim. Numbers and dates of an ``.xlsx`` file are not text, so never listed. A
+note line before the header (:func:`zhifa.tabular.is_note`, as the exports write) is skipped.
 """
 
 from __future__ import annotations
@@ -25,10 +31,18 @@ from zhifa.directory.conflicts import ConflictIn, _check_conflicts, _Declared
 from zhifa.directory.departments import DepartmentIn, _missing_department
 from zhifa.directory.entities import EntityIn
 from zhifa.directory.officers import _CERTIFICATE_FIELDS, _VERSIONED, OfficerIn, _record_versions
-from zhifa.directory.rows import Cell, ProgressCallback, _chunks, _read_rows, _text
+from zhifa.directory.rows import (
+    Cell,
+    ProgressCallback,
+    _chunks,
+    _formula_warnings,
+    _read_rows,
+    _text,
+)
 from zhifa.errors import ConflictError, ImportFileError, InputError
 from zhifa.store import Store
 from zhifa.store.tables import Department, Entity, Officer, OfficerConflict
+from zhifa.tabular import is_note
 from zhifa.timekeeping import Clock, SystemClock
 
 __all__ = [
@@ -43,12 +57,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did: rows inserted, rows updated, and bad rows skipped (row, reason)."""
+    """What an import did: rows inserted, rows updated, bad rows skipped (row, reason), and the
+    cells written that a spreadsheet would run as formulas (row, column, warning)."""
 
     source: str
     created: int
     updated: int
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[tuple[int, str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -56,6 +72,10 @@ class ImportResult:
             "created": self.created,
             "updated": self.updated,
             "skipped": [{"row": row, "reason": reason} for row, reason in self.skipped],
+            "warnings": [
+                {"row": row, "column": column, "warning": warning}
+                for row, column, warning in self.warnings
+            ],
         }
 
 
@@ -204,12 +224,15 @@ class _Parsed(Generic[_In]):
     bad: list[tuple[int, str]]
     present: frozenset[str]
     total: int
+    warnings: list[tuple[int, str, str]]
 
 
 def _parse_file(spec: _Kind[_In], path: Path) -> _Parsed[_In]:
     rows = _read_rows(path)
     source = path.name
-    header_at = next((i for i, row in enumerate(rows) if any(_text(c) for c in row)), None)
+    header_at = next(
+        (i for i, row in enumerate(rows) if any(_text(c) for c in row) and not is_note(row)), None
+    )
     if header_at is None:
         raise InputError(
             f"{source} has no rows; its first row must be the header, with the columns "
@@ -219,6 +242,7 @@ def _parse_file(spec: _Kind[_In], path: Path) -> _Parsed[_In]:
     width = len(rows[header_at])
     good: list[tuple[int, _In]] = []
     bad: list[tuple[int, str]] = []
+    warnings: list[tuple[int, str, str]] = []
     first_row: dict[str, int] = {}
     total = 0
     for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
@@ -250,7 +274,8 @@ def _parse_file(spec: _Kind[_In], path: Path) -> _Parsed[_In]:
             continue
         first_row[item.key] = number
         good.append((number, item))
-    return _Parsed(good, bad, frozenset(mapping.values()), total)
+        warnings += _formula_warnings(number, values)
+    return _Parsed(good, bad, frozenset(mapping.values()), total, warnings)
 
 
 def _refuse(source: str, plural: str, bad: list[tuple[int, str]], total: int) -> ImportFileError:
@@ -311,7 +336,9 @@ def _run_import(
             f"{file.name}: another session added some of these {spec.plural} during the import, "
             "so nothing was written; run the import again"
         ) from None
-    return ImportResult(file.name, created, updated, sorted(bad))
+    skipped = {row for row, _ in bad}
+    warned = [warning for warning in parsed.warnings if warning[0] not in skipped]
+    return ImportResult(file.name, created, updated, sorted(bad), warned)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from zhifa.errors import InputError
+from zhifa.tabular import FORMULA_START
 
 __all__ = [
     "BATCH_SIZE",
@@ -72,6 +73,23 @@ def _text(value: Cell) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def _formula_warnings(number: int, values: Mapping[str, Cell]) -> list[tuple[int, str, str]]:
+    """The text cells of row ``number`` that a spreadsheet would run as formulas."""
+    found = []
+    for name, value in values.items():
+        text = _text(value) if isinstance(value, str) else ""
+        if text.startswith(FORMULA_START):
+            found.append(
+                (
+                    number,
+                    name,
+                    f"{name} begins with {text[0]!r}, which a spreadsheet runs as a formula; it "
+                    "was imported as given, so do not publish an export of this directory",
+                )
+            )
+    return found
 
 
 def parse_date(value: Cell) -> date:

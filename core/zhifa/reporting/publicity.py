@@ -20,6 +20,12 @@ Chinese), a header row of the Chinese field names, CRLF line ends — and
 :data:`FIELDS`. A record always lands in the file of its step's day, also when it is delivered
 later, so a retry looks in one pair of files only.
 
+**Formulas.** The CSV file is for the public and is opened in spreadsheets, so its text is
+escaped as :func:`zhifa.tabular.escape_formula` escapes the other public files: text beginning
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (a party named
+``=HYPERLINK(…)`` is shown, never run); the amounts are numbers and never escaped. The JSON lines
+keep every text exactly as recorded: JSON is read by programs, not run by spreadsheets.
+
 **Fields** (:data:`FIELDS`) follow the "双公示" penalty record: party, party category, USCC and the
 legacy codes, legal representative, ID type and number, decision number, violation type, facts,
 legal basis, penalty category, penalty content, fine and confiscated amounts, licence suspended or
@@ -57,6 +63,7 @@ from typing import Any
 
 from zhifa.hooks.types import DEFAULT_SINK_TIMEOUT, EventRecord, OutboxDelivery, OutboxMatter
 from zhifa.procedure.publication import Penalty
+from zhifa.tabular import escape_formula
 from zhifa.workflow.definitions import OPEN
 
 NAME = "publicity"
@@ -215,18 +222,22 @@ def csv_header() -> str:
     return _csv_row([header for _, header in FIELDS])
 
 
+def _csv_text(value: Any) -> str:
+    """A value as CSV text: an amount with 6 decimals, nothing as empty, text a spreadsheet would
+    run as a formula behind a ``'``."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return escape_formula(value)
+    return str(value)
+
+
 def csv_line(record: Mapping[str, Any]) -> str:
-    """The record as one CSV row: amounts with 6 decimals, an absent amount empty."""
-    return _csv_row(
-        [
-            format(value, "f")
-            if isinstance(value, Decimal)
-            else ""
-            if value is None
-            else str(value)
-            for value in record.values()
-        ]
-    )
+    """The record as one CSV row: amounts with 6 decimals, an absent amount empty, text that a
+    spreadsheet would run as a formula escaped (see the module's documentation)."""
+    return _csv_row([_csv_text(value) for value in record.values()])
 
 
 def _csv_keys(content: bytes) -> set[str]:
@@ -270,7 +281,7 @@ def append_once(path: Path, key: str, line: str, *, header: str = "", bom: bool 
     written. A new file starts with ``header`` (and a byte-order mark with ``bom``)."""
     existing = path.read_bytes() if path.exists() else b""
     keys = _csv_keys(existing) if bom else _json_keys(existing)
-    if key in keys:
+    if (escape_formula(key) if bom else key) in keys:  # the CSV holds the key as written
         return False
     if not existing:
         existing = (_BOM if bom else b"") + header.encode("utf-8")

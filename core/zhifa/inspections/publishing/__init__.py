@@ -32,11 +32,12 @@ one workbook, one sheet per table, a bold header row kept in view; text is alway
 hold. ``.csv``: UTF-8 with a byte-order mark and CRLF line ends, one file per table — the file
 itself when there is one table, else ``STEM-SLUG.csv`` beside it for each (a draw: ``-plan``,
 ``-draw``, ``-results``; an inspector snapshot: ``-inspectors``, ``-conflicts``); a text cell
-beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so no
-spreadsheet runs it as a formula. Any other suffix, a missing folder, or an existing file without
-``force`` is :class:`~zhifa.errors.InputError` before anything is read or written. Each file is
-written beside its target under a temporary name and renamed into place at the end, so a failed
-export leaves no file behind.
+of any column beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+leading ``'`` so no spreadsheet runs it as a formula (:func:`zhifa.tabular.escape_formula`, the
+rule of every file for the public; numbers are not text and stay as they are). Any other suffix,
+a missing folder, or an existing file without ``force`` is :class:`~zhifa.errors.InputError`
+before anything is read or written. Each file is written beside its target under a temporary
+name and renamed into place at the end, so a failed export leaves no file behind.
 
 **Modules.**
 
