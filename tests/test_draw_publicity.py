@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -60,14 +60,29 @@ class Drawn:
         return str(matter.data["open"]["team"][0]) if actor == "TEAM" else actor
 
 
-def _drawn(store: Store, url: str = "") -> Drawn:
-    """Targets, a published plan drawn on fresh snapshots and its tasks, on a seeded bureau."""
+def _drawn(
+    store: Store,
+    url: str = "",
+    *,
+    prepare: Callable[[Store], None] | None = None,
+    plan: Plan | None = None,
+) -> Drawn:
+    """Targets, a published plan drawn on fresh snapshots and its tasks, on a seeded bureau:
+    the plan published and the snapshots taken at 9:00, the public value published at 9:01, the
+    draw run at 9:02. ``prepare`` changes the directory before the snapshots; ``plan`` is
+    the plan drawn (default :func:`make_plan`)."""
     seed_targets(store)
+    if prepare is not None:
+        prepare(store)
     clock = FixedClock(datetime(2026, 5, 30, 9))
-    plan_id = inspections.create_plan(store, make_plan(), clock)
+    plan_id = inspections.create_plan(store, plan or make_plan(), clock)
     inspections.publish_plan(store, plan_id, clock)
     snapshots = inspections.take_snapshots(store, clock, year=2026)
-    info = inspections.run_draw(store, plan_id, PUBLIC_VALUE, *snapshots, clock=clock)
+    published = clock.advance(minutes=1)
+    clock.advance(minutes=1)
+    info = inspections.run_draw(
+        store, plan_id, PUBLIC_VALUE, *snapshots, value_published_at=published, clock=clock
+    )
     engine = Engine(store, clock=clock)
     created = inspections.create_tasks(engine, info.id, {DEPT: "H1"})
     return Drawn(url, store, engine, clock, plan_id, info.id, snapshots, created.matters)
@@ -320,7 +335,12 @@ def test_joint_visits_share_their_visit_number(db: str, tmp_path: Path) -> None:
     clock = FixedClock(datetime(2026, 5, 30, 9))
     plan_id = inspections.create_plan(store, plan, clock)
     inspections.publish_plan(store, plan_id, clock)
-    info = inspections.draw_fresh(store, plan_id, PUBLIC_VALUE, clock)
+    snapshots = inspections.take_snapshots(store, clock, year=2026)
+    published = clock.advance(minutes=1)
+    clock.advance(minutes=1)
+    info = inspections.run_draw(
+        store, plan_id, PUBLIC_VALUE, *snapshots, value_published_at=published, clock=clock
+    )
     engine = Engine(store, clock=clock)
     created = inspections.create_tasks(engine, info.id, {DEPT: "H1", OTHER_DEPT: "X1"})
     inspections.export_draw(engine, info.id, tmp_path / "joint.xlsx")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date, datetime
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 
 from tests.conftest import DEPT, OTHER_DEPT
 from tests.helpers import run, run_json
-from tests.test_draws import DAY, cli_db, drawn, make_plan, seed_targets  # noqa: F401
+from tests.test_draws import DAY, cli_db, drawn, fresh_draw, make_plan, seed_targets  # noqa: F401
 from zhifa import inspections
 from zhifa.audit import verify
 from zhifa.engine import Engine, Opening
@@ -30,7 +31,7 @@ from zhifa.errors import (
 )
 from zhifa.store import Store
 from zhifa.store.tables import DrawTask, Entity, Event, Matter, OfficerConflict
-from zhifa.timekeeping import FixedClock
+from zhifa.timekeeping import FixedClock, SystemClock
 
 CREATED = datetime(2026, 5, 25, 9, 0)  # a Monday, before the plan's inspection date
 ON_SITE = datetime(2026, 6, 1, 9, 30)
@@ -214,7 +215,7 @@ def test_a_yearly_cap_keeps_an_inspected_entity_out_of_the_second_draw(
     )
     plan_id = inspections.create_plan(store, plan)
     inspections.publish_plan(store, plan_id)
-    second = inspections.draw_fresh(store, plan_id, "2026-06-02 福彩3D 456")
+    second = fresh_draw(store, plan_id, "2026-06-02 福彩3D 456")
     drawn_again = {row[0] for row in second.record["visits"]["rows"]}
     assert drawn_again and not drawn_again & first
     assert second.record["excluded"]["yearly_cap"] == len(first)
@@ -232,7 +233,7 @@ def test_an_exempt_class_is_drawn_only_when_it_asked(bureau: Store) -> None:
     inspections.request_inspection(bureau, class_a[1], 2027, date(2026, 3, 1))  # another year
     plan_id = inspections.create_plan(bureau, plan)
     inspections.publish_plan(bureau, plan_id)
-    info = inspections.draw_fresh(bureau, plan_id, "2026-05-30 福彩3D 123")
+    info = fresh_draw(bureau, plan_id, "2026-05-30 福彩3D 123")
     picked = {row[0] for row in info.record["visits"]["rows"]}
     assert asked in picked
     assert not set(class_a[1:]) & picked
@@ -319,10 +320,17 @@ def test_cli_draw_tasks_and_requests(capsys: pytest.CaptureFixture[str], cli_db:
         ("plan", "create", "--year", "2026", "--lead", DEPT, "--item", "SP-02",
          "--inspection-date", "2026-06-01"),
         ("plan", "publish", "1"),
-        ("draw", "run", "1", "--public-value", "2026-05-30 福彩3D 123"),
+        ("snapshot", "take"),
     ):  # fmt: skip
         code, _, err = run(capsys, *args, "--db", cli_db)
         assert code == 0, err
+    published = (SystemClock().now() + timedelta(seconds=1)).isoformat(timespec="seconds")
+    time.sleep(1.1)
+    code, _, err = run(
+        capsys, "draw", "run", "1", "--public-value", "2026-05-30 福彩3D 123", "--targets", "1",
+        "--inspectors", "2", "--value-published-at", published, "--db", cli_db,
+    )  # fmt: skip
+    assert code == 0, err
     code, _, err = run(capsys, "draw", "tasks", "1", "--by", "HZXH", "--db", cli_db)
     assert code == 2 and "must be written DEPT=OFFICER" in err
     created = run_json(capsys, "draw", "tasks", "1", "--by", f"{DEPT}=H1", "--db", cli_db)
@@ -374,7 +382,7 @@ def test_a_joint_visit_is_one_task_per_department_with_one_team(bureau: Store) -
     )
     plan_id = inspections.create_plan(bureau, plan)
     inspections.publish_plan(bureau, plan_id)
-    info = inspections.draw_fresh(bureau, plan_id, "2026-05-30 福彩3D 123")
+    info = fresh_draw(bureau, plan_id, "2026-05-30 福彩3D 123")
     engine, _ = engine_at(bureau)
     created = inspections.create_tasks(engine, info.id, {DEPT: "H1", OTHER_DEPT: "X1"})
     rows = info.record["visits"]["rows"]

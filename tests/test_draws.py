@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from zhifa.inspections import InspectorDirectory, Plan, PlanItem, TargetDirector
 from zhifa.plugins import Plugins
 from zhifa.store import Store
 from zhifa.store.tables import Entity, Officer, OfficerConflict
+from zhifa.timekeeping import FixedClock, SystemClock
 
 ITEM = "SP-02"  # a general item for food_production
 DAY = date(2026, 6, 1)
@@ -71,14 +73,31 @@ def make_plan() -> Plan:
     )
 
 
+def fresh_draw(store: Store, plan_id: int, public_value: str) -> inspections.DrawInfo:
+    """Draw a published plan the safe way: snapshots taken a minute from now, the public value
+    published a minute later, the draw run a minute after that."""
+    clock = FixedClock(SystemClock().now() + timedelta(minutes=1))
+    targets, inspectors = inspections.take_snapshots(store, clock)
+    published = clock.advance(minutes=1)
+    clock.advance(minutes=1)
+    return inspections.run_draw(
+        store,
+        plan_id,
+        public_value,
+        targets,
+        inspectors,
+        value_published_at=published,
+        clock=clock,
+    )
+
+
 @pytest.fixture
 def drawn(bureau: Store) -> tuple[Store, int]:
     """A published plan drawn on fresh snapshots; returns (store, draw id)."""
     seed_targets(bureau)
     plan_id = inspections.create_plan(bureau, make_plan())
     inspections.publish_plan(bureau, plan_id)
-    targets, inspectors = inspections.take_snapshots(bureau)
-    info = inspections.run_draw(bureau, plan_id, "2026-05-30 福彩3D 123", targets, inspectors)
+    info = fresh_draw(bureau, plan_id, "2026-05-30 福彩3D 123")
     return bureau, info.id
 
 
@@ -157,7 +176,9 @@ def test_draft_plan_cannot_be_drawn_and_published_plan_cannot_change(bureau: Sto
     plan_id = inspections.create_plan(bureau, make_plan())
     targets, inspectors = inspections.take_snapshots(bureau)
     with pytest.raises(RefusedError, match="is a draft"):
-        inspections.run_draw(bureau, plan_id, "123", targets, inspectors)
+        inspections.run_draw(
+            bureau, plan_id, "123", targets, inspectors, value_published_at=SystemClock().now()
+        )
     inspections.update_plan(bureau, plan_id, make_plan())  # a draft may change
     inspections.publish_plan(bureau, plan_id)
     with pytest.raises(RefusedError, match="frozen"):
@@ -203,13 +224,21 @@ def test_cli_plan_snapshot_draw_happy_path(
     assert run_json(capsys, "plan", "show", plan_id, "--db", cli_db)["digest"] == created["digest"]
     snaps = run_json(capsys, "snapshot", "take", "--db", cli_db)
     assert [s["kind"] for s in snaps] == ["targets", "inspectors"]
+    published = (SystemClock().now() + timedelta(seconds=1)).isoformat(timespec="seconds")
+    time.sleep(1.1)  # the value is published after the snapshots, and is not in the future
     given = run_json(
         capsys, "draw", "run", plan_id, "--public-value", "123", "--targets",
-        str(snaps[0]["id"]), "--inspectors", str(snaps[1]["id"]), "--db", cli_db,
+        str(snaps[0]["id"]), "--inspectors", str(snaps[1]["id"]),
+        "--value-published-at", published, "--db", cli_db,
     )  # fmt: skip
-    fresh = run_json(capsys, "draw", "run", plan_id, "--public-value", "123", "--db", cli_db)
-    assert fresh["target_snapshot_id"] > snaps[1]["id"]
-    assert fresh["record"]["strata"] == given["record"]["strata"]  # same directories
+    assert given["current"] is True and given["generation"] == 1
+    code, _, err = run(
+        capsys, "draw", "run", plan_id, "--public-value", "124", "--targets",
+        str(snaps[0]["id"]), "--inspectors", str(snaps[1]["id"]),
+        "--value-published-at", published, "--db", cli_db,
+    )  # fmt: skip
+    assert code == 1 and f"plan {plan_id} has already been drawn (draw {given['id']}" in err
+    fresh = given
     code, out, _ = run(capsys, "draw", "verify", str(given["id"]), "--db", cli_db)
     assert code == 0 and "confirmed" in out
     shown = run_json(capsys, "draw", "show", str(fresh["id"]), "--db", cli_db)
@@ -233,7 +262,12 @@ def test_cli_plan_snapshot_draw_happy_path(
         (["plan", "publish", "99"], "there is no plan 99"),
         (["plan", "show", "x"], "ID"),
         (["snapshot", "take", "--bogus"], "bogus"),
-        (["draw", "run", "1", "--public-value", "1", "--targets", "1"], "give both"),
+        (["draw", "run", "1", "--public-value", "1", "--targets", "1"], "give --targets and"),
+        (["draw", "run", "1", "--public-value", "1"], "give --targets and --inspectors"),
+        (
+            ["draw", "run", "1", "--public-value", "1", "--targets", "1", "--inspectors", "2"],
+            "give --value-published-at",
+        ),
         (["draw", "verify", "99"], "there is no draw 99"),
         (["draw", "show", "99"], "there is no draw 99"),
     ],
@@ -256,7 +290,10 @@ def test_cli_draft_plan_is_refused_with_nothing_written(
         capsys, "plan", "create", "--year", "2026", "--lead", DEPT, "--item", ITEM,
         "--inspection-date", "2026-06-01", "--db", cli_db,
     )  # fmt: skip
-    code, _, err = run(capsys, "draw", "run", "1", "--public-value", "7", "--db", cli_db)
+    code, _, err = run(
+        capsys, "draw", "run", "1", "--public-value", "7", "--targets", "1", "--inspectors", "2",
+        "--value-published-at", "2026-05-30T21:30", "--db", cli_db,
+    )  # fmt: skip
     assert code == 1 and "is a draft" in err
     assert _count(cli_db, "snapshots") == 0 and _count(cli_db, "draws") == 0
 

@@ -1,9 +1,10 @@
-"""``zhifa draw``: random draws anyone can re-run — run, verify and show them, create their
-inspection tasks, and publish a draw and its results (一公开)."""
+"""``zhifa draw``: random draws anyone can re-run — run (once per plan), redraw (a recorded act),
+verify and show them, create their inspection tasks, and publish a draw and its results (一公开)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ from zhifa.cli._publicity import ForceOption, file_argument, written
 from zhifa.errors import DrawMismatch, InputError
 from zhifa.timekeeping import parse_moment
 
-draw_app = typer.Typer(help="Random draws: run, verify, show.", no_args_is_help=True)
+draw_app = typer.Typer(help="Random draws: run, redraw, verify, show.", no_args_is_help=True)
 
 DrawFile = Annotated[
     Path,
@@ -39,38 +40,122 @@ def register(app: typer.Typer) -> None:
 
 def _summary(info: inspections.DrawInfo) -> str:
     visits = info.record.get("visits", {}).get("rows", [])
-    return (
+    text = (
         f"draw {info.id} of plan {info.plan_id}: {len(visits)} entities drawn from "
         f"{info.record.get('directory', '?')} (snapshots {info.target_snapshot_id}, "
         f"{info.inspector_snapshot_id}); seed {info.seed}"
     )
+    if info.replaces is not None:
+        text += (
+            f"; a redraw replacing draw {info.replaces}, approved by {info.approved_by}: "
+            f"{info.reason}"
+        )
+    if info.superseded_by is not None:
+        text += f"; superseded: redrawn as draw {info.superseded_by}, not the current draw"
+    return text
+
+
+PublicValue = Annotated[
+    str,
+    typer.Option("--public-value", metavar="V", help="The public random value, as published."),
+]
+ValuePublishedAt = Annotated[
+    str | None,
+    typer.Option(
+        "--value-published-at",
+        metavar="MOMENT",
+        help="When the public value was published (Beijing time); both snapshots must be older.",
+    ),
+]
+
+
+def _published_at(value: str | None) -> datetime:
+    if value is None:
+        raise InputError(
+            "give --value-published-at, when the public value was published (e.g. "
+            "2026-05-30T21:30): a draw is refused on snapshots not taken before that moment"
+        )
+    return parse_moment(value)
 
 
 @draw_app.command("run")
 def draw_run(
     plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
-    public_value: Annotated[
-        str,
-        typer.Option("--public-value", metavar="V", help="The public random value, as published."),
-    ],
+    public_value: PublicValue,
     targets: Annotated[
-        int | None, typer.Option("--targets", metavar="SNAPSHOT", help="Target snapshot id.")
+        int | None,
+        typer.Option(
+            "--targets", metavar="SNAPSHOT", help="Target snapshot id (zhifa snapshot take)."
+        ),
     ] = None,
     inspectors: Annotated[
         int | None,
         typer.Option("--inspectors", metavar="SNAPSHOT", help="Inspector snapshot id."),
     ] = None,
+    value_published_at: ValuePublishedAt = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Draw a published plan; without --targets and --inspectors fresh snapshots are taken."""
-    if (targets is None) != (inspectors is None):
-        raise InputError("give both --targets and --inspectors, or neither for fresh snapshots")
+    """Draw a published plan, once, on snapshots taken before the public value was published."""
+    if targets is None or inspectors is None:
+        raise InputError(
+            "give --targets and --inspectors, the snapshots to draw on (take them with zhifa "
+            "snapshot take before the public value is published)"
+        )
+    published = _published_at(value_published_at)
     with opened(db) as store:
-        if targets is not None and inspectors is not None:
-            info = inspections.run_draw(store, plan_id, public_value, targets, inspectors)
-        else:
-            info = inspections.draw_fresh(store, plan_id, public_value)
+        info = inspections.run_draw(
+            store, plan_id, public_value, targets, inspectors, value_published_at=published
+        )
+    emit(as_json, info.as_dict(), lambda: console.print(_summary(info), markup=False))
+
+
+@draw_app.command("redraw")
+def draw_redraw(
+    plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
+    public_value: PublicValue,
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="Why the plan is drawn again (kept and published)."),
+    ],
+    approved_by: Annotated[
+        str,
+        typer.Option(
+            "--approved-by",
+            metavar="OFFICER",
+            help="The head of the plan's lead department who approved the redraw.",
+        ),
+    ],
+    value_published_at: ValuePublishedAt = None,
+    targets: Annotated[
+        int | None,
+        typer.Option(
+            "--targets", metavar="SNAPSHOT", help="Target snapshot id. Default: the draw's."
+        ),
+    ] = None,
+    inspectors: Annotated[
+        int | None,
+        typer.Option(
+            "--inspectors", metavar="SNAPSHOT", help="Inspector snapshot id. Default: the draw's."
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Draw a plan again, as its own recorded act: the new draw replaces the current one (kept,
+    marked superseded); refused once the current draw has created tasks."""
+    published = _published_at(value_published_at)
+    with opened(db) as store:
+        info = inspections.redraw(
+            store,
+            plan_id,
+            public_value,
+            reason=reason,
+            approved_by=approved_by,
+            value_published_at=published,
+            target_snapshot=targets,
+            inspector_snapshot=inspectors,
+        )
     emit(as_json, info.as_dict(), lambda: console.print(_summary(info), markup=False))
 
 
@@ -83,13 +168,33 @@ def draw_verify(
     """Re-run a draw from its plan and snapshots: exit 0 confirmed, 1 naming the differences."""
     with opened(db) as store:
         problems = inspections.verify_draw(store, draw_id)
+        info = inspections.get_draw(store, draw_id)
     if as_json:
-        typer.echo(dumps({"draw": draw_id, "confirmed": not problems, "differences": problems}))
+        typer.echo(
+            dumps(
+                {
+                    "draw": draw_id,
+                    "confirmed": not problems,
+                    "differences": problems,
+                    "current": info.current,
+                    "superseded_by": info.superseded_by,
+                }
+            )
+        )
         if problems:
             raise typer.Exit(1)
         return
     if not problems:
-        console.print(f"draw {draw_id} confirmed: re-running it gives the recorded result")
+        note = (
+            ""
+            if info.current
+            else f"; it is not plan {info.plan_id}'s current draw: draw {info.superseded_by} "
+            "replaced it"
+        )
+        console.print(
+            f"draw {draw_id} confirmed: re-running it gives the recorded result{note}",
+            markup=False,
+        )
         return
     raise DrawMismatch(f"draw {draw_id} does not verify: {problems[0]}", problems[1:])
 

@@ -41,7 +41,8 @@ def snapshot_take(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Freeze the target and inspector directories as they are now."""
+    """Freeze the target and inspector directories as they are now; draw on them only with a
+    public value published after this moment."""
     with opened(db) as store:
         target_id, inspector_id = inspections.take_snapshots(store, year=year)
         shown = [
@@ -51,7 +52,11 @@ def snapshot_take(
 
     def render() -> None:
         for s in shown:
-            console.print(f"snapshot {s.id}: {s.kind}, {s.rows} rows, digest {s.digest}")
+            console.print(
+                f"snapshot {s.id}: {s.kind}, taken {s.taken_at:%Y-%m-%d %H:%M:%S}, {s.rows} rows, "
+                f"digest {s.digest}",
+                markup=False,
+            )
 
     emit(as_json, [s.as_dict() for s in shown], render)
 

@@ -1,7 +1,7 @@
-"""Inspection 1 and Clue 4, May 2026: a published random-inspection plan is drawn on the frozen
-directories with a lottery result; its task becomes an inspection of the noodle shop with the team
-drawn (王芳, who declared a conflict, is never drawn); the expired beef found is marked as a clue,
-registered, and filed as Case 3."""
+"""Inspection 1 and Clue 4, May 2026: a published random-inspection plan is drawn on the
+directories frozen the day before, with a lottery result published the next morning; its task
+becomes an inspection of the noodle shop with the team drawn (王芳, who declared a conflict, is
+never drawn); the expired beef found is marked as a clue, registered, and filed as Case 3."""
 
 from __future__ import annotations
 
@@ -52,8 +52,17 @@ def tell_inspection(s: Narrator) -> None:
     plan_id = inspections.create_plan(store, plan, s.clock)
     inspections.publish_plan(store, plan_id, s.clock)
     out(f"  · plan {plan_id} published: catering, 5 % of class B (at least one), items C1–C5")
+    s.at(datetime(2026, 5, 7, 17, 0))
+    snapshots = inspections.take_snapshots(store, s.clock, year=plan.year)
     s.at(datetime(2026, 5, 8, 16, 0))
-    drawn = inspections.draw_fresh(store, plan_id, "2026-05-08 福彩3D 第2026119期 4 7 1", s.clock)
+    drawn = inspections.run_draw(
+        store,
+        plan_id,
+        "2026-05-08 福彩3D 第2026119期 4 7 1",
+        *snapshots,
+        value_published_at=datetime(2026, 5, 8, 9, 0),
+        clock=s.clock,
+    )
     out(
         f"  · draw {drawn.id} on the frozen directories with the lottery result of 8 May: "
         f"seed {drawn.seed[:12]}…; zhifa draw verify {drawn.id} confirms: "

@@ -25,7 +25,8 @@ The database half freezes the inputs from the database, keeps what was drawn, an
   officers, conflicts, last inspections, random inspections this year) and the requests for
   inspection;
 * :mod:`~zhifa.inspections.snapshots` — the directories frozen as snapshots, and read back;
-* :mod:`~zhifa.inspections.records` — plans and draws kept in the database, and verified again;
+* :mod:`~zhifa.inspections.records` — plans and draws kept in the database (a plan drawn once,
+  a redraw its own recorded act), and verified again;
 * :mod:`~zhifa.inspections.tasks` — a verified draw turned into inspection matters
   (:func:`create_tasks`);
 * :mod:`~zhifa.inspections.publishing` — the plan, the draw, the task results and the snapshots
@@ -70,10 +71,12 @@ from zhifa.inspections.records import (
     DrawInfo,
     PlanInfo,
     create_plan,
-    draw_fresh,
+    current_draw,
     get_draw,
     get_plan,
+    plan_draws,
     publish_plan,
+    redraw,
     run_draw,
     update_plan,
     verify_draw,
@@ -165,11 +168,11 @@ __all__ = [
     "canonical_json",
     "create_plan",
     "create_tasks",
+    "current_draw",
     "date_ordinals",
     "decode_inspectors",
     "decode_targets",
     "draw",
-    "draw_fresh",
     "encode_inspectors",
     "encode_targets",
     "export_draw",
@@ -185,7 +188,9 @@ __all__ = [
     "list_snapshots",
     "load_snapshot",
     "mix64",
+    "plan_draws",
     "publish_plan",
+    "redraw",
     "request_inspection",
     "run_draw",
     "sample_size",

@@ -23,8 +23,8 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from zhifa.engine import Engine, Opening
 from zhifa.errors import InputError, IntegrityError, RefusedError
 from zhifa.inspections.plan import Plan, PlanItem
-from zhifa.inspections.records import _verified, get_draw
-from zhifa.store.tables import Department, DrawTask
+from zhifa.inspections.records import DrawInfo, _verified, current_draw, get_draw
+from zhifa.store.tables import Department, Draw, DrawPlan, DrawTask
 
 INSPECTION = "inspection"  # the workflow a task becomes
 
@@ -58,6 +58,13 @@ def _task_items(plan: Plan, department: str, industry: str) -> list[PlanItem]:
     ]
 
 
+def _superseded(info: DrawInfo, current: int) -> RefusedError:
+    return RefusedError(
+        f"draw {info.id} was redrawn and is not plan {info.plan_id}'s current draw, which is "
+        f"draw {current}; tasks come only from the current draw: zhifa draw tasks {current}"
+    )
+
+
 def create_tasks(
     engine: Engine,
     draw_id: int,
@@ -69,7 +76,8 @@ def create_tasks(
     apply to the entity as its checklist, the visit and the team drawn; each task is also
     recorded in ``draw_tasks``. The draw is verified first: a draw whose record, plan or
     snapshots no longer agree creates nothing (:class:`IntegrityError`). A draw creates its
-    tasks once; all are created or none."""
+    tasks once; all are created or none. Only a plan's current draw creates tasks: a draw a
+    redraw replaced is refused (:func:`zhifa.inspections.records.redraw`)."""
     store = engine.store
     problems, targets = _verified(store, draw_id)
     if problems or targets is None:
@@ -79,6 +87,9 @@ def create_tasks(
             f"see zhifa draw verify {draw_id}"
         )
     info = get_draw(store, draw_id)
+    if info.superseded_by is not None:
+        current = current_draw(store, info.plan_id)
+        raise _superseded(info, current.id if current else info.superseded_by)
     plan = Plan.from_dict(info.record["plan"])
     t = DrawTask.__table__.c
     with store.read() as session:
@@ -152,6 +163,12 @@ def create_tasks(
             )
 
     def record_tasks(conn: sa.Connection, ids: Sequence[int]) -> None:
+        # lock the plan as redraw does, and only then look: a redraw and these tasks never both land
+        p, d = DrawPlan.__table__.c, Draw.__table__.c
+        conn.execute(sa.select(p.id).where(p.id == info.plan_id).with_for_update())
+        later = conn.scalar(sa.select(d.id).where(d.replaces == draw_id))
+        if later is not None:
+            raise _superseded(info, later)
         conn.execute(
             sa.insert(DrawTask),
             [{**task, "matter_id": m} for task, m in zip(tasks, ids, strict=True)],

@@ -157,9 +157,18 @@ class DrawPlan(Base):
 
 class Draw(Base):
     """One random draw: the plan, the two snapshots, the public value, the seed and the record
-    (:meth:`zhifa.inspections.DrawResult.record` as canonical JSON)."""
+    (:meth:`zhifa.inspections.DrawResult.record` as canonical JSON).
+
+    A plan is drawn once: its first draw is generation 1, and a redraw (a recorded act with a
+    reason and a head's approval) replaces the plan's current draw with generation + 1, so
+    ``(plan_id, generation)`` is unique and two draws racing on one plan cannot both land. The
+    current draw is the plan's highest generation; the draws it replaced stay stored."""
 
     __tablename__ = "draws"
+    __table_args__ = (
+        Index("ix_draws_plan_id_generation", "plan_id", "generation", unique=True),
+        Index("ix_draws_replaces", "replaces", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
@@ -169,6 +178,15 @@ class Draw(Base):
     seed: Mapped[str] = mapped_column(String(64))
     record: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # when the public value was published; both snapshots were taken before it (None: a draw
+    # stored before zhifa recorded it)
+    value_published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    generation: Mapped[int] = mapped_column(Integer, server_default="1")
+    # a redraw: the draw it replaced, why, and the head who approved it (no foreign keys:
+    # migration 0005 adds the columns without a table copy; zhifa checks them when it writes)
+    replaces: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class DrawTask(Base):
