@@ -101,9 +101,50 @@ def json_object(text: str, option: str, example: str) -> dict[str, Any]:
             f"{option} is not valid JSON ({exc.msg} at character {exc.pos}); "
             f"write an object such as {example}"
         ) from None
+    except RecursionError:
+        from zhifa.workflow.fields import MAX_NESTING  # on use: only this error needs it
+
+        key = deepest_key(raw)
+        where = f" in {key!r}" if key is not None else ""
+        raise InputError(
+            f"{option} nests lists or objects far too deep to read{where}; a field's value may "
+            f"nest at most {MAX_NESTING} levels"
+        ) from None
     if not isinstance(parsed, dict):
         raise InputError(f"{option} must be a JSON object such as {example}")
     return parsed
+
+
+def deepest_key(raw: str) -> str | None:
+    """The top-level key of the JSON object ``raw`` whose value nests deepest (read without
+    recursion, for text too deep for :func:`json.loads`); None if there is no such key."""
+    depth = deepest = 0
+    key: str | None = None
+    found: str | None = None
+    start = -1
+    escaped = in_string = False
+    for i, char in enumerate(raw):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+                if depth == 1:  # a key or a plain value; a key is all that precedes a nested value
+                    try:
+                        key = json.loads(raw[start : i + 1])
+                    except ValueError:
+                        key = None
+        elif char == '"':
+            in_string, start = True, i
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, found = depth, key
+        elif char in "]}":
+            depth -= 1
+    return found
 
 
 @contextmanager

@@ -137,7 +137,7 @@ COMMANDS: tuple[Entry, ...] = (
         "draw",
         "draw",
         True,
-        "Random draws: run, verify, show.",
+        "Random draws: run, redraw, verify, show.",
         None,
     ),
     Entry(

@@ -5,6 +5,7 @@ fields and the guards as a step does."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from zhifa.engine.actors import named_in, named_officers, permission_problems
 from zhifa.engine.actors import officer as read_officer
 from zhifa.engine.checks import StepChecks
+from zhifa.engine.inputs import step_data, step_time
 from zhifa.engine.outbox import Outbox
 from zhifa.engine.registry import Registry
 from zhifa.engine.results import Opening, StepResult
@@ -136,9 +138,10 @@ class Opener:
     ) -> tuple[StepResult, Step]:
         """Open a matter and commit it; the opening step as the clocks see it comes back with
         the result (see :meth:`zhifa.engine.Engine.open`)."""
+        fields = step_data(data)
         defn = self.registry.definition(workflow)
         recorded = self.clock.now()
-        moment = step_moment(at, recorded, None)
+        moment = step_moment(step_time(at), recorded, None)
         with self.store.transaction() as tx:
             conn = tx.connection
             defn = self.registry.definition_for(tx, defn.name, defn.version, register=True)
@@ -168,7 +171,7 @@ class Opener:
                         "department opens follow-up matters only on its own matters"
                     )
             self.may_open(defn, officer, dept, moment.date())
-            values = fieldval.validate(defn.open, data or {})
+            values = fieldval.validate(defn.open, fields)
             officers = named_officers(conn, defn.open, values)
             ctx = self.checks.context(
                 tx, defn, defn.open, officer, values, moment, None, (), officers, entity_id, dept
@@ -233,11 +236,18 @@ class Opener:
     ) -> tuple[list[int], set[int]]:
         """Open ``openings`` and commit them (see :meth:`zhifa.engine.Engine.open_many`); the
         events whose steps queued outbox messages come back with the new ids."""
+        count = len(openings)
+        checked: list[Opening] = []
+        for n, opening in enumerate(openings, 1):
+            try:  # None is no fields, as for one opening
+                checked.append(dataclasses.replace(opening, data=step_data(opening.data)))
+            except InputError as exc:
+                raise InputError(f"matter {n} of {count} to open: {exc.message}") from None
+        openings = checked
         defn = self.registry.definition(workflow)
         recorded = self.clock.now()
-        moment = step_moment(at, recorded, None)
+        moment = step_moment(step_time(at), recorded, None)
         day = moment.date()
-        count = len(openings)
         with self.store.transaction() as tx:
             conn = tx.connection
             defn = self.registry.definition_for(tx, defn.name, defn.version, register=True)

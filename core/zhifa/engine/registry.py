@@ -6,6 +6,11 @@ machines; the guards by name; and the violation catalogue, per department."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from zhifa.errors import DefinitionError, NotFoundError
 from zhifa.hooks.types import Guard
@@ -16,6 +21,8 @@ from zhifa.store.tables import WorkflowVersion
 from zhifa.timekeeping import Clock
 from zhifa.workflow.definitions import OPEN, Definition, Expectation, parse_definition
 from zhifa.workflow.machine import CompiledWorkflow, compile_definition
+
+VERSIONS = cast(sa.Table, WorkflowVersion.__table__)
 
 
 class Registry:
@@ -150,27 +157,38 @@ class Registry:
         defn = self._defs.get((name, version)) or self.definition(name, version)
         if defn.key in self._checked:
             return defn
-        session = tx.session
-        row = session.get(WorkflowVersion, (name, version))
-        if row is None:
+        conn = tx.connection
+        stored = sa.select(VERSIONS.c.digest).where(
+            VERSIONS.c.name == name, VERSIONS.c.version == version
+        )
+        digest = conn.scalar(stored)
+        if digest is None:
             if not register:
                 raise NotFoundError(
                     f"workflow {name} version {version} is not known to this database"
                 )
-            session.add(
-                WorkflowVersion(
+            # concurrent first uses of a version each try to register it: one row is written,
+            # the others wait for it (PostgreSQL) and then compare against it like any reader
+            insert = (
+                sqlite_insert(VERSIONS) if conn.dialect.name == "sqlite" else pg_insert(VERSIONS)
+            )
+            written = conn.execute(
+                insert.values(
                     name=name,
                     version=version,
                     digest=defn.digest,
                     source=defn.source_text,
                     registered_at=self.clock.now(),
                 )
-            )
-            session.flush()
-            # not marked as checked: if this step is refused, the registration rolls back with
-            # it, and the next step must register the version again
-            return defn
-        if row.digest != defn.digest:
+                .on_conflict_do_nothing(index_elements=[VERSIONS.c.name, VERSIONS.c.version])
+                .returning(VERSIONS.c.name)
+            ).first()
+            if written is not None:  # this transaction registered it
+                # not marked as checked: if this step is refused, the registration rolls back
+                # with it, and the next step must register the version again
+                return defn
+            digest = conn.scalar(stored)
+        if digest != defn.digest:
             raise DefinitionError(
                 defn.source_name,
                 "version",

@@ -15,6 +15,7 @@ from typing import Any
 
 from zhifa.engine.actors import named_officers, no_officer, permission_problems
 from zhifa.engine.checks import StepChecks
+from zhifa.engine.inputs import step_data, step_time
 from zhifa.engine.registry import Registry
 from zhifa.engine.results import StepResult
 from zhifa.engine.statements import SELECT_MATTER_AND_ACTOR, matter_view, timed_steps
@@ -66,7 +67,8 @@ class Stepper:
         """Take one step and commit it; the steps before it and the step as the clocks see it
         come back with the result, for :meth:`remember`."""
         matter_id = matter.id if isinstance(matter, MatterView) else matter
-        recorded = self.clock.now()
+        fields = step_data(data)
+        at = step_time(at)
         with self.store.transaction() as tx:
             conn = tx.connection
             row = conn.execute(
@@ -105,7 +107,13 @@ class Stepper:
                 if known is not None and known[0] == view.version
                 else timed_steps(conn, matter_id)
             )
+            if len(timed) > view.version:
+                # a step committed between reading the matter and reading its steps
+                raise conflict(matter_id, view.version, len(timed))
             steps = [s for s, _ in timed]
+            # the clock is read once the matter's steps are: a step committed just before this
+            # one never makes "now" look earlier than the matter's last step
+            recorded = self.clock.now()
             moment = step_moment(at, recorded, timed[-1][1] if timed else None)
             problems = permission_problems(step, officer, view.department, moment.date())
             if problems:
@@ -113,7 +121,7 @@ class Stepper:
                     f"{officer.label()} may not take the step {trigger!r} on matter {matter_id}",
                     problems,
                 )
-            values = fieldval.validate(step, data or {})
+            values = fieldval.validate(step, fields)
             officers = named_officers(conn, step, values)
             ctx = self.checks.context(
                 tx, defn, step, officer, values, moment, view, steps, officers

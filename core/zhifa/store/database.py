@@ -22,13 +22,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from zhifa.errors import DatabaseError
+from zhifa.errors import ConflictError, DatabaseError
 
 DEFAULT_URL = "sqlite:///zhifa.db"
+CONCURRENT_ABORTS = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
 ENV_URL = "ZHIFA_DATABASE_URL"
 
 
@@ -143,11 +144,22 @@ class Store:
 
     def ping(self) -> None:
         """Connect once; raise :class:`DatabaseError` with the reason if that fails."""
+        path = self.engine.url.database if self.dialect == "sqlite" else None
+        if path and path != ":memory:" and os.path.isdir(path):
+            raise DatabaseError(
+                f"{path} is a directory, not a database file; give --db a file, such as "
+                f"sqlite:///{os.path.join(path, 'zhifa.db')}"
+            )
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
-        except OperationalError as exc:
+        except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if path and "not a database" in reason:
+                raise DatabaseError(
+                    f"{path} is not a zhifa database (not even an SQLite file: {reason}); "
+                    "check --db, or give a new file name and run `zhifa db upgrade` to create it"
+                ) from None
             raise DatabaseError(
                 f"cannot reach the database {describe(self.url)}: {reason}; check --db or {ENV_URL}"
             ) from None
@@ -175,16 +187,26 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """A write transaction on one connection: committed on success, rolled back on error."""
-        with self.engine.connect() as conn:
-            conn.execution_options(zhifa_write=True)
-            with conn.begin():
-                tx = Transaction(conn)
-                try:
-                    yield tx
-                    tx.flush()
-                finally:
-                    tx.close()
+        """A write transaction on one connection: committed on success, rolled back on error.
+        A transaction the database aborts for a concurrent one (PostgreSQL's serialization
+        failure or deadlock) is a :class:`~zhifa.errors.ConflictError`: reload and retry."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(zhifa_write=True)
+                with conn.begin():
+                    tx = Transaction(conn)
+                    try:
+                        yield tx
+                        tx.flush()
+                    finally:
+                        tx.close()
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) in CONCURRENT_ABORTS:
+                raise ConflictError(
+                    "the database aborted this step because another one changed the same rows "
+                    "at the same time; nothing was written — reload and try again"
+                ) from None
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()

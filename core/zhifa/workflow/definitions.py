@@ -253,6 +253,10 @@ def parse_definition(text: str, source_name: str) -> Definition:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         raise DefinitionError(source_name, where, f"not valid YAML ({exc})") from None
+    except RecursionError:
+        raise DefinitionError(
+            source_name, "", "nests lists or mappings far too deep to read; flatten it"
+        ) from None
     if not isinstance(raw, dict):
         raise DefinitionError(source_name, "", "a definition must be a mapping at the top level")
     try:
@@ -539,6 +543,20 @@ def load_file(path: Path) -> Definition:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise DefinitionError(str(path), "", f"cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(
+            str(path),
+            "",
+            f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "a workflow file is YAML saved as UTF-8",
+        ) from None
+    if "\0" in text:
+        raise DefinitionError(
+            str(path),
+            "",
+            f"holds a NUL byte at offset {text.index(chr(0))}, so it is binary, not YAML text; "
+            "a workflow file is YAML saved as UTF-8",
+        )
     return parse_definition(text, path.name)
 
 

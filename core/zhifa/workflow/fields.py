@@ -20,6 +20,14 @@ from zhifa.ids import uscc_problem
 from zhifa.timekeeping import parse_moment, to_beijing
 from zhifa.workflow.definitions import FieldSpec, StepSpec, describe_value_error
 
+MAX_NESTING = 32
+"""How deeply a field's value may nest lists and objects (``[[1]]`` is two levels); deeper data
+is refused before anything reads it recursively."""
+
+_DEEP = (
+    f"nests lists or objects more than {MAX_NESTING} levels deep; "
+    f"at most {MAX_NESTING} levels are allowed"
+)
 _TRUE = {"true", "yes", "1", "是", "y"}
 _FALSE = {"false", "no", "0", "否", "n"}
 
@@ -94,6 +102,10 @@ def _as_json(value: Any, spec: FieldSpec) -> Any:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"is not valid JSON ({exc.msg} at character {exc.pos})") from None
+        except RecursionError:
+            raise ValueError(_DEEP) from None
+        if too_deep(value):
+            raise ValueError(_DEEP)
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
@@ -154,10 +166,43 @@ def convert(spec: FieldSpec, value: Any) -> Any:
     raise ValueError(f"has an unknown type {kind!r}")  # the schema prevents this
 
 
+def nesting(value: Any, limit: int = MAX_NESTING) -> int:
+    """How many levels of lists, tuples and mappings ``value`` nests (0 for a plain value),
+    counted without recursion; counting stops once past ``limit``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple | set | frozenset):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def too_deep(value: Any) -> str | None:
+    """The fault of a value nested deeper than :data:`MAX_NESTING`, or None."""
+    return _DEEP if nesting(value) > MAX_NESTING else None
+
+
 def validate(step: StepSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     """Canonical data for ``step``; raise :class:`FieldError` listing every problem."""
     problems: dict[str, str] = {}
     out: dict[str, Any] = {}
+    deep = {str(name): fault for name, value in data.items() if (fault := too_deep(value))}
+    if deep:
+        raise FieldError(
+            f"step {step.name!r} cannot be taken with this data ({', '.join(deep)}); "
+            "flatten the fields listed below and try again",
+            deep,
+        )
     for name in data:
         if name not in step.fields:
             known = ", ".join(step.fields) or "none"
