@@ -76,3 +76,15 @@ def make_uscc(n: int, region: str = "330106") -> str:
     """The ``n``-th valid unified social credit code of a company registered in ``region``."""
     body = f"91{region}{n:09d}"
     return body + uscc_check_char(body)
+
+
+def drop_record_triggers(store: Store, conn: sa.Connection) -> None:
+    """What an attacker with DDL rights does first: drop the append-only triggers on ``events``
+    and the one that ties a matter's row to its events (schema 0006)."""
+    if store.dialect == "sqlite":
+        conn.exec_driver_sql("DROP TRIGGER events_no_update")
+        conn.exec_driver_sql("DROP TRIGGER events_no_delete")
+        conn.exec_driver_sql("DROP TRIGGER matters_follow_events")
+    else:
+        conn.exec_driver_sql("DROP TRIGGER events_append_only ON events")
+        conn.exec_driver_sql("DROP TRIGGER matters_follow_events ON matters")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import make_engine, run
+from tests.helpers import drop_record_triggers, make_engine, run
 from zhifa.audit import seal, verify, verify_against
 from zhifa.audit.checkpoints import merkle_root
 from zhifa.audit.keys import generate, load_private, load_public
@@ -25,14 +25,6 @@ from zhifa.store import Store
 from zhifa.store.tables import Event
 
 EVENTS: Any = Event.__table__
-
-
-def _drop_guards(store: Store, conn: sa.Connection) -> None:
-    if store.dialect == "sqlite":
-        conn.exec_driver_sql("DROP TRIGGER events_no_update")
-        conn.exec_driver_sql("DROP TRIGGER events_no_delete")
-    else:
-        conn.exec_driver_sql("DROP TRIGGER events_append_only ON events")
 
 
 def _walk(engine: Engine) -> tuple[int, int]:
@@ -151,7 +143,7 @@ def test_a_rewrite_that_passes_the_chains_fails_the_checkpoint(
 ) -> None:
     store, _, a, b, out, pub = sealed
     with store.engine.begin() as conn:
-        _drop_guards(store, conn)
+        drop_record_triggers(store, conn)
         victim = attack(conn, a, b)
     assert verify(store).intact  # the chains alone cannot see it
     report = verify_against(store, out, load_public(pub))
@@ -184,7 +176,7 @@ def test_an_event_appended_after_the_seal_is_not_covered_but_sealed_history_is(
     seal will). What it guarantees: the events up to the sealed version are unchanged."""
     store, _, _a, b, out, pub = sealed
     with store.engine.begin() as conn:
-        _drop_guards(store, conn)
+        drop_record_triggers(store, conn)
         last = (
             conn.execute(sa.select(EVENTS).where(EVENTS.c.matter_id == b, EVENTS.c.seq == 2))
             .one()

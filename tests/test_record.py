@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import make_engine, open_clue
+from tests.helpers import drop_record_triggers, make_engine, open_clue
 from zhifa.audit import verify
 from zhifa.store import Store
 
@@ -44,14 +44,6 @@ def test_intact_record_verifies(bureau: Store) -> None:
     assert report.intact and (report.matters, report.events) == (2, 5)
 
 
-def _drop_guards(store: Store, conn: sa.Connection) -> None:
-    if store.dialect == "sqlite":
-        conn.exec_driver_sql("DROP TRIGGER events_no_update")
-        conn.exec_driver_sql("DROP TRIGGER events_no_delete")
-    else:
-        conn.exec_driver_sql("DROP TRIGGER events_append_only ON events")
-
-
 @pytest.mark.parametrize(
     ("tamper", "seq", "fragment"),
     [
@@ -85,7 +77,7 @@ def test_audit_names_the_first_broken_event(
 ) -> None:
     matter_id = walk(bureau)
     with bureau.engine.begin() as conn:
-        _drop_guards(bureau, conn)
+        drop_record_triggers(bureau, conn)
         conn.execute(sa.text(tamper), {"m": matter_id})
     report = verify(bureau)
     if fragment is None:  # rewriting a value with itself changes nothing
@@ -103,6 +95,6 @@ def test_recording_time_and_act_time_are_both_hashed(bureau: Store) -> None:
     assert r.event.occurred_at == datetime(2026, 2, 11, 16)
     assert r.event.recorded_at == datetime(2026, 2, 12, 9)
     with bureau.engine.begin() as conn:
-        _drop_guards(bureau, conn)
+        drop_record_triggers(bureau, conn)
         conn.execute(sa.text("UPDATE events SET recorded_at = occurred_at WHERE seq = 2"))
     assert not verify(bureau).intact
