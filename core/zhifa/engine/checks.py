@@ -57,7 +57,11 @@ class StepChecks:
         officers: Mapping[str, Actor],
         entity_id: int | None = None,
         department: str | None = None,
+        follows: MatterView | None = None,
+        follows_history: Sequence[Step] = (),
     ) -> StepContext:
+        """The context of a step; ``follows`` and ``follows_history`` (an opening only) are the
+        matter the new one follows and its steps."""
         return StepContext(
             transaction=tx,
             definition=defn,
@@ -74,6 +78,8 @@ class StepChecks:
             catalogue=self.registry.catalogue_of(
                 matter.department if matter is not None else department
             ),
+            follows=follows,
+            follows_history=follows_history,
         )
 
     def check_guards(self, ctx: StepContext) -> None:

@@ -30,6 +30,7 @@ from zhifa.engine.statements import (
     MATTERS,
     SELECT_MATTER,
     allocate_ids,
+    matter_steps,
     matter_view,
     run_write,
 )
@@ -88,9 +89,13 @@ class Opener:
 
     @staticmethod
     def parent(conn: sa.Connection, follows: int | MatterView, moment: datetime) -> MatterView:
-        """The matter a new one follows, which began no later than ``moment``."""
+        """The matter a new one follows, which began no later than ``moment``.
+
+        Its row stays locked until the new matter is committed (PostgreSQL; SQLite writes one
+        transaction at a time), so the guards that compare the new matter with it, or count the
+        matters already following it, see it as it is when the new one is written."""
         parent_id = follows.id if isinstance(follows, MatterView) else follows
-        row = conn.execute(SELECT_MATTER, {"z_id": parent_id}).first()
+        row = conn.execute(SELECT_MATTER.with_for_update(), {"z_id": parent_id}).first()
         if row is None:
             raise NotFoundError(
                 f"matter {parent_id} does not exist, so nothing can follow it; "
@@ -174,7 +179,19 @@ class Opener:
             values = fieldval.validate(defn.open, fields)
             officers = named_officers(conn, defn.open, values)
             ctx = self.checks.context(
-                tx, defn, defn.open, officer, values, moment, None, (), officers, entity_id, dept
+                tx,
+                defn,
+                defn.open,
+                officer,
+                values,
+                moment,
+                None,
+                (),
+                officers,
+                entity_id,
+                dept,
+                follows=parent,
+                follows_history=matter_steps(conn, parent.id) if parent is not None else (),
             )
             self.checks.check_guards(ctx)
             name = (title or str(values.get("summary") or defn.label.zh)).strip()[:300]

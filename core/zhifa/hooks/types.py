@@ -162,6 +162,11 @@ class StepContext:
     ``matter`` is None while a matter is being opened. ``data`` is the step's validated data;
     ``history`` the matter's earlier steps (oldest first), each with its date, trigger, the state
     it led to and the data it recorded.
+
+    ``follows`` is the matter the one being opened follows (``Engine.open(..., follows=ID)``), as it
+    stands in the step's transaction, and ``follows_history`` its steps (oldest first); both are
+    empty for a step of an opened matter and for an opening that follows nothing. A guard reads
+    the facts a follow-up shares with its parent there (see :meth:`followed_step`).
     """
 
     transaction: Transaction
@@ -181,6 +186,8 @@ class StepContext:
     # what guards and before-transition hooks establish about the step (e.g. the discretion
     # applied), keyed by names starting with "_"; stored with the step's data and in its event
     derived: dict[str, Any] = field(default_factory=dict)
+    follows: MatterView | None = None
+    follows_history: Sequence[Step] = ()
 
     @property
     def session(self) -> Session:
@@ -206,6 +213,11 @@ class StepContext:
         from zhifa.workflow.deadlines import compute
 
         return compute(self.definition.clocks[name], self.history, self.calendar, self.at.date())
+
+    def followed_step(self, trigger: str) -> Step | None:
+        """The latest step with ``trigger`` of the matter being followed (its date and data), or
+        None: no such step, or the matter being opened follows none."""
+        return next((s for s in reversed(self.follows_history) if s.trigger == trigger), None)
 
     def earlier(self, trigger: str, field_name: str) -> Any:
         """A field recorded by an earlier step (the latest one with that trigger), or None."""

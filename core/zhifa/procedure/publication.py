@@ -19,11 +19,12 @@ import sqlalchemy as sa
 
 from zhifa.calendar import WorkCalendar, add_months, add_years
 from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
-from zhifa.store.tables import Matter, MatterLink
+from zhifa.store.tables import Entity, Matter, MatterLink
 from zhifa.workflow.definitions import OPEN
 
 RULES = "市场监督管理行政处罚信息公示规定"
 ART_2 = f"{RULES} 第二条"
+ART_4 = f"{RULES} 第四条"
 ART_9 = f"{RULES} 第九条"
 ART_11 = f"{RULES} 第十一条"
 ART_13 = f"{RULES} 第十三条"
@@ -133,6 +134,26 @@ def _opened(ctx: StepContext) -> Mapping[str, Any]:
     return (ctx.matter.data.get(OPEN) or {}) if ctx.matter is not None else ctx.data
 
 
+CASE_KINDS: Mapping[str, tuple[str, ...]] = {
+    "warning": ("warning",),
+    "circulated_criticism": ("circulated_criticism",),
+    "fine": ("fine",),
+    "confiscation": ("confiscation",),
+    "permit_suspension": ("permit_suspended",),
+    "qualification_lowering": ("qualification_lowered",),
+    "permit_revocation": ("permit_revoked", "licence_revoked"),
+    "production_restriction": ("production_restricted",),
+    "production_halt": ("business_halted",),
+    "closure": ("closed",),
+    "practice_restriction": ("practice_restricted",),
+}
+"""A case's ``decide_penalty.penalty_kind`` → the publication's penalty fields that state it (a
+permit revocation is published as 吊销许可证件 or, for a business licence, 吊销营业执照)."""
+
+DONE_WITH = ("cancelled", "withdrawn")
+"""States of a publication after which the same decision may be registered again (第十一条)."""
+
+
 def _published_on(ctx: StepContext) -> date | None:
     return next((s.on for s in reversed(ctx.history) if s.trigger == "publish"), None)
 
@@ -162,6 +183,168 @@ def publication_publishable(ctx: StepContext, **_: Any) -> GuardResult:
     if raw and date.fromisoformat(raw) > ctx.at.date():
         problems.append(f"the decision date {raw} is after its registration on {ctx.at.date()}")
     return problems
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def _case_kinds(decided: Mapping[str, Any]) -> set[str]:
+    """The penalty kinds a case's decide_penalty step recorded: its kind, a fine, a confiscation."""
+    kinds = {str(decided["penalty_kind"])} if decided.get("penalty_kind") else set()
+    if (_money(decided.get("fine")) or 0) > 0:
+        kinds.add("fine")
+    if (_money(decided.get("confiscation")) or 0) > 0:
+        kinds.add("confiscation")
+    return kinds
+
+
+def _differs(name: str, given: Any, recorded: Any, where: str) -> str:
+    return (
+        f"{name} {given} differs from the case's {recorded} (recorded {where}); leave it out or "
+        f"give the recorded value — a publication shows the decision as made ({ART_4})"
+    )
+
+
+def _party_problems(ctx: StepContext, case_open: Mapping[str, Any]) -> list[str]:
+    """The party's name and code against the case's entity (or, without one, its party_name)."""
+    assert ctx.follows is not None
+    row = (
+        ctx.session.execute(
+            sa.select(Entity.name, Entity.uscc).where(Entity.id == ctx.follows.entity_id)
+        ).first()
+        if ctx.follows.entity_id is not None
+        else None
+    )
+    name, where = (
+        (row.name, "on the case's entity")
+        if row is not None
+        else (case_open.get("party_name"), "when the case was opened")
+    )
+    problems = []
+    given = ctx.data.get("party_name")
+    if name and given is not None and str(given).strip() != str(name).strip():
+        problems.append(_differs("party_name", given, name, where))
+    code = ctx.data.get("party")
+    if code is not None and (row is None or code != row.uscc):
+        problems.append(
+            _differs("party", code, row.uscc, "on the case's entity")
+            if row is not None
+            else f"party {code} is given, but the case concerns no market entity; leave it out "
+            f"({ART_4})"
+        )
+    return problems
+
+
+def _penalty_problems(decided: Mapping[str, Any], data: Mapping[str, Any]) -> list[str]:
+    """The publication's penalty kinds and amounts against the case's decide_penalty step."""
+    problems = []
+    recorded = _case_kinds(decided)
+    given = Penalty.from_data(data).kinds
+    for kind in sorted(recorded):
+        shown = CASE_KINDS.get(kind, ())
+        if kind == "fine" and _money(decided.get("fine")) is not None:
+            continue  # a missing fine is reported with its amount, below
+        if not given & set(shown):
+            problems.append(
+                f"the case's decision imposes {kind} (recorded by decide_penalty), which the "
+                f"publication leaves out; give {' or '.join(shown)} ({ART_4})"
+            )
+    allowed = {f for kind in recorded for f in CASE_KINDS.get(kind, ())}
+    for kind in sorted(given - allowed):
+        problems.append(
+            f"{kind} is not a penalty the case's decision imposes (decide_penalty recorded "
+            f"{', '.join(sorted(recorded)) or 'none'}); leave it out ({ART_4})"
+        )
+    for name, field_name in (("fine", "fine_amount"), ("confiscation", "confiscated_amount")):
+        case_amount = _money(decided.get(name))
+        amount = _money(data.get(field_name))
+        if amount == case_amount:
+            continue
+        if case_amount is None:
+            if amount is not None and amount > 0 and name not in given:
+                problems.append(
+                    f"{field_name} {amount} yuan is given, but the case's decision imposes no "
+                    f"{name} (decide_penalty recorded none); leave it out ({ART_4})"
+                )
+            continue
+        if amount is None:
+            if name == "fine" and case_amount > 0:
+                problems.append(
+                    f"{field_name} is missing; the case's decision imposes a fine of "
+                    f"{case_amount} yuan (recorded by decide_penalty): give it ({ART_4})"
+                )
+            continue
+        problems.append(
+            _differs(field_name, f"{amount} yuan", f"{case_amount} yuan", "by decide_penalty")
+        )
+    return problems
+
+
+@guard(
+    "a publication following a case shows the case's party, decision date, procedure and "
+    "penalty as recorded there",
+    ART_4,
+    needs_data=True,
+)
+def publication_matches_case(ctx: StepContext, **_: Any) -> GuardResult:
+    """A publication opened to follow a case repeats the facts the case recorded and contradicts
+    none (第四条): the party's name and credit code (the case's entity), the procedure (the case's
+    opening), the decision date (the day of the case's latest decide_penalty step), the penalty
+    kinds and the fine (that step's penalty_kind, fine and confiscation). A value given and
+    different is refused, and so is a recorded penalty kind or fine left out; the case records no
+    decision number, so decision_no is not compared. A publication following nothing is not
+    checked here."""
+    if ctx.follows is None or ctx.follows.workflow != "case":
+        return None
+    case_open: Mapping[str, Any] = ctx.follows.data.get(OPEN) or {}
+    problems = _party_problems(ctx, case_open)
+    procedure = case_open.get("procedure")
+    if procedure and ctx.data.get("procedure") not in (None, procedure):
+        problems.append(
+            _differs("procedure", ctx.data.get("procedure"), procedure, "when the case was opened")
+        )
+    decided = ctx.followed_step("decide_penalty")
+    if decided is None:
+        problems.append(
+            f"case matter {ctx.follows.id} records no penalty decision (decide_penalty); only a "
+            f"penalty decision is published ({ART_2})"
+        )
+        return problems
+    raw = ctx.data.get("decision_date")
+    if raw is not None and date.fromisoformat(raw) != decided.on:
+        problems.append(_differs("decision_date", raw, decided.on, "by decide_penalty"))
+    return problems + _penalty_problems(decided.data, ctx.data)
+
+
+@guard(
+    "no other publication of the followed case's decision, unless cancelled or withdrawn",
+    ART_9,
+)
+def publication_once_per_decision(ctx: StepContext, **_: Any) -> GuardResult:
+    """A decision is published once (第九条): a publication following a case is refused while
+    another publication of that case exists that was not cancelled or withdrawn (第十一条: a
+    changed decision is registered anew once the earlier one is)."""
+    if ctx.follows is None or ctx.follows.workflow != "case":
+        return None
+    row = ctx.session.execute(
+        sa.select(Matter.id, Matter.state)
+        .join(MatterLink, MatterLink.target_id == Matter.id)
+        .where(
+            MatterLink.source_id == ctx.follows.id,
+            MatterLink.kind == "follows",
+            Matter.workflow == ctx.definition.name,
+            Matter.state.not_in(DONE_WITH),
+        )
+        .order_by(Matter.id)
+    ).first()
+    if row is None:
+        return None
+    return (
+        f"publication matter {row.id} ({row.state}) already registers the decision of case "
+        f"matter {ctx.follows.id}; a decision is published once ({ART_9}) — register a changed "
+        f"decision after recording decision_changed on matter {row.id} ({ART_11})"
+    )
 
 
 @guard(
