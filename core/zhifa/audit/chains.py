@@ -54,6 +54,23 @@ class AuditReport:
         }
 
 
+def stored_event_hash(ev: Any) -> str:
+    """The hash of a stored event row, recomputed from its fields."""
+    return event_hash(
+        matter_id=ev.matter_id,
+        seq=ev.seq,
+        trigger=ev.trigger,
+        from_state=ev.from_state,
+        to_state=ev.to_state,
+        actor_id=ev.actor_id,
+        occurred_at=ev.occurred_at,
+        recorded_at=ev.recorded_at,
+        data=ev.data,
+        evidence=ev.evidence,
+        prev_hash=ev.prev_hash,
+    )
+
+
 def _chain_fault(matter: Any, events: list[Any]) -> Break | None:
     prev_hash, prev_state = GENESIS, None
     for expected_seq, ev in enumerate(events, start=1):
@@ -69,20 +86,7 @@ def _chain_fault(matter: Any, events: list[Any]) -> Break | None:
                 ev.seq,
                 f"it starts in {ev.from_state!r} but the event before ended in {prev_state!r}",
             )
-        recomputed = event_hash(
-            matter_id=ev.matter_id,
-            seq=ev.seq,
-            trigger=ev.trigger,
-            from_state=ev.from_state,
-            to_state=ev.to_state,
-            actor_id=ev.actor_id,
-            occurred_at=ev.occurred_at,
-            recorded_at=ev.recorded_at,
-            data=ev.data,
-            evidence=ev.evidence,
-            prev_hash=ev.prev_hash,
-        )
-        if recomputed != ev.hash:
+        if stored_event_hash(ev) != ev.hash:
             return Break(matter.id, ev.seq, "its content no longer matches its hash (altered)")
         prev_hash, prev_state = ev.hash, ev.to_state
     if not events:

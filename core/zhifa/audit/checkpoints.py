@@ -42,10 +42,10 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from zhifa.audit.chains import AuditReport, Break, _chain_fault, _grouped
+from zhifa.audit.chains import AuditReport, Break, _chain_fault, _grouped, stored_event_hash
 from zhifa.audit.keys import public_hex
 from zhifa.errors import InputError, IntegrityError
-from zhifa.record import GENESIS, canonical_json, event_hash
+from zhifa.record import GENESIS, canonical_json
 from zhifa.store import Store
 from zhifa.store.tables import Matter
 
@@ -252,28 +252,12 @@ class SealReport:
         }
 
 
-def _event_digest(ev: Any) -> str:
-    return event_hash(
-        matter_id=ev.matter_id,
-        seq=ev.seq,
-        trigger=ev.trigger,
-        from_state=ev.from_state,
-        to_state=ev.to_state,
-        actor_id=ev.actor_id,
-        occurred_at=ev.occurred_at,
-        recorded_at=ev.recorded_at,
-        data=ev.data,
-        evidence=ev.evidence,
-        prev_hash=ev.prev_hash,
-    )
-
-
 def _compare(matter_id: int, events: list[Any], version: int, head: str) -> str | None:
     said = f"matter {matter_id} was sealed at version {version} with head {head[:12]}…"
     if len(events) < version or events[version - 1].seq != version:
         have = max((e.seq for e in events), default=0)
         return f"{said} but it now records only {have} events (history removed)"
-    now = _event_digest(events[version - 1])
+    now = stored_event_hash(events[version - 1])
     if now != head:
         return f"{said} but its event {version} now hashes to {now[:12]}… (history rewritten)"
     return None
