@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from zhifa import directory
-from zhifa.cli._common import console
+from zhifa.cli._common import console, emit, opened, progress
 from zhifa.cli._tables import cell, make_table
 
 SkipBadOption = Annotated[
@@ -79,3 +79,19 @@ def render_import(result: directory.ImportResult, plural: str) -> Callable[[], N
             console.print(table)
 
     return render
+
+
+Importer = Callable[..., directory.ImportResult]
+"""One of ``directory.import_departments``, ``import_officers``, ``import_entities``,
+``import_conflicts``: ``(store, file, *, skip_bad, progress) -> ImportResult``."""
+
+
+def run_import(
+    importer: Importer, plural: str, file: Path, skip_bad: bool, db: str | None, as_json: bool
+) -> None:
+    """What every import command does: open the store, import ``file`` with a progress bar, and
+    print the summary (or it as JSON)."""
+    with opened(db) as store:
+        with progress(f"importing {file.name}") as (_total, advance):
+            result = importer(store, file, skip_bad=skip_bad, progress=advance)
+        emit(as_json, result.as_dict(), render_import(result, plural))

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from zhifa import directory
-from zhifa.cli._common import DbOption, JsonOption, console, emit, opened, progress
-from zhifa.cli._import_export import FileArgument, SkipBadOption, render_import
+from zhifa.cli._common import DbOption, JsonOption, console, emit, opened
+from zhifa.cli._import_export import FileArgument, SkipBadOption, run_import
 from zhifa.cli._tables import cell, make_table
 from zhifa.store.tables import Department
 
@@ -85,10 +85,7 @@ def dept_import(
     runs as a formula, is imported but listed as a warning (row, column; with --json in
     "warnings"). A note line before the header, as the exports write, is skipped.
     """
-    with opened(db) as store:
-        with progress(f"importing {file.name}") as (_total, advance):
-            result = directory.import_departments(store, file, skip_bad=skip_bad, progress=advance)
-        emit(as_json, result.as_dict(), render_import(result, "departments"))
+    run_import(directory.import_departments, "departments", file, skip_bad, db, as_json)
 
 
 @dept_app.command("list")

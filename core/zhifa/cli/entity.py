@@ -16,7 +16,7 @@ from zhifa.cli._import_export import (
     ForceOption,
     SkipBadOption,
     render_export,
-    render_import,
+    run_import,
 )
 from zhifa.cli._tables import cell, make_table
 from zhifa.store.tables import Entity
@@ -169,10 +169,7 @@ def entity_import(
     runs as a formula, is imported but listed as a warning (row, column; with --json in
     "warnings"). A note line before the header, as the exports write, is skipped.
     """
-    with opened(db) as store:
-        with progress(f"importing {file.name}") as (_total, advance):
-            result = directory.import_entities(store, file, skip_bad=skip_bad, progress=advance)
-        emit(as_json, result.as_dict(), render_import(result, "entities"))
+    run_import(directory.import_entities, "entities", file, skip_bad, db, as_json)
 
 
 @entity_app.command("export")

@@ -18,7 +18,7 @@ from zhifa.cli._import_export import (
     ForceOption,
     SkipBadOption,
     render_export,
-    render_import,
+    run_import,
 )
 from zhifa.cli._tables import cell, make_table
 from zhifa.errors import InputError
@@ -209,10 +209,7 @@ def officer_import(
     runs as a formula, is imported but listed as a warning (row, column; with --json in
     "warnings"). A note line before the header, as the exports write, is skipped.
     """
-    with opened(db) as store:
-        with progress(f"importing {file.name}") as (_total, advance):
-            result = directory.import_officers(store, file, skip_bad=skip_bad, progress=advance)
-        emit(as_json, result.as_dict(), render_import(result, "officers"))
+    run_import(directory.import_officers, "officers", file, skip_bad, db, as_json)
 
 
 @officer_app.command("export")
@@ -347,10 +344,7 @@ def officer_conflict_import(
     runs as a formula, is imported but listed as a warning (row, column; with --json in
     "warnings"). A note line before the header, as the exports write, is skipped.
     """
-    with opened(db) as store:
-        with progress(f"importing {file.name}") as (_total, advance):
-            result = directory.import_conflicts(store, file, skip_bad=skip_bad, progress=advance)
-        emit(as_json, result.as_dict(), render_import(result, "conflicts"))
+    run_import(directory.import_conflicts, "conflicts", file, skip_bad, db, as_json)
 
 
 @officer_app.command("conflict-export")
