@@ -359,17 +359,34 @@ def test_entry_point_plugins_are_listed_unless_autoload_is_off(
 
 
 def test_plugin_that_fails_to_import_is_named(tmp_path: Path) -> None:
+    """`zhifa plugins` lists it as broken with the reason; with no department spared from it (no
+    zhifa.toml), a command that needs the plugins stops, naming it (as before); `zhifa --help`
+    does not."""
     site = _plugin_site(tmp_path)
     (site / "zhifa_probe.py").write_text("raise ImportError('needs libfoo')\n", "utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "zhifa", "plugins"],
-        env={**os.environ, "PYTHONPATH": str(site)},
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 1
-    assert "plugin 'probe' failed in hook import: ImportError: needs libfoo" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("ZHIFA_DISABLE_PLUGIN_AUTOLOAD", None)
+    env.pop("ZHIFA_CONFIG", None)
+
+    def zhifa(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "zhifa", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+
+    listed = zhifa("plugins", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (probe,) = [p for p in json.loads(listed.stdout) if p["name"] == "probe"]
+    assert probe["broken"] == "it fails to import: ImportError: needs libfoo"
+    assert (probe["distribution"], probe["version"]) == ("zhifa-probe", "1.2.3")
+    assert zhifa("--help").returncode == 0
+    stopped = zhifa("workflow", "list")
+    assert stopped.returncode == 1
+    assert "plugin 'probe' failed in hook import: ImportError: needs libfoo" in stopped.stderr
+    assert "Traceback" not in stopped.stderr
 
 
 def test_reference_docs_are_generated_from_the_code(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from zhifa.calendar import WorkCalendar
 from zhifa.engine.actors import officer as read_officer
 from zhifa.engine.actors import permission_problems
-from zhifa.engine.checks import StepChecks, run_guard
+from zhifa.engine.checks import StepChecks
 from zhifa.engine.registry import Registry
 from zhifa.engine.results import DueItem, TriggerOption
 from zhifa.engine.statements import (
@@ -293,7 +293,7 @@ class Reads:
                         if guard.needs_data and step.fields:
                             waiting.append(f"{ref.name}: {guard.description}")
                             continue
-                        reasons += run_guard(plugin, guard, ctx, ref.args)
+                        reasons += self.checks.run_guard(plugin, guard, ctx, ref.args)
                 options.append(
                     TriggerOption(
                         name=step.name,

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from zhifa.errors import DefinitionError, NotFoundError
 from zhifa.hooks.types import Guard
-from zhifa.plugins import Plugins
+from zhifa.plugins import BASELINE, Plugins
 from zhifa.rules import Violation
 from zhifa.store import Store, Transaction
 from zhifa.store.tables import WorkflowVersion
@@ -45,13 +45,38 @@ class Registry:
         self._catalogues: dict[str, Mapping[str, Sequence[Violation]]] = {}
         self._defs: dict[tuple[str, int], Definition] = {}
         self._latest: dict[str, Definition] = {}
-        for defn in self.plugins.definitions():
-            self._add_definition(defn)
-        for defn in self._defs.values():
-            self._check_follows(defn)
+        self._load_definitions()
         self._checked: set[tuple[str, int]] = set()
 
     # -- definitions -------------------------------------------------------------------------
+
+    def _load_definitions(self) -> None:
+        """The working plugins' definitions, each checked against the others: a definition that
+        follows or expects what is not loaded breaks the plugin that ships it (see
+        :meth:`zhifa.plugins.Plugins.broke`), and the others are checked again without it."""
+        while True:
+            self._defs, self._latest = {}, {}
+            definitions = self.plugins.definitions()
+            for defn in definitions:
+                self._add_definition(defn)
+            try:
+                for defn in definitions:
+                    self._check_follows(defn)
+            except DefinitionError as exc:
+                shipped = (
+                    self.plugins.source(d) for d in definitions if d.source_name == exc.source
+                )
+                plugin = next(shipped, BASELINE)
+                self.plugins.broke(plugin, exc, f"a workflow file it ships is malformed: {exc}")
+                for name in [n for n, (p, _) in self.guards.items() if p == plugin]:
+                    del self.guards[name]  # the engine's checks hold this very dictionary
+                self.catalogue = {
+                    code: kept
+                    for code, entries in self.catalogue.items()
+                    if (kept := [v for v in entries if v.department != plugin])
+                }
+                continue
+            return
 
     def _check_follows(self, defn: Definition) -> None:
         """Each workflow a definition may follow is loaded and has the states it names."""
@@ -133,7 +158,8 @@ class Registry:
             defn = self._latest.get(name)
             if defn is None:
                 raise NotFoundError(
-                    f"no workflow named {name!r}; loaded workflows: {', '.join(sorted(self._latest))}"
+                    f"no workflow named {name!r}; loaded workflows: "
+                    f"{', '.join(sorted(self._latest))}{self._broken_note()}"
                 )
             return defn
         found = self._defs.get((name, version))
@@ -146,9 +172,22 @@ class Registry:
                     f"workflow {name} version {version} is not known to this database"
                 )
             defn = parse_definition(row.source, f"{name} v{version} (stored)")
-        self._add_definition(defn)
+        try:
+            self._add_definition(defn)
+        except DefinitionError as exc:
+            note = self._broken_note()
+            if not note:
+                raise
+            raise DefinitionError(exc.source, exc.path, exc.fault + note) from None
         self._checked.add(defn.key)
         return defn
+
+    def _broken_note(self) -> str:
+        """What a broken plugin might have provided, for a message about what is missing."""
+        if not self.plugins.broken:
+            return ""
+        named = "; ".join(f"{p!r}: {why}" for p, why in sorted(self.plugins.broken.items()))
+        return f" (broken and disabled, so providing nothing: plugin {named})"
 
     def definition_for(
         self, tx: Transaction, name: str, version: int, *, register: bool
@@ -206,7 +245,9 @@ class Registry:
     # -- the catalogue -----------------------------------------------------------------------
 
     def catalogue_of(self, department: str | None) -> Mapping[str, Sequence[Violation]]:
-        """The catalogue entries of the plugins ``department`` uses (cached per department)."""
+        """The catalogue entries of the plugins ``department`` uses (cached per department);
+        :class:`~zhifa.errors.PluginBroken` when one of them is broken."""
+        self.plugins.require(department)
         if not self.plugins.config.departments or department is None:
             return self.catalogue
         found = self._catalogues.get(department)

@@ -5,6 +5,16 @@ names below; it is found through the ``zhifa`` entry-point group (or passed to `
 The national baseline procedure (``zhifa.plugins.baseline``) is registered through the same manager.
 zhifa calls each implementation itself, so an error is reported with the plugin's name; wrappers
 (``hookwrapper=True``) are not supported.
+
+Trust: guards and ``zhifa_before_transition`` only read (a write is refused, and the step with it,
+as :class:`~zhifa.errors.PluginWriteRefused`), and what a plugin wants a step to change besides
+the matter it declares with ``ctx.effect(kind, payload)``, recorded in the step's hashed event.
+Guards and the hooks called in a step (``zhifa_before_transition``, ``zhifa_after_transition``)
+run within the plugin's time limit (2 s unless ``zhifa.toml`` says otherwise; see
+:mod:`zhifa.plugins.config`). The hooks zhifa calls at start (workflows, guards, sinks, calendar,
+violations, checklists) decide whether a plugin works: one that raises, or a malformed workflow
+file, disables the plugin, and the departments that use it are refused until it is fixed
+(:mod:`zhifa.plugins.manager`).
 """
 
 from __future__ import annotations
@@ -52,6 +62,22 @@ def zhifa_guards() -> Iterable[Guard]:
     each citing the rule (law and article). The engine runs every guard of a step and reports all
     failing reasons together; nothing is written. Two plugins may not register the same name.
 
+    A guard only reads. ``ctx.connection`` offers ``execute``, ``scalar`` and ``scalars`` of
+    SELECT statements, ``ctx.session`` reads but never flushes, and the database itself is in
+    read-only mode for the step's connection while the guard runs (SQLite's ``query_only``, a
+    read-only savepoint on PostgreSQL): any INSERT, UPDATE, DELETE or DDL — through the
+    connection, the session, the driver's own cursor or another connection from the guard's
+    thread — refuses the step with :class:`~zhifa.errors.PluginWriteRefused` naming the plugin and
+    the guard, also when the guard catches the error. A change the step should make besides the
+    matter is declared instead: ``ctx.effect(kind, payload)`` (see
+    :meth:`~zhifa.hooks.types.StepContext.effect` and ``zhifa_before_transition``).
+
+    Each call runs within the plugin's time limit (:data:`zhifa.plugins.config.DEFAULT_TIME_LIMIT`,
+    2 s, unless ``[time_limits]`` in ``zhifa.toml`` says otherwise; the baseline has none unless
+    named there). A guard still running at the limit refuses the step with
+    :class:`~zhifa.errors.PluginTimeout`; its thread is abandoned and the step's connection
+    discarded, so the transaction and its locks are released at the limit.
+
     Example::
 
         def _sample_kept(ctx, **args):
@@ -70,7 +96,28 @@ def zhifa_before_transition(ctx: StepContext) -> Iterable[str] | None:
     """Called for every step (including the opening one) after the workflow's own guards passed.
 
     Return reasons to refuse the step (they are reported like guard reasons), or None. Runs inside
-    the step's transaction and must not write.
+    the step's transaction, read-only and within the plugin's time limit, as a guard does (see
+    ``zhifa_guards``): a write refuses the step with :class:`~zhifa.errors.PluginWriteRefused`.
+
+    **Effects.** A plugin that needs a step to change something besides the matter — register a
+    sample with the laboratory, note a notice in the bureau's register — declares it, from here or
+    from a guard::
+
+        @zhifa.hookimpl
+        def zhifa_before_transition(ctx):
+            if ctx.step.name == "send":
+                ctx.effect("sample_registered", {"sample": ctx.data["sample_id"], "copies": 2})
+            return None
+
+    Once every guard and hook passed, the engine records the effects in the step's event data
+    under ``"_effects"``, each as ``{"plugin": NAME, "kind": …, "payload": …}`` in the order
+    declared: they are part of the event's hash, shown in the matter's history (``zhifa matter
+    show``) and verified by ``zhifa audit verify``. A refused step records none. The engine runs
+    nothing and no plugin writes a table through it: the record is the effect. The plugin applies
+    it where it keeps its own data from its reporting sink, which receives the committed event
+    (``zhifa.effects_of(message.event, plugin)``), at least once and keyed. ``kind`` is lower
+    case (letters, digits, ``_ . -``), the payload a JSON mapping, at most 64 KiB a plugin a step;
+    ``_effects`` in ``ctx.derived`` is the engine's and refused.
     """
 
 
@@ -80,8 +127,12 @@ def zhifa_after_transition(ctx: StepContext, event: EventRecord) -> None:
 
     A plugin may write its own rows through ``ctx.session`` (or Core statements on
     ``ctx.connection``): they are flushed and committed with the step; if it raises, the whole step
-    is rolled back with them and the error names the plugin. Notifications to the outside world belong in a reporting
-    sink, which runs after commit.
+    is rolled back with them and the error names the plugin. These rows are not part of the
+    event: a change the record must show is better declared as an effect before the step (see
+    ``zhifa_before_transition``); ``ctx.effects`` holds those recorded. Each call runs within the
+    plugin's time limit; one that overruns it rolls the step back
+    (:class:`~zhifa.errors.PluginTimeout`). Notifications to the outside world belong in a
+    reporting sink, which runs after commit.
     """
 
 

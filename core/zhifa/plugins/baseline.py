@@ -1,7 +1,9 @@
 """The national baseline procedure, registered as a plugin like any department's.
 
 Each hook imports what it hands over when it is first called, so registering the baseline (as
-``zhifa --help`` and ``zhifa plugins`` do) loads none of the procedure's rules or the database.
+``zhifa --help`` does) loads none of the procedure's rules or the database. Its guards and hooks
+ship with zhifa: they run in the calling thread without a time limit unless ``zhifa.toml`` gives
+``zhifa.baseline`` one, and read-only like any plugin's.
 """
 
 from __future__ import annotations

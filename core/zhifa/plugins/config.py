@@ -11,11 +11,25 @@ By default every loaded plugin applies to every department. A department may swi
 
 A plugin a department does not use contributes nothing to that department's matters: its
 workflows cannot be opened there, its before/after hooks and reporting sinks are not called for
-them, its violation catalogue and sampling policy are not offered.
+them, its violation catalogue and sampling policy are not offered. A plugin that fails to load is
+disabled, and a department that uses it is refused (see :mod:`zhifa.plugins.manager`): switching
+the plugin off for a department here lets that department work again.
+
+Each call of a plugin's guard or step hook (``zhifa_before_transition``,
+``zhifa_after_transition``) runs within the plugin's time limit, in seconds
+(:data:`DEFAULT_TIME_LIMIT`, 2 s, unless ``time_limits`` says otherwise; ``"*"`` sets it for
+every plugin the table does not name). The national baseline ships with zhifa and runs without a
+limit, in the calling thread, unless the table names it::
+
+    [time_limits]
+    market = 0.5                # a plugin or distribution name
+    "*" = 5                     # every other plugin
+    "zhifa.baseline" = 10       # the baseline too
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -27,6 +41,10 @@ from zhifa.errors import InputError
 
 CONFIG_ENV = "ZHIFA_CONFIG"
 DEFAULT_FILE = "zhifa.toml"
+DEFAULT_TIME_LIMIT = 2.0
+"""Seconds one call of a plugin's guard or step hook may take unless ``time_limits`` says otherwise."""
+EVERY_PLUGIN = "*"
+"""The ``time_limits`` key for every plugin the table does not name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +59,18 @@ class PluginConfig:
 
     departments: Mapping[str, DepartmentPlugins] = field(default_factory=dict)
     source: str = ""
+    # seconds per call of a plugin's guard or step hook, by plugin or distribution name or "*"
+    time_limits: Mapping[str, float] = field(default_factory=dict)
+
+    def time_limit(self, plugin: str, distribution: str, always: frozenset[str]) -> float | None:
+        """The seconds one call of ``plugin``'s guards and step hooks may take; None: no limit
+        (the plugins in ``always``, unless the table names them)."""
+        for name in (plugin, distribution):
+            if name and name in self.time_limits:
+                return self.time_limits[name]
+        if plugin in always:
+            return None
+        return self.time_limits.get(EVERY_PLUGIN, DEFAULT_TIME_LIMIT)
 
     def allows(self, plugin: str, department: str | None, always: frozenset[str]) -> bool:
         """Whether ``plugin`` applies to ``department`` (plugins in ``always`` always do)."""
@@ -63,6 +93,12 @@ class PluginConfig:
                     f"{self.source}: department {dept} names plugin {', '.join(unknown)}, which is "
                     f"not loaded (loaded: {', '.join(sorted(known))}); see `zhifa plugins`"
                 )
+        unknown = sorted(set(self.time_limits) - known - {EVERY_PLUGIN})
+        if unknown:
+            raise InputError(
+                f"{self.source}: [time_limits] names plugin {', '.join(unknown)}, which is not "
+                f"loaded (loaded: {', '.join(sorted(known))}); see `zhifa plugins`"
+            )
 
 
 def load_config(path: Path | None = None) -> PluginConfig:
@@ -81,10 +117,33 @@ def load_config(path: Path | None = None) -> PluginConfig:
     return parse_config(raw, str(path))
 
 
+def parse_time_limits(raw: Any, source: str) -> dict[str, float]:
+    """The ``[time_limits]`` table: plugin name (or ``"*"``) → seconds, a positive number."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise InputError(f'{source}: [time_limits] must be a table such as market = 0.5, "*" = 2')
+    limits: dict[str, float] = {}
+    for name, value in raw.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value < math.inf
+        ):
+            raise InputError(
+                f"{source}: [time_limits] {name} = {value!r} is not a number of seconds above "
+                "zero, e.g. 0.5"
+            )
+        limits[str(name)] = float(value)
+    return limits
+
+
 def parse_config(raw: Mapping[str, Any], source: str) -> PluginConfig:
-    unknown = sorted(set(raw) - {"departments"})
+    unknown = sorted(set(raw) - {"departments", "time_limits"})
     if unknown:
-        raise InputError(f"{source}: unknown section {', '.join(unknown)}; known: departments")
+        raise InputError(
+            f"{source}: unknown section {', '.join(unknown)}; known: departments, time_limits"
+        )
     departments: dict[str, DepartmentPlugins] = {}
     for dept, spec in (raw.get("departments") or {}).items():
         where = f"{source}: [departments.{dept}]"
@@ -107,4 +166,4 @@ def parse_config(raw: Mapping[str, Any], source: str) -> PluginConfig:
             enabled=frozenset(lists["enabled"]) if lists["enabled"] is not None else None,
             disabled=frozenset(lists["disabled"] or ()),
         )
-    return PluginConfig(departments, source)
+    return PluginConfig(departments, source, parse_time_limits(raw.get("time_limits"), source))

@@ -1,9 +1,10 @@
 """``zhifa plugin new NAME``: a department plugin distribution whose own tests pass at once.
 
 The generated distribution has a ``pyproject.toml`` with the ``zhifa`` entry point, a package with
-an example of every hook (a workflow variant, a guard, before and after hooks, a reporting sink,
-a local holiday, checklist items, a violation catalogue with its discretion tiers, a sampling
-policy and a CLI command), tests that use the ``zhifa.testing`` fixtures, and a README.
+an example of every hook (a workflow variant, a guard, before and after hooks, an effect the
+before hook declares and the reporting sink applies, a local holiday, checklist items, a violation
+catalogue with its discretion tiers, a sampling policy and a CLI command), tests that use the
+``zhifa.testing`` fixtures, and a README.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ A department plugin for zhifa. It adds, as examples to edit:
 | --- | --- |
 | `zhifa_workflows` | `{{package}}_notice`, a small workflow of its own (a workflow variant) |
 | `zhifa_guards` | `{{package}}_photo_attached`, a rule a definition can require |
-| `zhifa_before_transition` / `zhifa_after_transition` | a local rule checked before every step; a count kept after |
+| `zhifa_before_transition` / `zhifa_after_transition` | a local rule checked before every step, and an effect it declares (`ctx.effect`, recorded in the step's event, applied by the sink); a count kept after |
 | `zhifa_reporting_sinks` | `{{package}}-log`, a sink that records the steps it receives |
 | `zhifa_calendar_additions` | a local holiday |
 | `zhifa_checklists` | two inspection items |
@@ -139,6 +140,7 @@ from zhifa import (
     SamplingPolicy,
     StepContext,
     Violation,
+    effects_of,
     guard,
     guards_in,
     hookimpl,
@@ -168,8 +170,12 @@ def zhifa_guards() -> Iterable[Guard]:
 
 @hookimpl
 def zhifa_before_transition(ctx: StepContext) -> Iterable[str] | None:
+    # reads only (a write is refused); what the step should change besides the matter is declared
+    # as an effect: recorded in the step's hashed event, applied by this plugin's sink after commit
     if ctx.step.name == "post" and ctx.at.hour < 8:
         return ["notices are posted in office hours (本局执法文书送达规定 第四条)"]
+    if ctx.step.name == "post":
+        ctx.effect("notice_register_entry", {"photo": ctx.data.get("photo")})
     return None
 
 
@@ -189,12 +195,16 @@ class LogSink:
 
     def __init__(self) -> None:
         self.received: dict[str, OutboxDelivery] = {}
+        self.register: dict[str, Any] = {}  # the notice register a real sink would keep
 
     def wants(self, event: EventRecord) -> bool:
         return event.workflow == "{{package}}_notice"
 
     def deliver(self, message: OutboxDelivery) -> None:
         self.received[message.key] = message  # keyed: a retried delivery is kept once
+        for effect in effects_of(message.event):  # what the step's plugins declared
+            if effect.kind == "notice_register_entry":
+                self.register.setdefault(message.key, effect.payload)
 
 
 SINK = LogSink()
@@ -342,7 +352,7 @@ from decimal import Decimal
 import pytest
 import typer
 
-from zhifa import GuardRefused
+from zhifa import GuardRefused, effects_of
 from zhifa.rules import Facts, check_decision, suggest
 from {{package}} import plugin
 
@@ -358,6 +368,10 @@ def test_the_workflow_variant_runs_with_its_guard(zhifa_engine, zhifa_officers, 
     assert posted.state == "posted"
     assert "post" in plugin.STEPS_SEEN
     assert any(m.event["trigger"] == "post" for m in plugin.SINK.received.values())
+    # the effect declared before the step is in its hashed event, and the sink applied it
+    (effect,) = effects_of(zhifa_engine.history(posted.id)[-1])
+    assert (effect.kind, effect.payload) == ("notice_register_entry", {"photo": "IMG-001"})
+    assert {"photo": "IMG-001"} in plugin.SINK.register.values()
 
 
 def test_the_local_holiday_is_a_day_off(zhifa_engine):
