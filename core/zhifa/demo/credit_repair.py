@@ -1,5 +1,6 @@
 """Credit repair, November 2026 and May 2027: the penalised supermarket asks to end the publication
-early; refused before the minimum period of a year, approved after it."""
+early; an application re-keyed as a general penalty is refused (it follows the publication, which
+marks the food sector), then refused before the minimum period of a year, approved after it."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ def tell_credit_repair(s: Narrator, publication: MatterView) -> None:
         "summary": "已缴清罚没款并完成整改，提交信用承诺书，申请提前停止公示",
     }
     s.at(datetime(2026, 11, 16, 10, 0))
+    s.refused(
+        "the application is typed as a general penalty, published for 6 months first",
+        lambda: engine.open(
+            "credit_repair", "XH-012", {**application, "category": "general"}, follows=publication
+        ),
+    )
     first = s.step(
         engine.open("credit_repair", "XH-012", application, follows=publication),
         "王芳 receives the application in November 2026, after 6½ months of publication",

@@ -20,6 +20,9 @@ from typing import Any
 
 from zhifa.calendar import add_months
 from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
+from zhifa.procedure.publication import SEVERE_KINDS, Penalty, short_period
+from zhifa.procedure.shared import contradicts, follow_ups, same_text
+from zhifa.workflow.definitions import OPEN
 
 RULES = "市场监督管理行政处罚信息公示规定"
 ART_2 = f"{RULES} 第二条"
@@ -140,6 +143,31 @@ def eligibility_problems(
     return problems
 
 
+PUBLICATION = "publication"  # the workflow whose publication a credit repair ends early
+PUBLISH = "publish"  # its step that publishes: the day publication began, the end date recorded
+DONE_WITH = ("refused",)
+"""States of a credit repair after which the same publication may be applied for again: a refused
+application may be made anew; an approved one has already stopped the publication."""
+
+
+def category_of(publication: Mapping[str, Any]) -> str:
+    """The category a publication's opening data puts its penalty in: ``severe`` for a penalty
+    whose publication never stops early (第十四条第三款), ``food_drug_equipment`` when it marks
+    the food, drugs or special equipment sector, else ``general``."""
+    if Penalty.from_data(publication).kinds & set(SEVERE_KINDS):
+        return "severe"
+    return "food_drug_equipment" if publication.get("special_sector") is True else "general"
+
+
+def minor_of(publication: Mapping[str, Any], published_on: date, ends_on: Any) -> bool:
+    """Whether the publication shows only a warning, circulated criticism or a low fine: its
+    recorded publicity end date is three months after publication (第十三条), which the
+    department's low-fine threshold set; without a recorded end date, the national default."""
+    if ends_on:
+        return date.fromisoformat(str(ends_on)) == publication_ends(published_on, True)
+    return short_period(Penalty.from_data(publication))
+
+
 # -- guards --------------------------------------------------------------------------------------
 
 
@@ -175,6 +203,91 @@ def credit_repair_stop_date(ctx: StepContext, field: str = "stopped_on", **_: An
             f"an early end takes effect from the decision ({ART_14})"
         )
     return None
+
+
+@guard(
+    "a credit repair following a publication gives the publication's decision number, "
+    "publication date, category and minor-penalty flag as recorded there",
+    ART_14,
+    needs_data=True,
+)
+def credit_repair_matches_publication(ctx: StepContext, **_: Any) -> GuardResult:
+    """A credit repair opened to follow a publication repeats what the publication recorded and
+    contradicts none of it: decision_no (its opening), published_on (the day of its publish
+    step), category (severe for a penalty that never stops early, food_drug_equipment for the
+    sector it marks, else general) and minor_only (a publicity period of three months). A repair
+    following nothing is not checked here."""
+    if ctx.follows is None or ctx.follows.workflow != PUBLICATION:
+        return None
+    parent = f"{PUBLICATION} matter {ctx.follows.id}"
+    opened: Mapping[str, Any] = ctx.follows.data.get(OPEN) or {}
+    problems = []
+    given, recorded = ctx.data.get("decision_no"), opened.get("decision_no")
+    if given is not None and recorded and not same_text(given, recorded):
+        problems.append(
+            contradicts("decision_no", given, recorded, parent, "when it was registered", ART_14)
+        )
+    published = ctx.followed_step(PUBLISH)
+    if published is None:
+        problems.append(
+            f"{parent} has not been published (no publish step), so there is no publication to "
+            f"end early ({ART_14})"
+        )
+        return problems
+    raw = ctx.data.get("published_on")
+    if raw is not None and date.fromisoformat(raw) != published.on:
+        problems.append(
+            contradicts(
+                "published_on", raw, published.on, parent, "the day of its publish step", ART_14
+            )
+        )
+    category = category_of(opened)
+    if ctx.data.get("category") not in (None, category):
+        where = {
+            "severe": "a penalty whose publication never stops early",
+            "food_drug_equipment": "a penalty marked food, drugs or special equipment",
+            "general": "a penalty neither severe nor marked food, drugs or special equipment",
+        }[category]
+        problems.append(
+            contradicts("category", ctx.data["category"], category, parent, where, ART_14)
+        )
+    minor = minor_of(opened, published.on, published.data.get("publicity_ends_on"))
+    if ctx.data.get("minor_only") not in (None, minor):
+        where = (
+            "published for three months: only a warning, circulated criticism or a low fine"
+            if minor
+            else "published for longer than three months"
+        )
+        problems.append(
+            contradicts("minor_only", ctx.data["minor_only"], minor, parent, where, ART_13)
+        )
+    return problems
+
+
+@guard(
+    "no other credit repair of the followed publication is pending or approved",
+    ART_14,
+)
+def credit_repair_once_per_publication(ctx: StepContext, **_: Any) -> GuardResult:
+    """One application at a time ends a publication early: a credit repair following a
+    publication is refused while another one of it is pending (applied) or was approved
+    (stopped); after a refusal the entity may apply again."""
+    if ctx.follows is None or ctx.follows.workflow != PUBLICATION:
+        return None
+    earlier = [(i, state) for i, state in follow_ups(ctx, ctx.follows.id) if state not in DONE_WITH]
+    if not earlier:
+        return None
+    other, state = earlier[0]
+    parent = f"{PUBLICATION} matter {ctx.follows.id}"
+    if state == "stopped":
+        return (
+            f"credit repair matter {other} (stopped) already approved ending {parent} early; "
+            f"the publication stops on the day it set, so nothing is left to apply for ({ART_14})"
+        )
+    return (
+        f"credit repair matter {other} ({state}) already applies to end {parent} early; one "
+        f"application is decided at a time, and another may follow once it is refused ({ART_14})"
+    )
 
 
 GUARDS = guards_in(globals())

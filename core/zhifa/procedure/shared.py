@@ -1,6 +1,8 @@
 """The baseline guards: rules of the national procedure that any workflow definition may require
 by name (the limitation period, certified officers, a statutory clock still running), and the
-withdrawal of an officer (回避) that the baseline plugin enforces on every step.
+withdrawal of an officer (回避) that the baseline plugin enforces on every step; and what the
+follow-up workflows' guards share to read the matter a follow-up follows and word a value that
+contradicts it.
 
 Each guard returns None when the step may go on, or reasons citing the article that refuses it.
 """
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 
 from zhifa.calendar import add_years
 from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
-from zhifa.store.tables import Event
+from zhifa.store.tables import Event, Matter, MatterLink
 
 LIMITATION_YEARS = 2
 LIMITATION_YEARS_SERIOUS = 5
@@ -166,6 +168,74 @@ def withdrawn_actor(ctx: StepContext) -> GuardResult:
             f"({withdrawn[ctx.actor.id]}) and takes no further step in it ({ART_43})"
         )
     return None
+
+
+# -- follow-ups: the facts a matter shares with the one it follows -------------------------------
+
+FOLLOWS = "follows"  # the kind of link from a matter to the follow-up opened on it
+
+
+def same_text(given: Any, recorded: Any) -> bool:
+    """Whether two texts say the same, spaces aside (a number or name typed with a space)."""
+    return "".join(str(given).split()) == "".join(str(recorded).split())
+
+
+def contradicts(
+    field_name: str, given: Any, recorded: Any, parent: str, where: str, basis: str
+) -> str:
+    """The one sentence refusing a follow-up's value that differs from its parent's record:
+    the field, the value given, the parent matter (e.g. "publication matter 12"), its value and
+    the step of the parent that recorded it."""
+    return (
+        f"{field_name} {given} contradicts {parent}, which records {recorded} ({where}); give "
+        f"{recorded} — a follow-up takes the facts it shares from the matter it follows ({basis})"
+    )
+
+
+def followed_matter(ctx: StepContext) -> tuple[int, str] | None:
+    """The id and workflow of the matter the step's matter follows (for a step of an opened
+    matter; an opening sees its parent in ``ctx.follows``), or None."""
+    if ctx.matter is None:
+        return None
+    row = ctx.session.execute(
+        sa.select(Matter.id, Matter.workflow)
+        .join(MatterLink, MatterLink.source_id == Matter.id)
+        .where(MatterLink.target_id == ctx.matter.id, MatterLink.kind == FOLLOWS)
+        .order_by(Matter.id)
+        .limit(1)
+    ).first()
+    return None if row is None else (int(row.id), str(row.workflow))
+
+
+def latest_step_data(ctx: StepContext, matter_id: int, trigger: str) -> dict[str, Any] | None:
+    """The data recorded by ``matter_id``'s latest ``trigger`` step, read from its events (the
+    append-only record, not the matter row), or None when it has no such step."""
+    raw = ctx.session.scalar(
+        sa.select(Event.data)
+        .where(Event.matter_id == matter_id, Event.trigger == trigger)
+        .order_by(Event.seq.desc())
+        .limit(1)
+    )
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return data if isinstance(data, dict) else {}
+
+
+def follow_ups(ctx: StepContext, parent_id: int) -> list[tuple[int, str]]:
+    """The id and state of every matter of the step's workflow that follows ``parent_id``,
+    oldest first."""
+    rows = ctx.session.execute(
+        sa.select(Matter.id, Matter.state)
+        .join(MatterLink, MatterLink.target_id == Matter.id)
+        .where(
+            MatterLink.source_id == parent_id,
+            MatterLink.kind == FOLLOWS,
+            Matter.workflow == ctx.definition.name,
+        )
+        .order_by(Matter.id)
+    ).all()
+    return [(int(r.id), str(r.state)) for r in rows]
 
 
 BASELINE_GUARDS = guards_in(globals())

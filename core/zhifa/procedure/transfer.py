@@ -10,12 +10,20 @@ article. Periods in days are the workflow's calendar-day clocks (see ``workflows
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
+from zhifa.procedure.shared import (
+    contradicts,
+    follow_ups,
+    followed_matter,
+    latest_step_data,
+    same_text,
+)
 from zhifa.workflow.definitions import OPEN
 
 REGULATION = "行政执法机关移送涉嫌犯罪案件的规定"
@@ -37,6 +45,40 @@ MATERIALS: tuple[tuple[str, str, str], ...] = (
     ("other_materials", "其他有关涉嫌犯罪的材料", "第六条第五项"),
 )
 """The five kinds of material that go with a transfer: (field, name, item of 第六条)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """How a matter a transfer follows decided where it goes: its step (``trigger``) and the field
+    naming the receiver, the transfer's route that carries it out, and the rule."""
+
+    trigger: str
+    receiver: str
+    route: str
+    what: str
+    basis: str
+    receiver_basis: str
+
+
+DECIDED: dict[str, Decided] = {
+    "case": Decided(
+        "transfer",
+        "organ",
+        "crime",
+        "its transfer step sent it to judicial organs, 移送司法机关",
+        "行政处罚法 第二十七条",
+        ART_5_2,
+    ),
+    "clue": Decided(
+        "hand_over",
+        "to_department",
+        "department",
+        "its hand_over step handed it to the competent department, 移交",
+        "市场监督管理行政处罚程序规定 第十八条",
+        "市场监督管理行政处罚程序规定 第十八条",
+    ),
+}
+"""The matters a transfer follows, by workflow (the ``follows:`` of ``workflows/transfer.yaml``)."""
 
 
 def missing_materials(data: Mapping[str, Any]) -> list[str]:
@@ -184,6 +226,84 @@ def transfer_receipt_date(ctx: StepContext, **_: Any) -> GuardResult:
     if received > ctx.at.date():
         return f"the receipt of {received} is dated after this step ({ctx.at.date()})"
     return None
+
+
+@guard(
+    "a transfer following a case or clue takes the route its parent decided: a case sent to "
+    "judicial organs goes to the police, a clue handed over to the competent department",
+    ART_5_2,
+    needs_data=True,
+)
+def transfer_matches_followed(ctx: StepContext, **_: Any) -> GuardResult:
+    """A transfer opened to follow a matter carries out what that matter decided: a case whose
+    transfer step sent it to judicial organs is a transfer of a suspected crime (route crime), a
+    clue handed to the competent department a hand-over (route department). The case records no
+    case number, so case_no is not compared; the entity is the parent's (the engine gives it)."""
+    if ctx.follows is None or ctx.follows.workflow not in DECIDED:
+        return None
+    decided = DECIDED[ctx.follows.workflow]
+    route = ctx.data.get("route")
+    if route is None or route == decided.route:
+        return None
+    parent = f"{ctx.follows.workflow} matter {ctx.follows.id}"
+    return contradicts("route", route, decided.route, parent, decided.what, decided.basis)
+
+
+@guard(
+    "each decision of the followed case or clue to transfer it is carried out by one transfer",
+    ART_5_2,
+)
+def transfer_once_per_decision(ctx: StepContext, **_: Any) -> GuardResult:
+    """A transfer following a case or clue carries out one of its decisions to transfer (a
+    case's transfer step, a clue's hand_over): refused when the parent's decisions are all
+    carried out by the transfers already following it. A case taken back and transferred again
+    may be followed by one more."""
+    if ctx.follows is None or ctx.follows.workflow not in DECIDED:
+        return None
+    decided = DECIDED[ctx.follows.workflow]
+    made = [s for s in ctx.follows_history if s.trigger == decided.trigger]
+    existing = follow_ups(ctx, ctx.follows.id)
+    parent = f"{ctx.follows.workflow} matter {ctx.follows.id}"
+    if not made:
+        return f"{parent} records no decision to transfer it (no {decided.trigger} step; {ART_5_2})"
+    if len(existing) < len(made):
+        return None
+    return (
+        f"transfer matter {existing[-1][0]} already carries out the decision of {parent} to "
+        f"transfer it ({decided.trigger} of {made[-1].on}); a decision to transfer is carried "
+        f"out once ({ART_5_2}) — a case taken back and transferred again may be followed anew"
+    )
+
+
+@guard(
+    "the receiving body named is the one the followed case or clue decided to transfer to",
+    ART_5_2,
+    needs_data=True,
+)
+def transfer_receiver_as_decided(
+    ctx: StepContext, field: str = "police_unit", **_: Any
+) -> GuardResult:
+    """The police body a case is handed to (``field``: police_unit), or the department a clue is
+    handed over to (to_department), is the receiver the followed matter's decision named: the
+    organ of the case's latest transfer step, the to_department of the clue's hand_over. A
+    transfer following nothing is not checked here."""
+    given = ctx.data.get(field)
+    found = followed_matter(ctx)
+    if given is None or found is None or found[1] not in DECIDED:
+        return None
+    parent_id, workflow = found
+    decided = DECIDED[workflow]
+    recorded = (latest_step_data(ctx, parent_id, decided.trigger) or {}).get(decided.receiver)
+    if not recorded or same_text(given, recorded):
+        return None
+    return contradicts(
+        field,
+        given,
+        recorded,
+        f"{workflow} matter {parent_id}",
+        f"the {decided.receiver} of its {decided.trigger} step",
+        decided.receiver_basis,
+    )
 
 
 GUARDS = guards_in(globals())
