@@ -8,13 +8,24 @@ and names every difference in one sentence each: the directory size, the entitie
 out, the strata (ratio, eligible, drawn), every entity selected by one side only or placed in
 another stratum, and every visit whose departments or team differ. Long lists stop after
 :data:`SHOWN` lines of one kind ("… and N more like these"). An empty list: confirmed.
+
+A record re-runs the same however the rows around it were changed, so :func:`stored_problems`
+re-checks the order the stored rows give a draw, one sentence per fault (the database enforces
+none of it, and anyone who can write to it can change these rows): the plan was published and
+both snapshots taken before the public value was published, and the value was published no
+later than the draw was made; a redraw replaces the draw before it of the same plan, made
+earlier and before the redraw's value was published, and was approved by an officer who was a
+head of the plan's lead department when it was made, for a recorded reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from zhifa.directory import OfficerRecord
 from zhifa.errors import InputError
 from zhifa.inspections.directories import InspectorDirectory, TargetDirectory
 from zhifa.inspections.plan import Plan
@@ -166,3 +177,153 @@ def _visit_differences(recorded: list[Any], rerun: list[list[Any]]) -> list[str]
                 f"re-run: {', '.join(new[e][2])})"
             )
     return _listed(missing) + _listed(extra) + _listed(departments) + _listed(teams)
+
+
+# -- the stored rows around a record ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDraw:
+    """What the database stores of a draw beside its record (the columns of ``draws``)."""
+
+    id: int
+    plan_id: int
+    created_at: datetime
+    value_published_at: datetime | None
+    generation: int = 1
+    replaces: int | None = None
+    reason: str | None = None
+    approved_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInputs:
+    """The stored rows a draw was made on: its plan's publication and lead department, its two
+    snapshots (kind, id, when taken), the draw it replaces (a redraw; None when that draw is not
+    stored) and the approving officer's record as it stood when the draw was made (None: no
+    such officer)."""
+
+    plan_status: str
+    plan_published_at: datetime | None
+    lead_department: str
+    snapshots: Sequence[tuple[str, int, datetime]]
+    replaced: StoredDraw | None = None
+    approver: OfficerRecord | None = None
+
+
+def _at(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}"
+
+
+def stored_problems(draw: StoredDraw, inputs: StoredInputs) -> list[str]:
+    """Every fault in the order the stored rows give ``draw``, one sentence each (empty: none).
+
+    Checked again on every verify because the rows can be changed after the draw was made: the
+    moments (:func:`_moment_problems`) and, for a redraw, what it replaces and who approved it
+    (:func:`_redraw_problems`)."""
+    return _moment_problems(draw, inputs) + _redraw_problems(draw, inputs)
+
+
+def _moment_problems(draw: StoredDraw, inputs: StoredInputs) -> list[str]:
+    value_at = draw.value_published_at
+    if value_at is None:
+        return [
+            f"draw {draw.id} records no time its public value was published (value_published_at "
+            "is empty), so nothing shows that its plan and snapshots were frozen before the value "
+            "was known"
+        ]
+    out = []
+    if inputs.plan_status != "published" or inputs.plan_published_at is None:
+        out.append(
+            f"plan {draw.plan_id} is recorded as {inputs.plan_status}, never published, yet draw "
+            f"{draw.id} was made on it; only a published plan is drawn"
+        )
+    elif inputs.plan_published_at >= value_at:
+        out.append(
+            f"plan {draw.plan_id} was published at {_at(inputs.plan_published_at)}, not before the "
+            f"public value of draw {draw.id} was published at {_at(value_at)}; the plan must be "
+            "frozen before the value is known"
+        )
+    for kind, snapshot_id, taken in inputs.snapshots:
+        if taken >= value_at:
+            out.append(
+                f"the {kind} snapshot {snapshot_id} of draw {draw.id} was taken at {_at(taken)}, "
+                f"not before its public value was published at {_at(value_at)}; a draw uses "
+                "directories frozen before the value is known"
+            )
+    if value_at > draw.created_at:
+        out.append(
+            f"the public value of draw {draw.id} is recorded as published at {_at(value_at)}, "
+            f"after the draw was made at {_at(draw.created_at)}; a draw uses a value already "
+            "published"
+        )
+    return out
+
+
+def _redraw_problems(draw: StoredDraw, inputs: StoredInputs) -> list[str]:
+    if draw.generation <= 1:
+        if draw.replaces is not None:
+            return [
+                f"draw {draw.id} is plan {draw.plan_id}'s first draw (generation {draw.generation}) "
+                f"but names draw {draw.replaces} as the draw it replaces"
+            ]
+        return []
+    if draw.replaces is None:
+        return [
+            f"draw {draw.id} is a redraw of plan {draw.plan_id} (generation {draw.generation}) "
+            "but names no draw it replaces"
+        ]
+    return _replaced_problems(draw, inputs) + _approval_problems(draw, inputs)
+
+
+def _replaced_problems(draw: StoredDraw, inputs: StoredInputs) -> list[str]:
+    old = inputs.replaced
+    if old is None:
+        return [f"draw {draw.id} replaces draw {draw.replaces}, which is not stored"]
+    out = []
+    if old.plan_id != draw.plan_id:
+        out.append(
+            f"draw {draw.id} replaces draw {old.id}, a draw of plan {old.plan_id}, not of its own "
+            f"plan {draw.plan_id}"
+        )
+    if old.generation != draw.generation - 1:
+        out.append(
+            f"draw {draw.id} (generation {draw.generation}) replaces draw {old.id}, which is "
+            f"generation {old.generation}, not the draw before it ({draw.generation - 1})"
+        )
+    if old.created_at >= draw.created_at:
+        out.append(
+            f"draw {draw.id} replaces draw {old.id}, made at {_at(old.created_at)}, not before "
+            f"draw {draw.id} was made at {_at(draw.created_at)}"
+        )
+    value_at = draw.value_published_at
+    if value_at is not None and value_at <= old.created_at:
+        out.append(
+            f"the public value of redraw {draw.id} was published at {_at(value_at)}, not after the "
+            f"draw it replaces (draw {old.id}) was made at {_at(old.created_at)}; a redraw cannot "
+            "choose among values already known"
+        )
+    return out
+
+
+def _approval_problems(draw: StoredDraw, inputs: StoredInputs) -> list[str]:
+    out = []
+    if not (draw.reason or "").strip():
+        out.append(f"redraw {draw.id} records no reason for drawing plan {draw.plan_id} again")
+    lead = inputs.lead_department
+    head = f"a head of {lead}, the plan's lead department"
+    officer = inputs.approver
+    if not draw.approved_by:
+        out.append(f"redraw {draw.id} names no approving officer; a redraw is approved by {head}")
+    elif officer is None:
+        out.append(
+            f"redraw {draw.id} is approved by {draw.approved_by!r}, who is no officer; a redraw "
+            f"is approved by {head}"
+        )
+    elif "head" not in officer.role_set or officer.department_code != lead:
+        out.append(
+            f"redraw {draw.id} is approved by {officer.id} ({officer.name}), who was not {head}, "
+            f"when it was made at {_at(draw.created_at)} (roles {officer.roles or 'none'}, "
+            f"department {officer.department_code})"
+        )
+    return out
