@@ -8,7 +8,8 @@ in ``tests/plugins/``.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,11 +17,12 @@ import sqlalchemy as sa
 
 from tests.conftest import ENTITY
 from zhifa.engine import Engine
+from zhifa.identity import Session
 from zhifa.ids import uscc_check_char
 from zhifa.plugins import Plugins
 from zhifa.plugins.config import PluginConfig
 from zhifa.store import Store
-from zhifa.store.tables import Event, Matter
+from zhifa.store.tables import Event, Matter, Officer
 from zhifa.timekeeping import FixedClock
 
 RECEIVED = datetime(2026, 2, 10, 9, 0)
@@ -35,8 +37,38 @@ def make_engine(
     if any(isinstance(p, datetime) for p in plugins):
         raise TypeError("make_engine takes the clock's time as at=…, not as a plugin")
     clock = FixedClock(at)
-    engine = Engine(store, plugins=Plugins(plugins, autoload=False, config=config), clock=clock)
+    engine = Engine(
+        store,
+        plugins=Plugins(plugins, autoload=False, config=config),
+        clock=clock,
+        sessions=sessions_where_required(store),
+    )
     return engine, clock
+
+
+def sessions_where_required(store: Store) -> list[Session]:
+    """What an engine needs to act on ``store``: on PostgreSQL, which requires authentication,
+    a session for every officer in it (:func:`signed_in`); on SQLite, none."""
+    return signed_in(store) if store.dialect != "sqlite" else []
+
+
+def drawer(store: Store, officer: str = "H1") -> Session | None:
+    """Who draws in the draw tests: on PostgreSQL a session of ``officer`` (the head, who also
+    approves redraws); on SQLite nobody (the draw is recorded as unauthenticated)."""
+    return signed_in(store, [officer])[0] if store.dialect != "sqlite" else None
+
+
+def signed_in(store: Store, officers: Iterable[str] | None = None) -> list[Session]:
+    """A session for each of ``officers`` (default: every officer in ``store``), as the officers
+    would have after logging in: PostgreSQL requires one for every act. Issued directly (no
+    password hashing), valid for ten years from the real clock."""
+    from zhifa.identity.credentials import _issue
+
+    now = datetime.now()
+    with store.transaction() as tx:
+        conn = tx.connection
+        ids = list(officers) if officers is not None else list(conn.scalars(sa.select(Officer.id)))
+        return [_issue(conn, o, "token", "tests", now, now + timedelta(days=3650), o) for o in ids]
 
 
 def open_clue(engine: Engine, actor: str = "C1", *, entity: str | None = ENTITY) -> Any:

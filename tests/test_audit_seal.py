@@ -70,6 +70,7 @@ def _rehash(conn: sa.Connection, matter_id: int, start: int) -> None:
                 "recorded_at",
                 "data",
                 "evidence",
+                "auth",
             )
         }
         h = event_hash(**fields, prev_hash=prev)

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import DEPT, seed_bureau
-from tests.helpers import run_json
+from tests.helpers import drawer, run_json, sessions_where_required
 from tests.test_draw_publicity import PUBLIC_VALUE, _drawn, _info, _results, _sheet
 from tests.test_draws import make_plan, seed_targets
 from zhifa import inspections
@@ -51,7 +51,13 @@ def _redrawn(store: Store, url: str, reason: str = REASON) -> Redrawn:
     published = clock.advance(minutes=1)
     clock.advance(minutes=1)
     first = inspections.run_draw(
-        store, plan_id, PUBLIC_VALUE, *snapshots, value_published_at=published, clock=clock
+        store,
+        plan_id,
+        PUBLIC_VALUE,
+        *snapshots,
+        value_published_at=published,
+        clock=clock,
+        by=drawer(store),
     )
     clock.set(datetime(2026, 5, 31, 9, 5))
     second = inspections.redraw(
@@ -62,8 +68,9 @@ def _redrawn(store: Store, url: str, reason: str = REASON) -> Redrawn:
         approved_by="H1",
         value_published_at=datetime(2026, 5, 31, 9),
         clock=clock,
+        by=drawer(store),
     )
-    engine = Engine(store, clock=clock)
+    engine = Engine(store, clock=clock, sessions=sessions_where_required(store))
     created = inspections.create_tasks(engine, second.id, {DEPT: "H1"})
     return Redrawn(
         url, store, engine, inspections.get_draw(store, first.id), second, created.matters

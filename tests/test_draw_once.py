@@ -15,14 +15,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import DEPT, seed_bureau
-from tests.helpers import run, run_json
+from tests.helpers import drawer, run, run_json, sessions_where_required, signed_in
 from tests.test_draws import make_plan, seed_targets
-from zhifa import inspections
+from zhifa import identity, inspections
 from zhifa.engine import Engine
-from zhifa.errors import InputError, NotFoundError, PermissionRefused, RefusedError
+from zhifa.errors import AuthError, InputError, NotFoundError, PermissionRefused, RefusedError
 from zhifa.inspections import records, selection
 from zhifa.store import Store, migrate
-from zhifa.store.tables import Draw, DrawTask, Matter
+from zhifa.store.tables import Draw, DrawTask, Matter, Officer
 from zhifa.timekeeping import FixedClock
 
 PUBLISHED = datetime(2026, 5, 20, 9, 0)  # the plan
@@ -49,7 +49,7 @@ class Setup:
         self.clock.set(DRAWN)
         return inspections.run_draw(
             self.store, self.plan_id, value, *self.snapshots, value_published_at=at,
-            clock=self.clock,
+            clock=self.clock, by=drawer(self.store),
         )  # fmt: skip
 
     def redraw(self, **kw: Any) -> inspections.DrawInfo:
@@ -59,6 +59,7 @@ class Setup:
             "approved_by": "H1",
             "value_published_at": VALUE_2_AT,
             "clock": self.clock,
+            "by": drawer(self.store),
         }
         return inspections.redraw(self.store, self.plan_id, kw.pop("value", VALUE_2), **args | kw)
 
@@ -147,7 +148,7 @@ def test_two_draws_racing_on_one_plan_exactly_one_lands(
     def draw_with(value: str) -> Any:
         return lambda store: inspections.run_draw(
             store, plan.plan_id, value, *plan.snapshots, value_published_at=VALUE_AT,
-            clock=FixedClock(DRAWN),
+            clock=FixedClock(DRAWN), by=drawer(store),
         )  # fmt: skip
 
     results = _racing(db_url, [draw_with("A"), draw_with("B")], monkeypatch)
@@ -167,7 +168,7 @@ def test_two_redraws_racing_exactly_one_lands(
     def redraw_with(value: str) -> Any:
         return lambda store: inspections.redraw(
             store, plan.plan_id, value, reason="号码误录", approved_by="H1",
-            value_published_at=VALUE_2_AT, clock=FixedClock(REDRAWN),
+            value_published_at=VALUE_2_AT, clock=FixedClock(REDRAWN), by=drawer(store),
         )  # fmt: skip
 
     results = _racing(db_url, [redraw_with("A"), redraw_with("B")], monkeypatch)
@@ -295,7 +296,11 @@ def test_a_redraw_needs_a_draw_and_snapshots_older_than_its_value(plan: Setup) -
 
 
 def _engine(store: Store) -> Engine:
-    return Engine(store, clock=FixedClock(datetime(2026, 5, 25, 9, 0)))
+    return Engine(
+        store,
+        clock=FixedClock(datetime(2026, 5, 25, 9, 0)),
+        sessions=sessions_where_required(store),
+    )
 
 
 def _count(store: Store, model: Any) -> int:
@@ -433,3 +438,55 @@ def test_migration_chains_draws_stored_before_it(sqlite_url: str, tmp_path: Path
     migrate.downgrade(store, "0004")
     migrate.upgrade(store)
     store.dispose()
+
+
+# -- who draws -----------------------------------------------------------------------------------
+
+
+def test_a_draw_records_who_drew_it_and_how(plan: Setup) -> None:
+    drawn = plan.draw()
+    if plan.store.dialect == "sqlite":  # no authentication: nobody proven, marked none
+        assert (drawn.drawn_by, drawn.auth) == (None, "none")
+    else:
+        assert drawn.drawn_by == "H1" and drawn.auth is not None
+        assert drawn.auth.startswith("token#")
+
+
+def test_an_authenticating_store_refuses_a_draw_without_a_session(plan: Setup) -> None:
+    """On PostgreSQL (always) and on SQLite once authentication is on, an officer id or nobody
+    does not draw: the draw is an act of a logged-in officer."""
+    if plan.store.dialect == "sqlite":
+        identity.bootstrap(plan.store, "H1", "a long enough password")
+        identity.set_auth(plan.store, True)
+    for by in (None, "H1"):
+        with pytest.raises(AuthError):
+            inspections.run_draw(
+                plan.store, plan.plan_id, VALUE, *plan.snapshots, value_published_at=VALUE_AT,
+                clock=plan.clock, by=by,
+            )  # fmt: skip
+    assert plan.draws() == 0
+
+
+def test_on_an_authenticating_store_the_approving_head_takes_the_redraw(plan: Setup) -> None:
+    if plan.store.dialect == "sqlite":
+        identity.bootstrap(plan.store, "H1", "a long enough password")
+        identity.set_auth(plan.store, True)
+    with plan.store.write() as session:  # a second head of the department
+        session.add(
+            Officer(id="H2", name="副局长", department_code=DEPT, roles="head", certificate_no=None)
+        )
+    first = inspections.run_draw(
+        plan.store, plan.plan_id, VALUE, *plan.snapshots, value_published_at=VALUE_AT,
+        clock=plan.clock, by=signed_in(plan.store, ["H1"])[0],
+    )  # fmt: skip
+    plan.clock.set(REDRAWN)
+    args: dict[str, Any] = {
+        "reason": "号码误录",
+        "value_published_at": VALUE_2_AT,
+        "clock": plan.clock,
+        "by": signed_in(plan.store, ["H2"])[0],
+    }
+    with pytest.raises(PermissionRefused, match="H1 approves, but H2 is logged in"):
+        inspections.redraw(plan.store, plan.plan_id, VALUE_2, approved_by="H1", **args)
+    second = inspections.redraw(plan.store, plan.plan_id, VALUE_2, approved_by="H2", **args)
+    assert second.replaces == first.id and second.drawn_by == second.approved_by == "H2"

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, OTHER_DEPT, seed_bureau
-from tests.helpers import run, run_json
+from tests.helpers import drawer, run, run_json, sessions_where_required
 from tests.test_draws import ITEM, make_plan, seed_targets
 from zhifa import inspections
 from zhifa.engine import Engine
@@ -81,9 +81,15 @@ def _drawn(
     published = clock.advance(minutes=1)
     clock.advance(minutes=1)
     info = inspections.run_draw(
-        store, plan_id, PUBLIC_VALUE, *snapshots, value_published_at=published, clock=clock
+        store,
+        plan_id,
+        PUBLIC_VALUE,
+        *snapshots,
+        value_published_at=published,
+        clock=clock,
+        by=drawer(store),
     )
-    engine = Engine(store, clock=clock)
+    engine = Engine(store, clock=clock, sessions=sessions_where_required(store))
     created = inspections.create_tasks(engine, info.id, {DEPT: "H1"})
     return Drawn(url, store, engine, clock, plan_id, info.id, snapshots, created.matters)
 
@@ -339,9 +345,15 @@ def test_joint_visits_share_their_visit_number(db: str, tmp_path: Path) -> None:
     published = clock.advance(minutes=1)
     clock.advance(minutes=1)
     info = inspections.run_draw(
-        store, plan_id, PUBLIC_VALUE, *snapshots, value_published_at=published, clock=clock
+        store,
+        plan_id,
+        PUBLIC_VALUE,
+        *snapshots,
+        value_published_at=published,
+        clock=clock,
+        by=drawer(store),
     )
-    engine = Engine(store, clock=clock)
+    engine = Engine(store, clock=clock, sessions=sessions_where_required(store))
     created = inspections.create_tasks(engine, info.id, {DEPT: "H1", OTHER_DEPT: "X1"})
     inspections.export_draw(engine, info.id, tmp_path / "joint.xlsx")
     store.dispose()

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import CERT_FROM, CERT_TO, DEPT, seed_bureau
-from tests.helpers import make_uscc, run, run_json
+from tests.helpers import drawer, make_uscc, run, run_json
 from zhifa import inspections
 from zhifa.errors import IntegrityError, RefusedError
 from zhifa.inspections import InspectorDirectory, Plan, PlanItem, TargetDirectory
@@ -88,6 +88,7 @@ def fresh_draw(store: Store, plan_id: int, public_value: str) -> inspections.Dra
         inspectors,
         value_published_at=published,
         clock=clock,
+        by=drawer(store),
     )
 
 
@@ -177,7 +178,13 @@ def test_draft_plan_cannot_be_drawn_and_published_plan_cannot_change(bureau: Sto
     targets, inspectors = inspections.take_snapshots(bureau)
     with pytest.raises(RefusedError, match="is a draft"):
         inspections.run_draw(
-            bureau, plan_id, "123", targets, inspectors, value_published_at=SystemClock().now()
+            bureau,
+            plan_id,
+            "123",
+            targets,
+            inspectors,
+            value_published_at=SystemClock().now(),
+            by=drawer(bureau),
         )
     inspections.update_plan(bureau, plan_id, make_plan())  # a draft may change
     inspections.publish_plan(bureau, plan_id)

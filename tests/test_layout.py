@@ -39,6 +39,7 @@ PACKAGES = {
     "cli",
     "demo",
     "directory",
+    "identity",
     "engine",
     "hooks",
     "inspections",

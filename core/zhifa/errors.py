@@ -14,8 +14,15 @@
     │   ├── PermissionRefused       the actor's role, department or certificate does not allow it
     │   ├── GuardRefused            one or more guards failed; all reasons are listed
     │   └── ConflictError           the matter changed since it was loaded: reload and retry
+    ├── AuthError                   who acts is not proven: no, a wrong, an expired or a revoked
+    │   │                           credential, or not an administrator (exit 3); nothing written
+    │   └── LockedOut               too many failed logins: the officer must wait
     ├── PluginError                 a plugin raised; ``plugin`` names it (exit 1)
-    │   └── PluginConflict          two plugins register the same name; both are named
+    │   ├── PluginConflict          two plugins register the same name; both are named
+    │   ├── PluginWriteRefused      a guard or read-only hook tried to write; nothing was written
+    │   ├── PluginTimeout           a guard or hook overran its plugin's time limit; nothing written
+    │   └── PluginBroken            a plugin failed to load and is disabled; a department that uses
+    │                               it is refused until it is fixed or disabled there (exit 2)
     ├── DatabaseError               the database is unreachable or not migrated (exit 2)
     └── IntegrityError              the record failed verification (exit 1)
         └── DrawMismatch            a random draw does not re-run to its record (first difference
@@ -140,6 +147,16 @@ class ConflictError(RefusedError):
     """Someone else changed the matter after it was loaded."""
 
 
+class AuthError(ZhifaError):
+    """The acting officer is not authenticated as the act needs (see :mod:`zhifa.identity`)."""
+
+    exit_code = 3
+
+
+class LockedOut(AuthError):
+    """Too many failed logins in a row: the officer's password logins are refused for a while."""
+
+
 class PluginError(ZhifaError):
     """A plugin raised while zhifa called it; ``plugin`` is its registered name."""
 
@@ -168,6 +185,59 @@ class PluginConflict(PluginError):
         self.plugin = plugin
         self.other = other
         self.hook = "register"
+        self.cause = None
+
+
+class PluginWriteRefused(PluginError):
+    """A guard or ``zhifa_before_transition`` tried to write through the step's transaction (or
+    its driver connection, or any other from its thread); ``statement`` is what it tried."""
+
+    def __init__(self, plugin: str, hook: str, statement: str) -> None:
+        ZhifaError.__init__(
+            self,
+            f"plugin {plugin!r} tried to write in {hook} ({statement}); guards and the hooks "
+            "before a step only read, so the step was refused and nothing was written — declare "
+            "the change with ctx.effect(…) instead, or fix or disable the plugin",
+        )
+        self.plugin = plugin
+        self.hook = hook
+        self.statement = statement
+        self.cause = None
+
+
+class PluginTimeout(PluginError):
+    """A guard or a step's hook did not return within its plugin's time limit (seconds)."""
+
+    def __init__(self, plugin: str, hook: str, limit: float) -> None:
+        ZhifaError.__init__(
+            self,
+            f"plugin {plugin!r} did not return from {hook} within its time limit of {limit:g} s, "
+            "so the step was refused and nothing was written — fix the plugin, or give it more "
+            f'time in zhifa.toml ([time_limits] "{plugin}" = seconds)',
+        )
+        self.plugin = plugin
+        self.hook = hook
+        self.limit = limit
+        self.cause = None
+
+
+class PluginBroken(PluginError):
+    """A plugin failed to load (its import, a hook called at start, a workflow file); it is
+    disabled, and ``department``, which uses it, is refused until it is fixed or disabled there."""
+
+    exit_code = 2
+
+    def __init__(self, plugin: str, reason: str, department: str) -> None:
+        ZhifaError.__init__(
+            self,
+            f"plugin {plugin!r} is broken and disabled ({reason}); department {department} uses "
+            f"it, so its matters are not opened or stepped until the plugin is fixed or disabled "
+            f"for {department} in zhifa.toml (`zhifa plugins` lists what is broken)",
+        )
+        self.plugin = plugin
+        self.hook = "load"
+        self.reason = reason
+        self.department = department
         self.cause = None
 
 

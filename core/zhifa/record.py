@@ -1,7 +1,8 @@
 """The tamper-evident record (全过程记录): canonical JSON and the per-matter hash chain.
 
-Each event's hash covers the matter, its position, the step, who took it, when it happened and
-when it was recorded, its data and evidence, and the previous event's hash. Changing any stored
+Each event's hash covers the matter, its position, the step, who took it and how they were
+authenticated, when it happened and when it was recorded, its data and evidence, and the previous
+event's hash. Changing any stored
 event, or removing one, breaks the chain from that event on.
 """
 
@@ -46,22 +47,27 @@ def event_hash(
     data: str,
     evidence: str,
     prev_hash: str,
+    auth: str | None = None,
 ) -> str:
-    """The SHA-256 of one event; ``data`` and ``evidence`` are their stored canonical JSON."""
-    payload = canonical_json(
-        [
-            "zhifa-event-1",
-            matter_id,
-            seq,
-            trigger,
-            from_state,
-            to_state,
-            actor_id,
-            occurred_at.isoformat(),
-            recorded_at.isoformat(),
-            data,
-            evidence,
-            prev_hash,
-        ]
-    )
+    """The SHA-256 of one event; ``data`` and ``evidence`` are their stored canonical JSON.
+
+    ``auth`` says how the actor was authenticated (``login#12``, ``token#3`` or ``none``); events
+    recorded before zhifa authenticated officers have none and keep their first hash form."""
+    fields = [
+        "zhifa-event-1" if auth is None else "zhifa-event-2",
+        matter_id,
+        seq,
+        trigger,
+        from_state,
+        to_state,
+        actor_id,
+        occurred_at.isoformat(),
+        recorded_at.isoformat(),
+        data,
+        evidence,
+        prev_hash,
+    ]
+    if auth is not None:
+        fields.append(auth)
+    payload = canonical_json(fields)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -8,6 +8,8 @@ ROLES: dict[str, tuple[str, str]] = {
     "legal_reviewer": ("法制审核人员", "legal reviewer"),
     "head": ("负责人", "head of the department"),
     "principal_head": ("主要负责人", "principal head of the department"),
+    # administers the store: departments, officers, roles, credentials (no workflow step needs it)
+    "admin": ("系统管理员", "administrator"),
 }
 
 

@@ -40,6 +40,10 @@ class AuditReport:
     matters: int = 0
     events: int = 0
     breaks: list[Break] = field(default_factory=list)
+    # events taken without authentication (marked none), and those recorded before zhifa
+    # authenticated officers (schema 0007), which carry no mark
+    unauthenticated: int = 0
+    unmarked: int = 0
 
     @property
     def intact(self) -> bool:
@@ -51,6 +55,8 @@ class AuditReport:
             "matters": self.matters,
             "events": self.events,
             "breaks": [b.as_dict() for b in self.breaks],
+            "unauthenticated_events": self.unauthenticated,
+            "events_before_authentication": self.unmarked,
         }
 
 
@@ -68,6 +74,7 @@ def stored_event_hash(ev: Any) -> str:
         data=ev.data,
         evidence=ev.evidence,
         prev_hash=ev.prev_hash,
+        auth=ev.auth,
     )
 
 
@@ -146,6 +153,11 @@ def verify(store: Store, *, batch: int = 2000) -> AuditReport:
     for matter, events in _grouped(store, batch):
         report.matters += 1
         report.events += len(events)
+        for ev in events:
+            if ev.auth is None:
+                report.unmarked += 1
+            elif ev.auth == "none":
+                report.unauthenticated += 1
         fault = _chain_fault(matter, events)
         if fault is not None:
             report.breaks.append(fault)

@@ -1,4 +1,5 @@
-"""The ``zhifa`` command. Exit codes: 0 done, 1 refused by a rule, 2 bad input or usage.
+"""The ``zhifa`` command. Exit codes: 0 done, 1 refused by a rule, 2 bad input or usage, 3 not
+authenticated as the act needs.
 
 Every command takes ``--db`` and ``--json``. Errors are one sentence on standard error (or a JSON
 object with ``--json``), never a traceback; set ``ZHIFA_DEBUG=1`` to see one.
@@ -26,6 +27,8 @@ its help text, so ``zhifa --help`` imports none of them and no database code.
 - ``snapshot``: ``zhifa snapshot``, the frozen directories draws are drawn from.
 - ``draw``: ``zhifa draw``, random draws, their tasks and their publication (一公开).
 - ``audit``: ``zhifa audit``, verify the tamper-evident record.
+- ``auth``: ``zhifa login``, ``zhifa logout`` and ``zhifa auth``, credentials, the access log and
+  the first administrator.
 - ``demo``: ``zhifa demo``, a fresh database walked through linked matters.
 
 Shared by them: ``_common`` (``--db``, ``--json``, opening the store, output), ``_tables`` (tables
@@ -67,6 +70,7 @@ COMMAND_MODULES = (
     "snapshot",
     "draw",
     "audit",
+    "auth",
     "demo",
 )
 """The modules of zhifa's own commands, in the order they register them."""

@@ -78,10 +78,14 @@ def emit(as_json: bool, payload: Any, render: Callable[[], None]) -> None:
 
 
 def open_engine(db: str | None) -> Engine:
-    """An engine on the ``--db`` store with the installed plugins."""
+    """An engine on the ``--db`` store with the installed plugins, acting for the logged-in
+    officer (``$ZHIFA_TOKEN`` or ``zhifa login``) when there is one."""
+    from zhifa.cli._identity import session
     from zhifa.engine import Engine
 
-    return Engine(open_store(db))
+    store = open_store(db)
+    signed_in = session(store)
+    return Engine(store, sessions=[signed_in] if signed_in is not None else ())
 
 
 def json_object(text: str, option: str, example: str) -> dict[str, Any]:

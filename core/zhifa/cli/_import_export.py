@@ -4,6 +4,7 @@ share: the FILE arguments, ``--skip-bad`` and ``--force``, and the summaries the
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,9 @@ import typer
 
 from zhifa import directory
 from zhifa.cli._common import console, emit, opened, progress
+from zhifa.cli._identity import session
 from zhifa.cli._tables import cell, make_table
+from zhifa.identity import administering
 
 SkipBadOption = Annotated[
     bool,
@@ -87,11 +90,24 @@ Importer = Callable[..., directory.ImportResult]
 
 
 def run_import(
-    importer: Importer, plural: str, file: Path, skip_bad: bool, db: str | None, as_json: bool
+    importer: Importer,
+    plural: str,
+    file: Path,
+    skip_bad: bool,
+    db: str | None,
+    as_json: bool,
+    *,
+    administrative: bool = False,
 ) -> None:
     """What every import command does: open the store, import ``file`` with a progress bar, and
-    print the summary (or it as JSON)."""
+    print the summary (or it as JSON). An ``administrative`` import (departments, officers and
+    their roles) needs an administrator where the store requires authentication, and is logged."""
     with opened(db) as store:
-        with progress(f"importing {file.name}") as (_total, advance):
+        act = (
+            nullcontext()
+            if not administrative
+            else administering(store, session(store), f"import {plural} from {file.name}")
+        )
+        with act, progress(f"importing {file.name}") as (_total, advance):
             result = importer(store, file, skip_bad=skip_bad, progress=advance)
         emit(as_json, result.as_dict(), render_import(result, plural))

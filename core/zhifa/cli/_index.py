@@ -18,7 +18,7 @@ COMMANDS: tuple[Entry, ...] = (
         "plugins",
         "plugins",
         False,
-        "List loaded plugins with their versions and hooks.",
+        "List the plugins with their versions, hooks and time limits, and the broken ones with why.",
         None,
     ),
     Entry(
@@ -47,6 +47,20 @@ COMMANDS: tuple[Entry, ...] = (
         "discretion",
         False,
         "The inspection items (检查事项) of the loaded plugins, general and key items.",
+        None,
+    ),
+    Entry(
+        "login",
+        "auth",
+        False,
+        "Log in with your password: the login session's token is kept for this database in\n~/.config/zhifa/tokens.json (yours alone), and later commands act as you. Five failed logins\nin a row lock the officer out for 15 minutes; every attempt is in the access log.",
+        None,
+    ),
+    Entry(
+        "logout",
+        "auth",
+        False,
+        "Revoke the stored login of this database and forget it.",
         None,
     ),
     Entry(
@@ -145,6 +159,13 @@ COMMANDS: tuple[Entry, ...] = (
         "audit",
         True,
         "Verify the tamper-evident record.",
+        None,
+    ),
+    Entry(
+        "auth",
+        "auth",
+        True,
+        "Credentials, the access log and the first administrator.",
         None,
     ),
 )

@@ -75,7 +75,10 @@ def verify(
             raise typer.Exit(1)
         return
     if report.intact:
-        console.print(f"record intact: {report.matters} matters, {report.events} events verified")
+        console.print(
+            f"record intact: {report.matters} matters, {report.events} events verified"
+            + _authentication(report)
+        )
         return
     first = report.breaks[0]
     where = f"event {first.seq}" if first.seq is not None else "its events"
@@ -86,6 +89,16 @@ def verify(
     for b in report.breaks[1:]:
         console.print(f"  also matter {b.matter_id}, event {b.seq}: {b.reason}", markup=False)
     raise error
+
+
+def _authentication(report: audit_lib.AuditReport) -> str:
+    """How many events were taken without a proven officer, for the human view."""
+    parts = []
+    if report.unauthenticated:
+        parts.append(f"{report.unauthenticated} taken without authentication")
+    if report.unmarked:
+        parts.append(f"{report.unmarked} recorded before zhifa authenticated officers")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _verify_against(db: str | None, as_json: bool, against: Path, public_key: Path) -> None:

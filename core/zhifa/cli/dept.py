@@ -9,8 +9,10 @@ import typer
 
 from zhifa import directory
 from zhifa.cli._common import DbOption, JsonOption, console, emit, opened
+from zhifa.cli._identity import session
 from zhifa.cli._import_export import FileArgument, SkipBadOption, run_import
 from zhifa.cli._tables import cell, make_table
+from zhifa.identity import administering
 from zhifa.store.tables import Department
 
 dept_app = typer.Typer(
@@ -55,7 +57,7 @@ def dept_add(
     The code is how officers and matters refer to the department. Fails if the code is taken;
     to change an existing department, use zhifa dept import, which updates existing codes.
     """
-    with opened(db) as store:
+    with opened(db) as store, administering(store, session(store), f"add department {code}"):
         dept = directory.add_department(store, code=code, name=name, region_code=region)
         payload = directory.department_as_dict(dept)
         emit(
@@ -85,7 +87,15 @@ def dept_import(
     runs as a formula, is imported but listed as a warning (row, column; with --json in
     "warnings"). A note line before the header, as the exports write, is skipped.
     """
-    run_import(directory.import_departments, "departments", file, skip_bad, db, as_json)
+    run_import(
+        directory.import_departments,
+        "departments",
+        file,
+        skip_bad,
+        db,
+        as_json,
+        administrative=True,
+    )
 
 
 @dept_app.command("list")

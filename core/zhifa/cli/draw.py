@@ -21,12 +21,23 @@ from zhifa.cli._common import (
     opened,
     progress,
 )
+from zhifa.cli._identity import session
 from zhifa.cli._publicity import ForceOption, file_argument, written
 from zhifa.errors import DrawMismatch, InputError
 from zhifa.timekeeping import parse_moment
 
 draw_app = typer.Typer(help="Random draws: run, redraw, verify, show.", no_args_is_help=True)
 
+DrawActor = Annotated[
+    str | None,
+    typer.Option(
+        "--actor",
+        metavar="OFFICER",
+        help="Who draws, where the database does not require a login. Default: the logged-in "
+        "officer.",
+        show_default=False,
+    ),
+]
 DrawFile = Annotated[
     Path,
     file_argument("a .csv name: FILE's stem with -plan.csv, -draw.csv and -results.csv is written"),
@@ -93,10 +104,13 @@ def draw_run(
         typer.Option("--inspectors", metavar="SNAPSHOT", help="Inspector snapshot id."),
     ] = None,
     value_published_at: ValuePublishedAt = None,
+    actor: DrawActor = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Draw a published plan, once, on snapshots taken before the public value was published."""
+    """Draw a published plan, once, on snapshots taken before the public value was published.
+    The draw records who drew it: the logged-in officer (or --actor where the database does not
+    require authentication)."""
     if targets is None or inspectors is None:
         raise InputError(
             "give --targets and --inspectors, the snapshots to draw on (take them with zhifa "
@@ -105,7 +119,13 @@ def draw_run(
     published = _published_at(value_published_at)
     with opened(db) as store:
         info = inspections.run_draw(
-            store, plan_id, public_value, targets, inspectors, value_published_at=published
+            store,
+            plan_id,
+            public_value,
+            targets,
+            inspectors,
+            value_published_at=published,
+            by=session(store) or actor,
         )
     emit(as_json, info.as_dict(), lambda: console.print(_summary(info), markup=False))
 
@@ -139,6 +159,7 @@ def draw_redraw(
             "--inspectors", metavar="SNAPSHOT", help="Inspector snapshot id. Default: the draw's."
         ),
     ] = None,
+    actor: DrawActor = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -155,6 +176,7 @@ def draw_redraw(
             value_published_at=published,
             target_snapshot=targets,
             inspector_snapshot=inspectors,
+            by=session(store) or actor,
         )
     emit(as_json, info.as_dict(), lambda: console.print(_summary(info), markup=False))
 

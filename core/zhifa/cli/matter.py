@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from zhifa.cli._common import DbOption, JsonOption, console, emit, json_object, open_engine
+from zhifa.cli._identity import acting
 from zhifa.engine import Engine, StepResult
 from zhifa.errors import ConflictError, InputError
 from zhifa.hooks.types import EventRecord, MatterView
@@ -22,7 +23,15 @@ from zhifa.workflow.deadlines import ClockState
 
 matter_app = typer.Typer(help="Open, advance and inspect matters.", no_args_is_help=True)
 
-ActorOption = Annotated[str, typer.Option("--actor", help="Id of the officer taking the step.")]
+ActorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--actor",
+        help="Id of the officer taking the step. Default: the logged-in officer (zhifa login or "
+        "$ZHIFA_TOKEN); without a login, only on a database that does not require one.",
+        show_default=False,
+    ),
+]
 DataOption = Annotated[
     str | None,
     typer.Option(
@@ -120,7 +129,7 @@ def _step_payload(result: StepResult) -> dict[str, Any]:
 @matter_app.command("open")
 def open_matter(
     workflow: Annotated[str, typer.Argument(help="Workflow name, e.g. clue.")],
-    actor: ActorOption,
+    actor: ActorOption = None,
     data: DataOption = None,
     field: FieldOption = None,
     at: AtOption = None,
@@ -147,7 +156,7 @@ def open_matter(
     engine = open_engine(db)
     result = engine.open(
         workflow,
-        actor,
+        acting(engine, actor),
         _data(data, field),
         parse_moment(at) if at else None,
         title=title,
@@ -163,7 +172,7 @@ def open_matter(
 def advance(
     matter_id: Annotated[int, typer.Argument(metavar="ID", help="Matter id.")],
     trigger: Annotated[str, typer.Argument(help="The step to take, e.g. assign.")],
-    actor: ActorOption,
+    actor: ActorOption = None,
     data: DataOption = None,
     field: FieldOption = None,
     at: AtOption = None,
@@ -190,7 +199,7 @@ def advance(
     result = engine.advance(
         target,
         trigger,
-        actor,
+        acting(engine, actor),
         values,
         parse_moment(at) if at else None,
         evidence=_evidence(evidence),
@@ -201,14 +210,16 @@ def advance(
 @matter_app.command("triggers")
 def triggers(
     matter_id: Annotated[int, typer.Argument(metavar="ID", help="Matter id.")],
-    actor: ActorOption,
+    actor: ActorOption = None,
     at: AtOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """What this officer may do on the matter now, and why not the other steps."""
     engine = open_engine(db)
-    options = engine.available_triggers(matter_id, actor, parse_moment(at) if at else None)
+    options = engine.available_triggers(
+        matter_id, acting(engine, actor), parse_moment(at) if at else None
+    )
 
     def render() -> None:
         table = Table("trigger", "step", "may take it?", "why not / checked with the data")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from zhifa import directory
 from zhifa.cli._common import DbOption, JsonOption, console, emit, opened, progress
+from zhifa.cli._identity import session
 from zhifa.cli._import_export import (
     ExportFileArgument,
     FileArgument,
@@ -22,6 +23,7 @@ from zhifa.cli._import_export import (
 )
 from zhifa.cli._tables import cell, make_table
 from zhifa.errors import InputError
+from zhifa.identity import administering
 from zhifa.roles import ROLES
 from zhifa.store.tables import HISTORY_START, Officer
 
@@ -158,7 +160,10 @@ def officer_add(
     zhifa officer import, which updates existing ids. The record is kept as the officer's first
     version (see zhifa officer show).
     """
-    with opened(db) as store:
+    with (
+        opened(db) as store,
+        administering(store, session(store), f"add officer {officer_id} ({roles})"),
+    ):
         officer = directory.add_officer(
             store,
             id=officer_id,
@@ -209,7 +214,9 @@ def officer_import(
     runs as a formula, is imported but listed as a warning (row, column; with --json in
     "warnings"). A note line before the header, as the exports write, is skipped.
     """
-    run_import(directory.import_officers, "officers", file, skip_bad, db, as_json)
+    run_import(
+        directory.import_officers, "officers", file, skip_bad, db, as_json, administrative=True
+    )
 
 
 @officer_app.command("export")

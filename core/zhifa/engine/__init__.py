@@ -5,11 +5,13 @@
 1. load the matter row and its definition version; a stale ``MatterView`` is a conflict;
 2. check the actor: role, department, enforcement certificate on the step's date;
 3. validate the data against the trigger's fields (all problems reported together);
-4. run the definition's guards and the plugins' ``zhifa_before_transition`` (all reasons together);
+4. run the definition's guards and the plugins' ``zhifa_before_transition`` (all reasons
+   together), read-only and each within its plugin's time limit, collecting the effects they
+   declare;
 5. fire the trigger on the definition's shared ``transitions`` machine;
-6. append the hashed event, write the new state with ``version = version + 1`` only where the
-   version is still the one loaded (else :class:`ConflictError`), recompute the clocks, queue outbox
-   messages, call ``zhifa_after_transition``;
+6. append the hashed event (with the effects), write the new state with ``version = version + 1``
+   only where the version is still the one loaded (else :class:`ConflictError`), recompute the
+   clocks, queue outbox messages, call ``zhifa_after_transition``;
 7. commit, then deliver the outbox to reporting sinks, each within its timeout (a failing or
    timed-out sink is retried later; see :mod:`zhifa.engine.outbox`).
 
@@ -23,6 +25,7 @@ Modules:
 * ``registry`` — workflow definitions by version, their compiled machines, guards, the catalogue;
 * ``actors`` — officers read by id; role, department and certificate problems;
 * ``checks`` — a step's context, its guards and ``zhifa_before_transition``;
+* ``readonly`` — the read-only view of a step's transaction those run in;
 * ``reads`` — load, history, clocks, links, due and owed follow-ups, available triggers;
 * ``opening`` — opening one matter, or many in one transaction;
 * ``stepping`` — advancing a matter by one step (steps 1–5 above);

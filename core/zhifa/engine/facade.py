@@ -27,6 +27,7 @@ from zhifa.engine.results import DeliveryReport, DueItem, Opening, StepResult, T
 from zhifa.engine.stepping import Stepper
 from zhifa.engine.writing import StepWriter
 from zhifa.hooks.types import EventRecord, MatterView
+from zhifa.identity import Session, Signed
 from zhifa.plugins import Plugins
 from zhifa.record import Evidence
 from zhifa.rules import Facts, Suggestion, Violation, discretion
@@ -41,9 +42,16 @@ class Engine:
     """Opens and advances matters on a store, with the loaded plugins and an injectable clock."""
 
     def __init__(
-        self, store: Store, *, plugins: Plugins | None = None, clock: Clock | None = None
+        self,
+        store: Store,
+        *,
+        plugins: Plugins | None = None,
+        clock: Clock | None = None,
+        sessions: Iterable[Session] = (),
     ) -> None:
         self.store = store
+        # the officers this engine acts for (see zhifa.identity.Signed for the rule)
+        self.signed = Signed(sessions)
         self.plugins = plugins if plugins is not None else Plugins()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.calendar = self.plugins.calendar()
@@ -56,9 +64,22 @@ class Engine:
         writer = StepWriter(self.plugins, self.calendar, self._outbox)
         self._reads = Reads(store, self._registry, checks, self.clock, self.calendar)
         self._opener = Opener(
-            store, self.plugins, self._registry, checks, writer, self._outbox, self.clock
+            store,
+            self.plugins,
+            self._registry,
+            checks,
+            writer,
+            self._outbox,
+            self.clock,
+            self.signed,
         )
-        self._stepper = Stepper(store, self._registry, checks, writer, self.clock)
+        self._stepper = Stepper(store, self._registry, checks, writer, self.clock, self.signed)
+
+    def sign_in(self, session: Session) -> None:
+        """Act for ``session``'s officer from now on (a :class:`~zhifa.identity.Session` from
+        :func:`zhifa.identity.login` or :func:`zhifa.identity.from_token`). Once an engine holds
+        a session, officer ids it holds none for are refused as actors."""
+        self.signed.add(session)
 
     # -- definitions -------------------------------------------------------------------------
 
@@ -126,10 +147,11 @@ class Engine:
         return self._reads.matters(workflow=workflow, state=state, limit=limit)
 
     def available_triggers(
-        self, matter: int | MatterView, actor: str, at: datetime | None = None
+        self, matter: int | MatterView, actor: str | Session, at: datetime | None = None
     ) -> list[TriggerOption]:
         """Every trigger of the matter's workflow: whether ``actor`` may take it now, and why not."""
-        return self._reads.available_triggers(matter, actor, at)
+        officer = actor.officer_id if isinstance(actor, Session) else actor
+        return self._reads.available_triggers(matter, officer, at)
 
     def discretion(
         self,
@@ -155,7 +177,7 @@ class Engine:
     def open(
         self,
         workflow: str,
-        actor: str,
+        actor: str | Session,
         data: Mapping[str, Any] | None = None,
         at: datetime | None = None,
         *,
@@ -214,13 +236,15 @@ class Engine:
         self,
         matter: int | MatterView,
         trigger: str,
-        actor: str,
+        actor: str | Session,
         data: Mapping[str, Any] | None = None,
         at: datetime | None = None,
         *,
         evidence: Sequence[Evidence] = (),
     ) -> StepResult:
-        """Take one step. Raises a :class:`RefusedError` or :class:`InputError` and writes nothing
+        """Take one step as ``actor``: a :class:`~zhifa.identity.Session`, or the id of an
+        officer this engine holds a session for, or (on a store without authentication, with no
+        session held) any officer id, recorded as unauthenticated. Raises a :class:`RefusedError` or :class:`InputError` and writes nothing
         when the step is not lawful or the input is wrong; :class:`ConflictError` when ``matter``
         was changed by someone else after it was loaded."""
         result, timed, taken = self._stepper.advance(

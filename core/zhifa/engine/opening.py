@@ -34,9 +34,10 @@ from zhifa.engine.statements import (
     matter_view,
     run_write,
 )
-from zhifa.engine.writing import StepWriter, step_moment
+from zhifa.engine.writing import StepWriter, recorded_effects, step_moment
 from zhifa.errors import InputError, NotFoundError, PermissionRefused, RefusedError, ZhifaError
 from zhifa.hooks.types import Actor, EventRecord, MatterView, StepContext
+from zhifa.identity import Session, Signed
 from zhifa.plugins import Plugins
 from zhifa.record import GENESIS, Evidence, canonical_json, event_hash
 from zhifa.store import Store
@@ -59,8 +60,10 @@ class Opener:
         writer: StepWriter,
         outbox: Outbox,
         clock: Clock,
+        signed: Signed,
     ) -> None:
         self.store = store
+        self.signed = signed
         self.plugins = plugins
         self.registry = registry
         self.checks = checks
@@ -131,7 +134,7 @@ class Opener:
     def open(
         self,
         workflow: str,
-        actor: str,
+        actor: str | Session,
         data: Mapping[str, Any] | None = None,
         at: datetime | None = None,
         *,
@@ -150,7 +153,8 @@ class Opener:
         with self.store.transaction() as tx:
             conn = tx.connection
             defn = self.registry.definition_for(tx, defn.name, defn.version, register=True)
-            officer = read_officer(conn, actor)
+            actor_id, auth = self.signed.acting(conn, actor, recorded)
+            officer = dataclasses.replace(read_officer(conn, actor_id), auth=auth)
             parent = self.parent(conn, follows, moment) if follows is not None else None
             if parent is not None and defn.follows:
                 self.may_follow(defn, parent)
@@ -268,7 +272,10 @@ class Opener:
         with self.store.transaction() as tx:
             conn = tx.connection
             defn = self.registry.definition_for(tx, defn.name, defn.version, register=True)
-            actors = {a: read_officer(conn, a) for a in sorted({o.actor for o in openings})}
+            actors: dict[str | Session, Actor] = {}
+            for a in sorted({o.actor for o in openings}, key=str):
+                actor_id, auth = self.signed.acting(conn, a, recorded)
+                actors[a] = dataclasses.replace(read_officer(conn, actor_id), auth=auth)
             codes = self.entity_codes(conn, {o.entity_id for o in openings})
             named = named_in(conn, defn.open, openings)
             allowed: set[tuple[str, str]] = set()
@@ -328,9 +335,12 @@ class Opener:
                     "actor_id": ctx.actor.id,
                     "occurred_at": moment,
                     "recorded_at": recorded,
-                    "data": canonical_json({**ctx.data, "_matter": marker}),
+                    "data": canonical_json(
+                        {**ctx.data, "_matter": marker, **recorded_effects(ctx)}
+                    ),
                     "evidence": "[]",
                     "prev_hash": GENESIS,
+                    "auth": ctx.actor.auth,
                 }
                 event["hash"] = event_hash(**event)
                 event["id"] = event_id
@@ -378,6 +388,7 @@ class Opener:
                     evidence=[],
                     prev_hash=GENESIS,
                     hash=event["hash"],
+                    auth=ctx.actor.auth,
                 )
                 view = MatterView(
                     id=matter_id,

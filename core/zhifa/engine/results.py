@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zhifa.hooks.types import EventRecord, MatterView
+from zhifa.identity import Session
 from zhifa.workflow.deadlines import ClockState
 from zhifa.workflow.definitions import FieldSpec
 
@@ -18,7 +19,7 @@ class Opening:
     """One matter for :meth:`Engine.open_many`: who opens it, its opening fields, the entity
     (by id), the department (default: the officer's) and the title (default: the summary)."""
 
-    actor: str
+    actor: str | Session
     data: Mapping[str, Any]
     entity_id: int | None = None
     department: str | None = None

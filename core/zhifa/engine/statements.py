@@ -186,6 +186,7 @@ def event_record(row: Any, workflow: str) -> EventRecord:
         evidence=json.loads(row.evidence),
         prev_hash=row.prev_hash,
         hash=row.hash,
+        auth=row.auth,
     )
 
 

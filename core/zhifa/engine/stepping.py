@@ -8,6 +8,7 @@ does not read its history again."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -22,6 +23,7 @@ from zhifa.engine.statements import SELECT_MATTER_AND_ACTOR, matter_view, timed_
 from zhifa.engine.writing import StepWriter, conflict, step_moment
 from zhifa.errors import InputError, NotFoundError, PermissionRefused, RefusedError
 from zhifa.hooks.types import Actor, MatterView
+from zhifa.identity import Session, Signed
 from zhifa.record import Evidence
 from zhifa.store import Store
 from zhifa.timekeeping import Clock
@@ -41,8 +43,10 @@ class Stepper:
         checks: StepChecks,
         writer: StepWriter,
         clock: Clock,
+        signed: Signed,
     ) -> None:
         self.store = store
+        self.signed = signed
         self.registry = registry
         self.checks = checks
         self.writer = writer
@@ -58,7 +62,7 @@ class Stepper:
         self,
         matter: int | MatterView,
         trigger: str,
-        actor: str,
+        actor: str | Session,
         data: Mapping[str, Any] | None = None,
         at: datetime | None = None,
         *,
@@ -71,8 +75,9 @@ class Stepper:
         at = step_time(at)
         with self.store.transaction() as tx:
             conn = tx.connection
+            actor_id, auth = self.signed.acting(conn, actor, self.clock.now())
             row = conn.execute(
-                SELECT_MATTER_AND_ACTOR, {"z_id": matter_id, "z_actor": actor}
+                SELECT_MATTER_AND_ACTOR, {"z_id": matter_id, "z_actor": actor_id}
             ).first()
             if row is None:
                 raise NotFoundError(
@@ -99,8 +104,8 @@ class Stepper:
                     f"{trigger!r} cannot be taken from there (possible now: {', '.join(possible)})"
                 )
             if row.actor_id is None:
-                raise no_officer(actor)
-            officer = Actor.from_row(row, "actor_")
+                raise no_officer(actor_id)
+            officer = dataclasses.replace(Actor.from_row(row, "actor_"), auth=auth)
             known = self._recent.get(matter_id)
             timed = (
                 list(known[1])

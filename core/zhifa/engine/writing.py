@@ -1,7 +1,7 @@
-"""The write of one step, shared by opening and advancing: the step's time, its hashed event, the
-matter row (``version = version + 1`` only where the version is still the one loaded, else
-:class:`~zhifa.errors.ConflictError`), the recomputed clocks, the queued outbox messages and the
-plugins' ``zhifa_after_transition``."""
+"""The write of one step, shared by opening and advancing: the step's time, its hashed event (with
+the effects its plugins declared, under ``"_effects"``), the matter row (``version = version + 1``
+only where the version is still the one loaded, else :class:`~zhifa.errors.ConflictError`), the
+recomputed clocks, the queued outbox messages and the plugins' ``zhifa_after_transition``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from zhifa.engine.statements import (
     upsert_clocks,
 )
 from zhifa.errors import ConflictError, InputError
-from zhifa.hooks.types import EventRecord, StepContext
+from zhifa.hooks.types import EFFECTS_KEY, EventRecord, StepContext
 from zhifa.plugins import Plugins
 from zhifa.record import Evidence, canonical_json, event_hash
 from zhifa.store import Transaction
@@ -53,6 +53,13 @@ def step_moment(at: datetime | None, recorded: datetime, last: datetime | None) 
             f"step ({last:%Y-%m-%d %H:%M}); steps are recorded in the order they happened"
         )
     return moment
+
+
+def recorded_effects(ctx: StepContext) -> dict[str, Any]:
+    """What the step's event data holds of the effects its plugins declared (none: nothing)."""
+    if not ctx.effects:
+        return {}
+    return {EFFECTS_KEY: [e.as_dict() for e in ctx.effects]}
 
 
 def conflict(matter_id: int, loaded: int, current: int | None) -> ConflictError:
@@ -95,7 +102,7 @@ class StepWriter:
         call the after-transition hooks; the step as the clocks see it comes back too."""
         conn = tx.connection
         seq = version + 1
-        data_text = canonical_json({**values, **(extra or {})})
+        data_text = canonical_json({**values, **(extra or {}), **recorded_effects(ctx)})
         evidence_text = canonical_json([e.as_dict() for e in evidence])
         digest = event_hash(
             matter_id=matter_id,
@@ -109,6 +116,7 @@ class StepWriter:
             data=data_text,
             evidence=evidence_text,
             prev_hash=prev_hash,
+            auth=ctx.actor.auth,
         )
         try:
             event_id = run_write(
@@ -127,6 +135,7 @@ class StepWriter:
                     "evidence": evidence_text,
                     "prev_hash": prev_hash,
                     "hash": digest,
+                    "auth": ctx.actor.auth,
                 },
             ).inserted_primary_key_id
         except SAIntegrityError:
@@ -158,6 +167,7 @@ class StepWriter:
             evidence=[e.as_dict() for e in evidence],
             prev_hash=prev_hash,
             hash=digest,
+            auth=ctx.actor.auth,
         )
         # the step's own copy of the data: the event's dict goes to plugins and callers
         step = Step(moment.date(), ctx.step.name, to_state, MappingProxyType(json.loads(data_text)))

@@ -2,12 +2,15 @@
 
 These are plain, read-only views: a plugin sees the matter, the actor, the step's validated data
 and the transaction's session, but changes a matter only by returning reasons (guards) or by
-taking steps through the engine.
+taking steps through the engine. What a plugin wants the step to change besides the matter it
+declares as an :class:`Effect` (:meth:`StepContext.effect`), which the engine records in the
+step's hashed event.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,6 +39,9 @@ class Actor:
     certificate_no: str | None
     certificate_valid_from: date | None
     certificate_valid_to: date | None
+    # how the officer was authenticated for this step: login#ID, token#ID or none (see
+    # zhifa.identity); None for officers a step only names
+    auth: str | None = None
 
     @classmethod
     def from_row(cls, row: Any, prefix: str = "") -> Actor:
@@ -136,6 +142,7 @@ class EventRecord:
     prev_hash: str
     hash: str
     id: int | None = None
+    auth: str | None = None  # how the actor was authenticated (login#ID, token#ID, none)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -152,7 +159,44 @@ class EventRecord:
             "evidence": [dict(e) for e in self.evidence],
             "prev_hash": self.prev_hash,
             "hash": self.hash,
+            "auth": self.auth,
         }
+
+
+EFFECTS_KEY = "_effects"
+"""Where a step's event data holds the effects plugins declared for it (a list, in order)."""
+
+_EFFECT_KIND = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """A change a plugin declares for a step, besides the matter's: the engine records it in the
+    step's hashed event, under ``"_effects"``, as ``{"plugin": …, "kind": …, "payload": …}``.
+
+    The engine runs nothing: the record is the effect. A plugin that keeps rows or files of its
+    own applies the effects it declared from its reporting sink, which receives each committed
+    event (at least once, keyed). ``plugin`` is filled in by the engine with the plugin that
+    declared it.
+    """
+
+    kind: str
+    payload: Mapping[str, Any]
+    plugin: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"plugin": self.plugin, "kind": self.kind, "payload": dict(self.payload)}
+
+
+def effects_of(event: EventRecord | Mapping[str, Any], plugin: str | None = None) -> list[Effect]:
+    """The effects recorded in ``event`` (an :class:`EventRecord`, or the event as a sink's
+    ``message.event`` holds it), only ``plugin``'s when given, in the order they were declared."""
+    data = event.data if isinstance(event, EventRecord) else event.get("data") or {}
+    found = [
+        Effect(str(e["kind"]), dict(e.get("payload") or {}), str(e["plugin"]))
+        for e in data.get(EFFECTS_KEY) or ()
+    ]
+    return [e for e in found if plugin is None or e.plugin == plugin]
 
 
 @dataclass(slots=True)
@@ -167,6 +211,12 @@ class StepContext:
     stands in the step's transaction, and ``follows_history`` its steps (oldest first); both are
     empty for a step of an opened matter and for an opening that follows nothing. A guard reads
     the facts a follow-up shares with its parent there (see :meth:`followed_step`).
+
+    Guards and ``zhifa_before_transition`` get a read-only view of the transaction: ``connection``
+    and ``session`` read (a write is refused and the step with it, as
+    :class:`~zhifa.errors.PluginWriteRefused`), and they declare what the step should change
+    besides the matter with :meth:`effect`. ``zhifa_after_transition`` gets the step's own
+    transaction, after the event is written, and ``effects`` as recorded.
     """
 
     transaction: Transaction
@@ -188,16 +238,46 @@ class StepContext:
     derived: dict[str, Any] = field(default_factory=dict)
     follows: MatterView | None = None
     follows_history: Sequence[Step] = ()
+    # the effects plugins declared for the step (see effect()), as its event records them
+    effects: tuple[Effect, ...] = ()
+    # the engine's: where effect() puts what a guard or hook declares while it runs (None: closed)
+    declared: list[Effect] | None = field(default=None, repr=False, compare=False)
 
     @property
     def session(self) -> Session:
-        """An ORM session inside the step's transaction (reads see the step's earlier writes)."""
+        """An ORM session inside the step's transaction (reads see the step's earlier writes);
+        read-only for guards and ``zhifa_before_transition``."""
         return self.transaction.session
 
     @property
     def connection(self) -> Connection:
-        """The step's database connection, for Core statements."""
+        """The step's database connection, for Core statements; for guards and
+        ``zhifa_before_transition`` a read-only view offering ``execute``, ``scalar`` and
+        ``scalars`` of SELECT statements."""
         return self.transaction.connection
+
+    def effect(self, kind: str, payload: Mapping[str, Any] | None = None) -> None:
+        """Declare that the step changes something besides the matter: ``kind`` says what (lower
+        case, digits, ``_ . -``, at most 64 characters, e.g. ``sample_registered``) and
+        ``payload`` the details (JSON: text, numbers, booleans, lists and mappings).
+
+        Only guards and ``zhifa_before_transition`` declare effects, since they run before the
+        event is written; the engine records them in the event with the plugin's name, once
+        every rule passed (a refused step records nothing). See :class:`Effect`.
+        """
+        if self.declared is None:
+            raise RuntimeError(
+                "effects are declared by guards and zhifa_before_transition, before the step's "
+                "event is written"
+            )
+        if not isinstance(kind, str) or not _EFFECT_KIND.match(kind):
+            raise ValueError(
+                f"effect kind {kind!r} must be lower-case letters, digits, '_', '.' or '-', "
+                "starting with a letter (at most 64), e.g. sample_registered"
+            )
+        if payload is not None and not isinstance(payload, Mapping):
+            raise ValueError(f"the payload of effect {kind!r} must be a mapping, not {payload!r}")
+        self.declared.append(Effect(kind, dict(payload or {})))
 
     @property
     def from_state(self) -> str | None:

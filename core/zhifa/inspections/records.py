@@ -12,7 +12,8 @@ generation), on snapshots taken before the public value was published, and with 
 after the plan was. Drawing it again is its own recorded act (:func:`redraw`): a reason, the
 approval of a head of the plan's lead department, a value published after the draw it replaces,
 and no tasks created from that draw yet; the replaced draw stays stored, marked superseded, and
-only the current draw creates tasks.
+only the current draw creates tasks. These are checked when a draw is written and again by
+:func:`verify_draw`, from the stored rows, since a row changed afterwards breaks no hash.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import Session
 
 from zhifa.directory import officer_as_of
-from zhifa.errors import InputError, NotFoundError, PermissionRefused, RefusedError
+from zhifa.errors import AuthError, InputError, NotFoundError, PermissionRefused, RefusedError
+from zhifa.identity import UNAUTHENTICATED, Signed, auth_required
+from zhifa.identity import Session as IdSession
 from zhifa.inspections.directories import InspectorDirectory, TargetDirectory, canonical_json
 from zhifa.inspections.plan import Plan
 from zhifa.inspections.selection import draw
@@ -41,9 +44,9 @@ from zhifa.inspections.snapshots import (
     load_snapshot,
     snapshot_info,
 )
-from zhifa.inspections.verification import verify
+from zhifa.inspections.verification import StoredDraw, StoredInputs, stored_problems, verify
 from zhifa.store import Store
-from zhifa.store.tables import Draw, DrawPlan, DrawTask
+from zhifa.store.tables import Draw, DrawPlan, DrawTask, Officer
 from zhifa.timekeeping import Clock
 
 DRAFT, PUBLISHED = "draft", "published"
@@ -160,6 +163,8 @@ class DrawInfo:
     reason: str | None = None
     approved_by: str | None = None
     superseded_by: int | None = None
+    drawn_by: str | None = None  # the officer who drew (None: not recorded)
+    auth: str | None = None  # how they were authenticated: login#ID, token#ID or none
 
     @property
     def current(self) -> bool:
@@ -182,6 +187,8 @@ class DrawInfo:
             "reason": self.reason,
             "approved_by": self.approved_by,
             "superseded_by": self.superseded_by,
+            "drawn_by": self.drawn_by,
+            "auth": self.auth,
             "current": self.current,
             "record": dict(self.record),
         }
@@ -218,6 +225,8 @@ def _info(session: Session, row: Any) -> DrawInfo:
         row.reason,
         row.approved_by,
         superseded_by,
+        row.drawn_by,
+        row.auth,
     )
 
 
@@ -298,6 +307,26 @@ def _add_draw(session: Session, values: dict[str, Any], record: dict[str, Any]) 
     return row.id
 
 
+def _drawer(session: Session, by: str | IdSession | None, now: datetime) -> dict[str, Any]:
+    """Who draws and how they were authenticated (see :class:`zhifa.identity.Signed`): on a
+    store that requires authentication, ``by`` must be a session; elsewhere an officer id or
+    nobody, marked ``none``."""
+    conn = session.connection()
+    if by is None:
+        if auth_required(conn):
+            raise AuthError(
+                "this database requires the officer who draws to be authenticated: log in with "
+                "`zhifa login --officer ID` (Python: pass by=a zhifa.identity.Session)"
+            )
+        return {"drawn_by": None, "auth": UNAUTHENTICATED}
+    officer, mark = Signed().acting(conn, by, now)
+    if session.get(Officer, officer) is None:
+        raise NotFoundError(
+            f"officer {officer!r} does not exist; check the id with `zhifa officer list`"
+        )
+    return {"drawn_by": officer, "auth": mark}
+
+
 def run_draw(
     store: Store,
     plan_id: int,
@@ -307,6 +336,7 @@ def run_draw(
     *,
     value_published_at: datetime,
     clock: Clock | None = None,
+    by: str | IdSession | None = None,
 ) -> DrawInfo:
     """Draw a published plan on two stored snapshots and store the record; returns the draw.
 
@@ -327,7 +357,8 @@ def run_draw(
     values = _values(plan_id, snapshots, public_value, value_published_at, now)
     try:
         with store.write() as session:
-            draw_id = _add_draw(session, {**values, "generation": 1}, record)
+            drawer = _drawer(session, by, now)
+            draw_id = _add_draw(session, {**values, **drawer, "generation": 1}, record)
     except SAIntegrityError:
         winner = current_draw(store, plan_id)
         if winner is None:  # pragma: no cover - the conflict was not a draw of this plan
@@ -381,6 +412,7 @@ def redraw(
     target_snapshot: int | None = None,
     inspector_snapshot: int | None = None,
     clock: Clock | None = None,
+    by: str | IdSession | None = None,
 ) -> DrawInfo:
     """Draw a plan again as its own recorded act: the new draw replaces the plan's current draw
     (which stays stored, marked superseded) and records ``reason`` and the approving officer,
@@ -390,7 +422,8 @@ def redraw(
     have started on it), or when the new public value was not published after the current draw
     was recorded (a redraw cannot choose among values already known). The snapshots default to
     the current draw's; like any draw's they must be older than the public value. A blank reason
-    is bad input."""
+    is bad input. Where the store authenticates, the approving head is the officer who draws
+    (``by``)."""
     if not reason.strip():
         raise InputError(
             "a redraw needs a reason: give --reason with why the plan is drawn again (it is kept "
@@ -427,6 +460,13 @@ def redraw(
     try:
         with store.write() as session:
             _plan_row(session, plan_id, lock=True)  # create_tasks locks it too
+            drawer = _drawer(session, by, now)
+            if drawer["auth"] != UNAUTHENTICATED and drawer["drawn_by"] != officer:
+                raise PermissionRefused(
+                    f"a redraw is approved by the head who takes it: {officer} approves, but "
+                    f"{drawer['drawn_by']} is logged in; {officer} logs in and runs the redraw"
+                )
+            values |= drawer
             done = _tasks_of(session, replaced.id)
             if done:
                 raise RefusedError(
@@ -456,8 +496,53 @@ def get_draw(store: Store, draw_id: int) -> DrawInfo:
 
 def verify_draw(store: Store, draw_id: int) -> list[str]:
     """Re-run a stored draw from its plan and snapshots and name every difference (empty list:
-    confirmed), including snapshot content that no longer matches its stored digest."""
+    confirmed), including snapshot content that no longer matches its stored digest, and re-check
+    the order its stored rows give it (:func:`zhifa.inspections.verification.stored_problems`):
+    plan and snapshots before the public value, the value before the draw, a redraw replacing
+    the earlier draw of its plan with a lead-department head's approval."""
     return _verified(store, draw_id)[0]
+
+
+def _stored_draw(row: Any) -> StoredDraw:
+    return StoredDraw(
+        row.id,
+        row.plan_id,
+        row.created_at,
+        row.value_published_at,
+        row.generation,
+        row.replaces,
+        row.reason,
+        row.approved_by,
+    )
+
+
+def _stored_inputs(
+    session: Session, row: Any, plan_row: DrawPlan, snapshot_rows: tuple[Any, Any]
+) -> StoredInputs:
+    """The stored rows around draw ``row``, as :func:`stored_problems` re-checks them."""
+    try:
+        lead = str(json.loads(plan_row.plan).get("lead_department") or "")
+    except (json.JSONDecodeError, AttributeError):
+        lead = ""
+    replaced = None
+    if row.replaces is not None:
+        d = Draw.__table__.c
+        old = session.execute(sa.select(Draw.__table__).where(d.id == row.replaces)).first()
+        replaced = None if old is None else _stored_draw(old)
+    approver = None
+    if row.approved_by:
+        try:
+            approver = officer_as_of(session, row.approved_by, row.created_at)
+        except NotFoundError:
+            approver = None
+    return StoredInputs(
+        plan_row.status,
+        plan_row.published_at,
+        lead,
+        tuple((r.kind, r.id, r.taken_at) for r in snapshot_rows),
+        replaced,
+        approver,
+    )
 
 
 def _verified(store: Store, draw_id: int) -> tuple[list[str], TargetDirectory | None]:
@@ -471,7 +556,8 @@ def _verified(store: Store, draw_id: int) -> tuple[list[str], TargetDirectory | 
         plan_text, plan_digest = plan_row.plan, plan_row.digest
         target_row = _snapshot_row(session, row.target_snapshot_id, TARGETS)
         inspector_row = _snapshot_row(session, row.inspector_snapshot_id, INSPECTORS)
-    problems: list[str] = []
+        inputs = _stored_inputs(session, row, plan_row, (target_row, inspector_row))
+    problems = stored_problems(_stored_draw(row), inputs)
     targets, found = _content_problems(target_row)
     problems += found
     inspectors, found = _content_problems(inspector_row)

@@ -187,6 +187,9 @@ class Draw(Base):
     replaces: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     approved_by: Mapped[str | None] = mapped_column(String(32))
+    # who drew, and how they were authenticated (login#ID, token#ID or none; NULL before 0007)
+    drawn_by: Mapped[str | None] = mapped_column(String(32))
+    auth: Mapped[str | None] = mapped_column(String(40))
 
 
 class DrawTask(Base):
@@ -288,6 +291,9 @@ class Event(Base):
     evidence: Mapped[str] = mapped_column(Text)  # canonical JSON list of {name, sha256, size}
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # how the actor was authenticated: login#ID, token#ID or none (NULL: before schema 0007);
+    # part of the hash when set
+    auth: Mapped[str | None] = mapped_column(String(40))
 
 
 class Clock(Base):
@@ -325,3 +331,50 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Credential(Base):
+    """A way for an officer to prove who they are (see :mod:`zhifa.identity`): a ``password``
+    (argon2 hash; one current per officer), a ``session`` a password login opened, or a personal
+    API ``token`` (SHA-256 of its secret part). Never deleted: revoked or expired."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (Index("ix_credentials_officer_id", "officer_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # password | session | token
+    secret_hash: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(32))  # an officer id, or "owner"
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(32))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AccessEntry(Base):
+    """One entry of the access log: a login, a failed login, a lockout, a token's use, an
+    administrative act. Append-only: database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_officer_id_at", "officer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    what: Mapped[str] = mapped_column(String(32))
+    officer_id: Mapped[str | None] = mapped_column(String(32))  # whom the entry is about
+    by: Mapped[str | None] = mapped_column(String(32))  # who acted: an officer id, or "owner"
+    credential_id: Mapped[int | None] = mapped_column(Integer)
+    auth: Mapped[str] = mapped_column(String(40))  # login#ID, token#ID, owner or none
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class Setting(Base):
+    """A switch of the store (``auth``: ``on`` when an SQLite store requires authentication)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
