@@ -41,14 +41,15 @@ import statistics
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from zhifa.engine import Engine, Opening
+from zhifa.identity import Session
 from zhifa.plugins import Plugins
-from zhifa.store import Store, migrate
+from zhifa.store import Store, migrate, resolve_url
 from zhifa.store.tables import Department, Entity, Event, Matter, Officer, WorkflowVersion
 from zhifa.timekeeping import FixedClock
 
@@ -58,8 +59,10 @@ VERSION = 2  # of the inspection workflow
 CHECKLIST = "SP-01: 食品生产许可情况\nSP-02: 原料进货查验"
 
 
-def fill(store: Store, entities: int) -> None:
-    """Migrate ``store`` and add a department, a head, two inspectors and ``entities``."""
+def fill(store: Store, entities: int) -> Session:
+    """Migrate ``store`` and add a department, a head, two inspectors and ``entities``; the head
+    signed in (a personal token issued directly, as the tests' ``signed_in`` does). Every copy of
+    the template holds that credential, so the one session acts on each."""
     migrate.upgrade(store)
     with store.write() as session:
         session.add(Department(code="SCJG", name="市场监督管理局", region_code="330106"))
@@ -101,7 +104,12 @@ def fill(store: Store, entities: int) -> None:
                 registered_at=NOW,
             )
         )
+    from zhifa.identity.credentials import _issue
+
+    with store.transaction() as tx:
+        head = _issue(tx.connection, "H1", "token", "bench", NOW, NOW + timedelta(days=3650), "H1")
     store.dispose()
+    return head
 
 
 class SQLite:
@@ -112,10 +120,9 @@ class SQLite:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def template(self, entities: int) -> Path:
+    def template(self, entities: int) -> tuple[Path, Session]:
         path = self.directory / f"template-{entities}.db"
-        fill(Store(f"sqlite:///{path}"), entities)
-        return path
+        return path, fill(Store(f"sqlite:///{path}"), entities)
 
     def copy(self, template: Any, name: str) -> Store:
         target = self.directory / f"{name}.db"
@@ -132,7 +139,7 @@ class PostgreSQL:
     name = "PostgreSQL"
 
     def __init__(self, url: str) -> None:
-        self.url = sa.make_url(url)
+        self.url = sa.make_url(resolve_url(url))  # postgresql:// means psycopg (3), as in zhifa
         self.admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
         self.made: list[str] = []
 
@@ -143,10 +150,9 @@ class PostgreSQL:
         self.made.append(name)
         return self.url.set(database=name).render_as_string(hide_password=False)
 
-    def template(self, entities: int) -> str:
+    def template(self, entities: int) -> tuple[str, Session]:
         name = f"zhifa_bench_tpl_{entities}_{os.getpid()}"
-        fill(Store(self._create(name)), entities)
-        return name
+        return name, fill(Store(self._create(name)), entities)
 
     def copy(self, template: Any, name: str) -> Store:
         return Store(self._create(f"zhifa_bench_{name}_{os.getpid()}".replace("-", "_"), template))
@@ -158,10 +164,10 @@ class PostgreSQL:
         self.made.clear()
 
 
-def openings(n: int) -> list[Opening]:
+def openings(n: int, head: Session) -> list[Opening]:
     return [
         Opening(
-            "H1",
+            head,
             {
                 "source": "random_draw",
                 "draw": "1",
@@ -178,7 +184,7 @@ def openings(n: int) -> list[Opening]:
 
 
 def timed_zhifa(store: Store, tasks: list[Opening]) -> float:
-    engine = Engine(store, plugins=Plugins(), clock=FixedClock(NOW))
+    engine = Engine(store, plugins=Plugins(), clock=FixedClock(NOW))  # the actor is a Session
     engine.definition("inspection")
     gc.collect()
     began = time.perf_counter()
@@ -190,6 +196,8 @@ def timed_zhifa(store: Store, tasks: list[Opening]) -> float:
 
 
 def timed_baseline(store: Store, tasks: list[Opening]) -> float:
+    # the session's mark, written as zhifa writes it; the baseline does not check the credential
+    auth = tasks[0].actor.mark if isinstance(tasks[0].actor, Session) else "none"
     matters = [
         {
             "id": n,
@@ -215,6 +223,7 @@ def timed_baseline(store: Store, tasks: list[Opening]) -> float:
             "from_state": None,
             "to_state": "planned",
             "actor_id": "H1",
+            "auth": auth,
             "occurred_at": NOW,
             "recorded_at": NOW,
             "data": json.dumps(dict(t.data), ensure_ascii=False, sort_keys=True),
@@ -234,20 +243,23 @@ def timed_baseline(store: Store, tasks: list[Opening]) -> float:
 
 def measure(size: int, rounds: int, backend: SQLite | PostgreSQL) -> dict[str, Any]:
     print(f"{size:,} tasks on {backend.name}: building the template ...", flush=True)
-    source = backend.template(size)
-    tasks = openings(size)
+    source: Any = None
     zhifa, baseline = [], []
-    for r in range(rounds):
-        for kind, runs, run in (
-            ("zhifa", zhifa, timed_zhifa),
-            ("baseline", baseline, timed_baseline),
-        ):
-            store = backend.copy(source, f"{kind}-{size}-{r}")
-            try:
-                runs.append(run(store, tasks))
-            finally:
-                store.dispose()
-    backend.drop(source)
+    try:  # the databases made are dropped also when a run fails
+        source, head = backend.template(size)
+        tasks = openings(size, head)
+        for r in range(rounds):
+            for kind, runs, run in (
+                ("zhifa", zhifa, timed_zhifa),
+                ("baseline", baseline, timed_baseline),
+            ):
+                store = backend.copy(source, f"{kind}-{size}-{r}")
+                try:
+                    runs.append(run(store, tasks))
+                finally:
+                    store.dispose()
+    finally:
+        backend.drop(source)
     z, b = statistics.median(zhifa), statistics.median(baseline)
     return {
         "database": backend.name,

@@ -49,6 +49,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from zhifa.engine import Engine
+from zhifa.identity import Session
 from zhifa.plugins import Plugins
 from zhifa.store import Store, migrate, resolve_url
 from zhifa.store.tables import Clock as ClockRow
@@ -237,8 +238,9 @@ def migrated_store(url: str) -> Store:
     return store
 
 
-def seed_people(store: Store) -> None:
-    """One department, its head and two certified case handlers."""
+def seed_people(store: Store) -> list[Session]:
+    """One department, its head and two certified case handlers, each signed in (a personal
+    token, as ``zhifa auth token issue`` gives): the sessions the engine acts with."""
     valid = {
         "certificate_valid_from": date(2024, 1, 1),
         "certificate_valid_to": date(2030, 12, 31),
@@ -274,10 +276,26 @@ def seed_people(store: Store) -> None:
                 ),
             ]
         )
+    return sign_in(store, (HEAD, HANDLER, SECOND_HANDLER))
 
 
-def new_engine(store: Store, clock: FixedClock) -> Engine:
-    return Engine(store, plugins=Plugins(autoload=False), clock=clock)
+def sign_in(store: Store, officers: Sequence[str]) -> list[Session]:
+    """A token session for each of ``officers``, valid for ten years from the benchmark's
+    clock. Issued directly, as the tests' ``signed_in`` does (no password hashing): the
+    benchmark measures steps, not logins. PostgreSQL requires a session for every act; the
+    benchmark signs in on SQLite too, so both databases pay for the engine's credential check."""
+    from zhifa.identity.credentials import _issue
+
+    with store.transaction() as tx:
+        conn = tx.connection
+        return [
+            _issue(conn, o, "token", "bench", START, START + timedelta(days=3650), o)
+            for o in officers
+        ]
+
+
+def new_engine(store: Store, clock: FixedClock, sessions: Sequence[Session]) -> Engine:
+    return Engine(store, plugins=Plugins(autoload=False), clock=clock, sessions=sessions)
 
 
 def open_pool(engine: Engine, clock: FixedClock, count: int) -> list[int]:
@@ -332,10 +350,10 @@ def postgres_databases(admin_url: str, count: int) -> Iterator[list[str]]:
 class EngineSteps:
     """Takes step ``i`` through ``Engine.advance`` on matter ``i mod M``."""
 
-    def __init__(self, store: Store, matters: int) -> None:
+    def __init__(self, store: Store, sessions: Sequence[Session], matters: int) -> None:
         self.store = store
         self.clock = FixedClock(START)
-        self.engine = new_engine(store, self.clock)
+        self.engine = new_engine(store, self.clock, sessions)
         self.ids = open_pool(self.engine, self.clock, matters)
         self.state = dict.fromkeys(self.ids, "verifying")
 
@@ -386,11 +404,14 @@ class BaselineSteps:
     UPDATE the matter WHERE id AND version, upsert its clock row, COMMIT.
     """
 
-    def __init__(self, store: Store, matters: int) -> None:
+    def __init__(self, store: Store, sessions: Sequence[Session], matters: int) -> None:
         self.store = store
         self.clock = FixedClock(START)
-        self.ids = open_pool(new_engine(store, self.clock), self.clock, matters)
+        self.ids = open_pool(new_engine(store, self.clock, sessions), self.clock, matters)
         self.started_on = START.date()
+        # how the handler's events are marked, as the engine marks them (token#ID); the
+        # baseline writes the mark and hashes it but does not re-check the credential
+        self.auth = next(s for s in sessions if s.officer_id == HANDLER).mark
 
     def __call__(self, i: int) -> None:
         matter_id = self.ids[i % len(self.ids)]
@@ -409,7 +430,7 @@ class BaselineSteps:
                 )
                 payload = json.dumps(
                     [
-                        "zhifa-event-1",
+                        "zhifa-event-2",
                         matter_id,
                         seq,
                         trigger,
@@ -421,6 +442,7 @@ class BaselineSteps:
                         data_text,
                         "[]",
                         row.head_hash,
+                        self.auth,
                     ],
                     ensure_ascii=False,
                     separators=(",", ":"),
@@ -441,6 +463,7 @@ class BaselineSteps:
                         "evidence": "[]",
                         "prev_hash": row.head_hash,
                         "hash": digest,
+                        "auth": self.auth,
                     },
                 )
                 updated = conn.execute(
@@ -493,14 +516,15 @@ def compare(
     engine_store: Store,
     baseline_store: Store,
     *,
+    sessions: Sequence[Sequence[Session]],
     n: int,
     matters: int,
     warmup: int,
     rounds: int,
 ) -> tuple[Comparison, EngineSteps]:
     """Time ``n`` engine steps and ``n`` baseline steps, interleaved in ``rounds`` blocks."""
-    engine_steps = EngineSteps(engine_store, matters)
-    baseline_steps = BaselineSteps(baseline_store, matters)
+    engine_steps = EngineSteps(engine_store, sessions[0], matters)
+    baseline_steps = BaselineSteps(baseline_store, sessions[1], matters)
     for i in range(warmup):
         engine_steps(i)
         baseline_steps(i)
@@ -540,6 +564,7 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("facade.py", "advance", "Engine.advance (whole step)"),
     ("database.py", "transaction", "  Store.transaction (connection, BEGIN IMMEDIATE, COMMIT)"),
     ("base.py", "_commit_impl", "    COMMIT"),
+    ("sessions.py", "acting", "  session credential re-check (SELECT credential, SHA-256)"),
     ("registry.py", "definition_for", "  definition lookup"),
     (
         "statements.py",
@@ -593,12 +618,12 @@ def profile_engine(steps: EngineSteps, first: int, count: int, top: int) -> dict
 # -- memory --------------------------------------------------------------------------------------
 
 
-def bulk_matters(store: Store, count: int) -> tuple[Engine, str]:
+def bulk_matters(store: Store, sessions: Sequence[Session], count: int) -> tuple[Engine, str]:
     """One matter opened and assigned through the engine (which registers the workflow), the rest
     bulk-inserted with Core as matter rows like it: ``verifying``, version 2, the open and assign
     data, a SHA-256 head hash. ``Engine.matters()`` reads only the matters table."""
     clock = FixedClock(START)
-    engine = new_engine(store, clock)
+    engine = new_engine(store, clock, sessions)
     first = open_pool(engine, clock, 1)[0]
     defn = engine.definition(WORKFLOW)
     assign_values = {"verifiers": [HANDLER, SECOND_HANDLER]}
@@ -653,9 +678,9 @@ def traced(load: Callable[[], Sequence[Any]], rows: int) -> Loaded:
     return Loaded(rows, peak, retained, seconds)
 
 
-def measure_memory(store: Store, count: int) -> MemoryResult:
+def measure_memory(store: Store, sessions: Sequence[Session], count: int) -> MemoryResult:
     began = time.perf_counter()
-    engine, setup = bulk_matters(store, count)
+    engine, setup = bulk_matters(store, sessions, count)
     setup_seconds = time.perf_counter() - began
 
     def core_rows() -> Sequence[Any]:
@@ -817,11 +842,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"SQLite: {args.n:,} transitions over {args.matters} matters ...", flush=True)
         stores = [migrated_store(f"sqlite:///{Path(tmp) / f'{n}.db'}") for n in ("e", "b")]
         try:
-            for s in stores:
-                seed_people(s)
+            signed = [seed_people(s) for s in stores]
             result, engine_steps = compare(
                 "sqlite",
                 *stores,
+                sessions=signed,
                 n=args.n,
                 matters=args.matters,
                 warmup=args.warmup,
@@ -841,12 +866,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with postgres_databases(args.postgres_url, 2) as urls:
                     stores = [migrated_store(u) for u in urls]
                     try:
-                        for s in stores:
-                            seed_people(s)
+                        signed = [seed_people(s) for s in stores]
                         comparisons.append(
                             compare(
                                 "postgresql",
                                 *stores,
+                                sessions=signed,
                                 n=pg_n,
                                 matters=args.matters,
                                 warmup=args.warmup,
@@ -868,8 +893,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             store = migrated_store(f"sqlite:///{Path(tmp) / 'memory.db'}")
             try:
-                seed_people(store)
-                memory = measure_memory(store, args.memory_matters)
+                memory = measure_memory(store, seed_people(store), args.memory_matters)
             finally:
                 store.dispose()
             print(f"  setup: {memory.setup} in {memory.setup_seconds:.1f} s")
@@ -891,6 +915,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "targets": [t.as_dict() for t in goals],
             "postgres_note": postgres_note,
             "profile": profile,
+            "auth": (
+                "engine and baseline act for officers signed in with token sessions on every "
+                "database; the engine re-checks the credential in each step's transaction, the "
+                "baseline only writes the session's mark (events.auth) and hashes it"
+            ),
         }
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
         print(f"\nwrote {args.json}")
