@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
@@ -46,12 +46,18 @@ from zhifa.tabular import is_note
 from zhifa.timekeeping import Clock, SystemClock
 
 __all__ = [
+    "ImportColumn",
+    "ImportKind",
     "ImportResult",
+    "Keyed",
+    "ProgressCallback",
+    "Written",
     "accepted_headers",
     "import_conflicts",
     "import_departments",
     "import_entities",
     "import_officers",
+    "import_rows",
 ]
 
 
@@ -80,50 +86,58 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
-class _Column:
+class ImportColumn:
     name: str
     aliases: tuple[str, ...]
     required: bool
 
 
-_In = TypeVar("_In", DepartmentIn, OfficerIn, EntityIn, ConflictIn)
+class Keyed(Protocol):
+    """What a parsed row of an import gives: the key that identifies it in the file and the
+    database (a department code, an officer id, a USCC, …)."""
+
+    @property
+    def key(self) -> str: ...
+
+
+_In = TypeVar("_In", bound=Keyed)
 
 
 @dataclass(frozen=True)
-class _Kind(Generic[_In]):
+class ImportKind(Generic[_In]):
     plural: str
-    columns: tuple[_Column, ...]
+    columns: tuple[ImportColumn, ...]
     parse: Callable[..., _In]
     key_label: str
     together: tuple[str, ...] = ()
 
 
-_DEPARTMENTS: _Kind[DepartmentIn] = _Kind(
+_DEPARTMENTS: ImportKind[DepartmentIn] = ImportKind(
     plural="departments",
     columns=(
-        _Column("code", ("部门代码", "部门编码", "代码", "编码"), True),
-        _Column("name", ("名称", "部门名称"), True),
-        _Column("region_code", ("region", "行政区划", "区划代码", "行政区划代码"), True),
+        ImportColumn("code", ("部门代码", "部门编码", "代码", "编码"), True),
+        ImportColumn("name", ("名称", "部门名称"), True),
+        ImportColumn("region_code", ("region", "行政区划", "区划代码", "行政区划代码"), True),
     ),
     parse=DepartmentIn.parse,
     key_label="department code",
 )
 
 
-_OFFICERS: _Kind[OfficerIn] = _Kind(
+_OFFICERS: ImportKind[OfficerIn] = ImportKind(
     plural="officers",
     columns=(
-        _Column("id", ("工号", "编号", "人员编号"), True),
-        _Column("name", ("姓名",), True),
-        _Column("department", ("department_code", "部门", "所属部门", "部门代码"), True),
-        _Column("roles", ("角色",), True),
-        _Column("certificate_no", ("certificate", "执法证号", "执法证件号", "证件号"), False),
-        _Column(
+        ImportColumn("id", ("工号", "编号", "人员编号"), True),
+        ImportColumn("name", ("姓名",), True),
+        ImportColumn("department", ("department_code", "部门", "所属部门", "部门代码"), True),
+        ImportColumn("roles", ("角色",), True),
+        ImportColumn("certificate_no", ("certificate", "执法证号", "执法证件号", "证件号"), False),
+        ImportColumn(
             "certificate_valid_from", ("valid_from", "有效期起", "发证日期", "有效期自"), False
         ),
-        _Column("certificate_valid_to", ("valid_to", "有效期止", "有效期至"), False),
-        _Column("specialties", ("specialty", "专业领域", "专业", "检查专业"), False),
-        _Column("regions", ("region_codes", "检查区域", "负责区域", "检查区划"), False),
+        ImportColumn("certificate_valid_to", ("valid_to", "有效期止", "有效期至"), False),
+        ImportColumn("specialties", ("specialty", "专业领域", "专业", "检查专业"), False),
+        ImportColumn("regions", ("region_codes", "检查区域", "负责区域", "检查区划"), False),
     ),
     parse=OfficerIn.parse,
     key_label="officer id",
@@ -131,31 +145,31 @@ _OFFICERS: _Kind[OfficerIn] = _Kind(
 )
 
 
-_ENTITIES: _Kind[EntityIn] = _Kind(
+_ENTITIES: ImportKind[EntityIn] = ImportKind(
     plural="entities",
     columns=(
-        _Column("uscc", ("统一社会信用代码", "社会信用代码", "信用代码"), True),
-        _Column("name", ("名称", "企业名称", "主体名称", "单位名称"), True),
-        _Column("kind", ("类型", "主体类型", "企业类型"), True),
-        _Column("region_code", ("region", "行政区划", "区划代码", "行政区划代码"), True),
-        _Column("industry", ("行业", "所属行业", "行业类别"), True),
-        _Column("credit_class", ("credit", "信用等级", "信用分类"), False),
-        _Column("risk_level", ("risk", "风险等级"), False),
-        _Column("registered_on", ("成立日期", "注册日期", "登记日期"), False),
-        _Column("key_supervision", ("重点监管",), False),
+        ImportColumn("uscc", ("统一社会信用代码", "社会信用代码", "信用代码"), True),
+        ImportColumn("name", ("名称", "企业名称", "主体名称", "单位名称"), True),
+        ImportColumn("kind", ("类型", "主体类型", "企业类型"), True),
+        ImportColumn("region_code", ("region", "行政区划", "区划代码", "行政区划代码"), True),
+        ImportColumn("industry", ("行业", "所属行业", "行业类别"), True),
+        ImportColumn("credit_class", ("credit", "信用等级", "信用分类"), False),
+        ImportColumn("risk_level", ("risk", "风险等级"), False),
+        ImportColumn("registered_on", ("成立日期", "注册日期", "登记日期"), False),
+        ImportColumn("key_supervision", ("重点监管",), False),
     ),
     parse=EntityIn.parse,
     key_label="unified social credit code",
 )
 
 
-_CONFLICTS: _Kind[ConflictIn] = _Kind(
+_CONFLICTS: ImportKind[ConflictIn] = ImportKind(
     plural="conflicts",
     columns=(
-        _Column("officer", ("officer_id", "工号", "人员编号", "执法人员"), True),
-        _Column("entity", ("uscc", "entity_id", "统一社会信用代码", "市场主体", "主体"), True),
-        _Column("declared_on", ("declared", "声明日期", "申报日期", "申明日期"), True),
-        _Column("reason", ("回避事由", "回避原因", "事由", "原因"), True),
+        ImportColumn("officer", ("officer_id", "工号", "人员编号", "执法人员"), True),
+        ImportColumn("entity", ("uscc", "entity_id", "统一社会信用代码", "市场主体", "主体"), True),
+        ImportColumn("declared_on", ("declared", "声明日期", "申报日期", "申明日期"), True),
+        ImportColumn("reason", ("回避事由", "回避原因", "事由", "原因"), True),
     ),
     parse=ConflictIn.parse,
     key_label="officer / entity",
@@ -173,7 +187,7 @@ def accepted_headers(kind: str) -> dict[str, list[str]]:
     return {c.name: [c.name, *c.aliases] for c in spec.columns}
 
 
-def _describe_headers(spec: _Kind[Any]) -> str:
+def _describe_headers(spec: ImportKind[Any]) -> str:
     parts = []
     for col in spec.columns:
         names = "/".join((col.name, *col.aliases))
@@ -181,7 +195,7 @@ def _describe_headers(spec: _Kind[Any]) -> str:
     return "; ".join(parts)
 
 
-def _map_header(spec: _Kind[Any], header: Sequence[Cell], source: str) -> dict[int, str]:
+def _map_header(spec: ImportKind[Any], header: Sequence[Cell], source: str) -> dict[int, str]:
     lookup = {_header_key(n): c.name for c in spec.columns for n in (c.name, *c.aliases)}
     mapping: dict[int, str] = {}
     seen: dict[str, str] = {}
@@ -227,7 +241,7 @@ class _Parsed(Generic[_In]):
     warnings: list[tuple[int, str, str]]
 
 
-def _parse_file(spec: _Kind[_In], path: Path) -> _Parsed[_In]:
+def _parse_file(spec: ImportKind[_In], path: Path) -> _Parsed[_In]:
     rows = _read_rows(path)
     source = path.name
     header_at = next(
@@ -288,27 +302,27 @@ def _refuse(source: str, plural: str, bad: list[tuple[int, str]], total: int) ->
     )
 
 
-def _run_import(
+def import_rows(
     store: Store,
     path: str | Path,
-    spec: _Kind[_In],
+    spec: ImportKind[_In],
     *,
     skip_bad: bool,
     progress: ProgressCallback | None,
     check: Callable[[Session, list[tuple[int, _In]]], list[tuple[int, str]]],
     existing: Callable[[Session, Sequence[str]], dict[str, Any]],
-    write: Callable[[Session, list[_In], list[tuple[_In, Any]], _Written], None],
+    write: Callable[[Session, list[_In], list[tuple[_In, Any]], Written], None],
 ) -> ImportResult:
     """Parse the file, check it, then insert the new keys and update the existing ones.
 
     ``existing`` maps the keys of a batch that are stored to what ``write`` needs of them;
-    ``write`` gets the batch's new items, the existing ones with that value, and :class:`_Written`.
+    ``write`` gets the batch's new items, the existing ones with that value, and :class:`Written`.
     """
     file = Path(path)
     parsed = _parse_file(spec, file)
     created = updated = 0
     bad = list(parsed.bad)
-    written = _Written(file.name, parsed.present, {item.key: row for row, item in parsed.good})
+    written = Written(file.name, parsed.present, {item.key: row for row, item in parsed.good})
     try:
         with store.write() as session:
             refused = check(session, parsed.good)
@@ -342,7 +356,7 @@ def _run_import(
 
 
 @dataclass(frozen=True)
-class _Written:
+class Written:
     """What an import's ``write`` knows of the file: its name, its columns, each key's row."""
 
     source: str
@@ -383,7 +397,7 @@ def import_departments(
         session: Session,
         new: list[DepartmentIn],
         old: list[tuple[DepartmentIn, Any]],
-        written: _Written,
+        written: Written,
     ) -> None:
         if new:
             session.execute(insert(Department), [item.columns() for item in new])
@@ -394,7 +408,7 @@ def import_departments(
                 [_update_values(item.columns(), present, {}) for item, _ in old],
             )
 
-    return _run_import(
+    return import_rows(
         store,
         path,
         _DEPARTMENTS,
@@ -450,7 +464,7 @@ def import_officers(
         session: Session,
         new: list[OfficerIn],
         old: list[tuple[OfficerIn, Any]],
-        written: _Written,
+        written: Written,
     ) -> None:
         if new:
             session.execute(insert(Officer), [item.columns() for item in new])
@@ -467,7 +481,7 @@ def import_officers(
         changes.sort(key=lambda change: written.rows[change[0]["id"]])  # in the file's order
         _record_versions(session, changes, at)
 
-    return _run_import(
+    return import_rows(
         store,
         path,
         _OFFICERS,
@@ -502,7 +516,7 @@ def import_entities(
         session: Session,
         new: list[EntityIn],
         old: list[tuple[EntityIn, Any]],
-        written: _Written,
+        written: Written,
     ) -> None:
         if new:
             session.execute(insert(Entity), [item.columns() for item in new])
@@ -516,7 +530,7 @@ def import_entities(
                 ],
             )
 
-    return _run_import(
+    return import_rows(
         store,
         path,
         _ENTITIES,
@@ -564,7 +578,7 @@ def import_conflicts(
         session: Session,
         new: list[ConflictIn],
         old: list[tuple[ConflictIn, Any]],
-        written: _Written,
+        written: Written,
     ) -> None:
         def values(item: ConflictIn) -> dict[str, Any]:
             found = declared[item.key]
@@ -580,7 +594,7 @@ def import_conflicts(
         if old:
             session.execute(update(OfficerConflict), [values(item) for item, _ in old])
 
-    return _run_import(
+    return import_rows(
         store,
         path,
         _CONFLICTS,
