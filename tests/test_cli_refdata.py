@@ -120,8 +120,8 @@ def test_add_list_and_show(zhifa: Run) -> None:
     assert entity.code == 0
     shown = entity.json()
     assert (shown["uscc"], shown["credit_class"], shown["risk_level"]) == (A, "B", "medium")
-    assert zhifa("entity", "show", f" {A.lower()} ", "--json").json() == shown
-    assert zhifa("entity", "show", str(shown["id"]), "--json").json() == shown
+    assert zhifa("entity", "show", f" {A.lower()} ", "--json").json()["entity"] == shown
+    assert zhifa("entity", "show", str(shown["id"]), "--json").json()["entity"] == shown
     listed = zhifa("entity", "list", "--region", "33", "--json").json()
     assert listed == {"total": 1, "entities": [shown]}
 
@@ -268,7 +268,7 @@ def test_import_refuses_bad_rows_then_skip_bad_imports_the_good(
     assert (result["file"], result["created"], result["updated"]) == ("主体.csv", 1, 1)
     assert [row["row"] for row in result["skipped"]] == [3, 5]
     assert "is also on row 2" in result["skipped"][1]["reason"]
-    assert zhifa("entity", "show", A, "--json").json()["risk_level"] == "low"
+    assert zhifa("entity", "show", A, "--json").json()["entity"]["risk_level"] == "low"
 
     again = zhifa("entity", "import", path, "--skip-bad")
     assert again.code == 0
@@ -540,7 +540,7 @@ def test_entity_show_and_list_give_the_registration_date_and_key_supervision(
         ],
     )
     assert zhifa("entity", "import", path).code == 0
-    shown = zhifa("entity", "show", A, "--json").json()
+    shown = zhifa("entity", "show", A, "--json").json()["entity"]
     assert shown == {
         "id": 1,
         "uscc": A,

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from tests.helpers import counts, make_engine, open_clue
 from tests.plugins.catalogue import ART_124, ITEM, OLD, Catalogue, entry
 from tests.plugins.commands import CountyReport
+from tests.plugins.credit import NoScheme, WrongScheme
 from tests.plugins.department import SAMPLING_WORKFLOW, DepartmentPlugin, WorkflowFiles
 from tests.plugins.holidays import LocalHoliday
 from tests.plugins.sampling import COUNTY_POLICY, CountyPolicy, NoPolicy
@@ -27,6 +28,7 @@ from zhifa.errors import DefinitionError, GuardRefused, PluginConflict, PluginEr
 from zhifa.hooks import specs
 from zhifa.plugins import Plugins
 from zhifa.rules import DEFAULT_POLICY
+from zhifa.rules.credit import NATIONAL_SCHEME
 from zhifa.store import Store
 from zhifa.store.tables import Department
 
@@ -192,6 +194,22 @@ def test_hook_zhifa_sampling_policy() -> None:
     abstaining = NoPolicy()
     assert Plugins([abstaining], autoload=False).sampling_policy("HZXH") is DEFAULT_POLICY
     assert abstaining.asked == ["HZXH"]
+
+
+def test_hook_zhifa_credit_scheme() -> None:
+    """The first plugin that gives a scheme decides it (the market plugin's food scheme); one
+    returning None leaves it to others; with none, or no department named, the national scheme
+    applies; a plugin returning something else is named."""
+    import zhifa_market.plugin as market
+
+    for loaded in ([market, NoScheme()], [NoScheme(), market]):
+        scheme = Plugins(loaded, autoload=False).credit_scheme("HZXH")
+        assert (scheme.name, scheme.bands[1]) == ("market-food", ("B", 88.0))
+    assert Plugins([NoScheme()], autoload=False).credit_scheme("HZXH") is NATIONAL_SCHEME
+    assert Plugins([market], autoload=False).credit_scheme(None) is NATIONAL_SCHEME
+    with pytest.raises(PluginError) as err:
+        Plugins([WrongScheme()], autoload=False).credit_scheme("HZXH")
+    assert "zhifa_credit_scheme" in err.value.message and "returned dict" in err.value.message
 
 
 def test_hook_zhifa_cli() -> None:

@@ -37,6 +37,7 @@ TOP_LEVEL = {
 PACKAGES = {
     "audit",
     "cli",
+    "credit",
     "demo",
     "directory",
     "identity",

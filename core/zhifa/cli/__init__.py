@@ -61,6 +61,7 @@ COMMAND_MODULES = (
     "dept",
     "officer",
     "entity",
+    "credit",
     "matter",
     "due",
     "outbox",

@@ -113,6 +113,13 @@ COMMANDS: tuple[Entry, ...] = (
         "Market entities (市场主体), keyed by USCC.",
     ),
     Entry(
+        "credit",
+        "credit",
+        True,
+        "Credit supervision (信用监管): every entity's credit-risk class A–D computed from its credit file (一户一档) by the department's scheme, dated and explained. The class is internal: it sets the random draws' ratios and is never published.",
+        "Credit-risk classes (信用风险分类) from the credit files.",
+    ),
+    Entry(
         "matter",
         "matter",
         True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,6 +20,9 @@ from zhifa.cli._import_export import (
 )
 from zhifa.cli._tables import cell, make_table
 from zhifa.store.tables import Entity
+
+if TYPE_CHECKING:
+    from zhifa.credit.file import EntityFile
 
 entity_app = typer.Typer(
     name="entity",
@@ -79,6 +82,51 @@ ENTITY_LABELS = {
     "registered_on": "Registered on 登记日期",
     "key_supervision": "Key supervision 重点监管",
 }
+
+
+def render_file(found: EntityFile) -> None:
+    """Print an entity's credit file: the entity, its matters, records, class now and history."""
+    render_entity(found.entity)
+    if found.matters:
+        table = make_table("Matter", "Workflow", "State", "Dept", "Opened", "Title", keys=1)
+        for m in found.matters:
+            table.add_row(
+                cell(m.id), m.workflow, m.state, m.department, f"{m.opened_at:%Y-%m-%d}", m.title
+            )
+        console.print(table)
+    else:
+        console.print("no matters on record", markup=False)
+    if found.records:
+        table = make_table("On", "Record", "Flags", "Source", "Matter", "Summary", keys=1)
+        for r in found.records:
+            table.add_row(
+                r.on.isoformat(),
+                r.kind,
+                ",".join(r.flags),
+                r.source,
+                cell(r.matter_id),
+                r.summary,
+            )
+        console.print(table)
+    else:
+        console.print("no credit records", markup=False)
+    now = found.now
+    console.print(
+        f"class {now.credit_class} as of {now.as_of} (score {now.score:g}, scheme {now.scheme} "
+        f"{now.scheme_version}; internal, never published)",
+        markup=False,
+    )
+    for reason in now.reasons:
+        effect = (
+            f"→ class {reason['class']}" if "class" in reason else f"{reason['points']:+g} points"
+        )
+        console.print(f"  {reason['label']}: {reason['records']} record(s) {effect}", markup=False)
+    if found.history:
+        stored = "; ".join(
+            f"{h.as_of} {h.credit_class} ({h.score:g}, {h.scheme} {h.scheme_version})"
+            for h in found.history[:10]
+        )
+        console.print(f"classes stored: {stored}", markup=False)
 
 
 def render_entity(entity: Entity) -> None:
@@ -252,15 +300,40 @@ def entity_show(
             metavar="USCC_OR_ID", help="The entity's USCC or its id from zhifa entity list."
         ),
     ],
+    dept: Annotated[
+        str | None,
+        typer.Option(
+            "--dept",
+            metavar="CODE",
+            help="Explain the class with this department's scheme (default: the national one).",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="The day the class is computed for (default today)."
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show one market entity, found by USCC (any case, spaces ignored) or id.
+    """Show one market entity and its credit file (一户一档), found by USCC (any case, spaces
+    ignored) or id.
 
-    Shows the id, USCC, name, kind, region, industry, credit class, risk level, registration
-    date (登记日期) and whether it is under key supervision (重点监管); --json gives the same
-    fields (registered_on as YYYY-MM-DD or null, key_supervision true or false).
+    Prints the entity (id, USCC, name, kind, region, industry, current credit class, risk
+    level, registration date, key supervision), its matters, its credit records (inspections,
+    penalties and whether heavier, enforcement, transfers, publications and their end, repairs,
+    complaints, records imported from other bodies), the class its scheme gives from the file
+    today with the indicators and overrides that decided it, and the classes stored by
+    zhifa credit classify. --json gives the same as entity, matters, records, class_now and
+    class_history (dates as YYYY-MM-DD). The class is internal: never hand it to the public.
     """
+    from zhifa.cli.credit import as_of_day, scheme_of
+    from zhifa.credit import entity_file
+    from zhifa.timekeeping import SystemClock
+
+    day = as_of_day(as_of)
+    scheme = scheme_of(dept)
     with opened(db) as store:
-        entity = directory.get_entity(store, key)
-        emit(as_json, directory.entity_as_dict(entity), lambda: render_entity(entity))
+        found = entity_file(store, key, scheme, day, SystemClock().now())
+        emit(as_json, found.as_dict(), lambda: render_file(found))

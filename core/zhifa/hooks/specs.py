@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # annotations only: importing the markers stays cheap for a p
     from zhifa.calendar import CalendarAddition
     from zhifa.hooks.types import EventRecord, Guard, ReportingSink, StepContext
     from zhifa.rules import ChecklistItem, SamplingPolicy, Violation
+    from zhifa.rules.credit import Scheme
 
 hookspec = pluggy.HookspecMarker("zhifa")
 """Marker for the hook specifications below (zhifa's own; plugins do not need it)."""
@@ -227,6 +228,34 @@ def zhifa_sampling_policy(department: str) -> SamplingPolicy | None:
                 exempt=frozenset({"A"}), yearly_cap={"B": 1}, grace_days=180,
                 basis="某省市场监管局“双随机、一公开”抽查工作细则",
             )
+    """
+
+
+@hookspec
+def zhifa_credit_scheme(department: str) -> Scheme | None:
+    """The credit-risk classification scheme (企业信用风险分类) of ``department``, or None to leave
+    it to others.
+
+    The first plugin that returns a scheme for the department decides it; with none,
+    :data:`zhifa.rules.credit.NATIONAL_SCHEME` applies. ``zhifa credit classify --dept`` computes
+    every entity's class with it from the entity's credit file: a base score, indicators (records
+    of a kind, optionally with a flag, within a window of months, points each up to a cap), score
+    bands from A down to D, and overrides that put an entity straight into a class. The scheme's
+    name and version are stored with every class it computes, so change the version whenever a
+    figure changes. A scheme is data: build it with :class:`zhifa.rules.credit.Scheme` or read
+    it from YAML with :func:`zhifa.rules.credit.load_scheme` (faults are one sentence naming
+    the file and the entry).
+
+    Example::
+
+        from pathlib import Path
+        from zhifa.rules.credit import load_scheme
+
+        SCHEME = load_scheme(Path(__file__).with_name("credit_scheme.yaml"))
+
+        @zhifa.hookimpl
+        def zhifa_credit_scheme(department):
+            return SCHEME if department.startswith("SC") else None
     """
 
 

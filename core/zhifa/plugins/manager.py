@@ -38,6 +38,7 @@ from zhifa.hooks import specs as hookspecs
 from zhifa.plugins.config import PluginConfig, load_config
 from zhifa.plugins.isolation import abandon, run_plugin_code
 from zhifa.rules import DEFAULT_POLICY, ChecklistItem, SamplingPolicy, Violation
+from zhifa.rules.credit import NATIONAL_SCHEME, Scheme
 
 if TYPE_CHECKING:
     from zhifa.hooks.types import Guard, ReportingSink, StepContext
@@ -463,6 +464,23 @@ class Plugins:
         for _plugin, policy in found:
             return cast(SamplingPolicy, policy)
         return DEFAULT_POLICY
+
+    def credit_scheme(self, department: str | None = None) -> Scheme:
+        """The first credit scheme a plugin gives for ``department``, else the national one
+        (also when no department is named)."""
+        if department is None:
+            return NATIONAL_SCHEME
+        found = self.call("zhifa_credit_scheme", for_department=department, department=department)
+        return next((_scheme(p, s) for p, s in found), NATIONAL_SCHEME)
+
+
+def _scheme(plugin: str, value: object) -> Scheme:
+    """``value``, which ``plugin`` returned from ``zhifa_credit_scheme``, if it is a scheme."""
+    if not isinstance(value, Scheme):
+        kind = type(value).__name__
+        cause = TypeError(f"returned {kind}, not a zhifa.rules.credit.Scheme")
+        raise PluginError(plugin, "zhifa_credit_scheme", cause)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -378,3 +379,56 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class CreditRecord(Base):
+    """One dated fact in an entity's credit file (一户一档). Records with an ``event_id`` are
+    derived from the record by :mod:`zhifa.credit.records` (one per event at most, never typed);
+    the others were imported from another body, their ``source`` named and ``reference`` (the
+    source's own number for the record, unique per source) making a re-import an update. ``flags`` is a
+    comma-framed list (``,heavier,revocation,``) so that a window of records with a flag is one
+    indexed query."""
+
+    __tablename__ = "credit_records"
+    __table_args__ = (
+        Index("ix_credit_records_entity_id", "entity_id", "on"),
+        Index("ix_credit_records_kind", "kind", "on"),
+        UniqueConstraint("source", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    flags: Mapped[str] = mapped_column(String(200), default=",", server_default=",")
+    source: Mapped[str] = mapped_column(String(100))
+    matter_id: Mapped[int | None] = mapped_column(ForeignKey("matters.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), unique=True)
+    reference: Mapped[str | None] = mapped_column(String(100))  # the source's own number
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CreditClass(Base):
+    """An entity's credit-risk class as computed on ``as_of`` by a scheme (internal: never
+    published). Each classification adds rows; the entity's current class is copied to
+    ``entities.credit_class``, which the random draws' snapshots read. ``department_code`` is
+    empty for the national scheme."""
+
+    __tablename__ = "credit_classes"
+    __table_args__ = (
+        UniqueConstraint("entity_id", "as_of", "scheme", "department_code"),
+        Index("ix_credit_classes_as_of", "as_of", "scheme", "department_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    as_of: Mapped[date] = mapped_column(Date)
+    credit_class: Mapped[str] = mapped_column(String(2))
+    score: Mapped[float] = mapped_column(Float)
+    scheme: Mapped[str] = mapped_column(String(64))
+    scheme_version: Mapped[str] = mapped_column(String(32))
+    department_code: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    reasons: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(DateTime)

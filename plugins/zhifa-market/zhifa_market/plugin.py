@@ -1,8 +1,10 @@
-"""The market-regulation plugin's hooks: its violation catalogue and its inspection checklists.
+"""The market-regulation plugin's hooks: its violation catalogue, its inspection checklists and
+its credit-risk classification.
 
-Both live as data next to this module: ``violations.yaml`` in the format of
+All live as data next to this module: ``violations.yaml`` in the format of
 :func:`zhifa.load_catalogue`, ``checklists.yaml`` as items grouped by the kind of
-business they apply to (``food_production``, ``food_sales``, ``catering``).
+business they apply to (``food_production``, ``food_sales``, ``catering``), and
+``credit_scheme.yaml`` in the format of :func:`zhifa.rules.credit.load_scheme`.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from zhifa import ChecklistItem, Violation, hookimpl, load_catalogue, load_checklist
+from zhifa.rules.credit import Scheme, load_scheme
 
 NAME = "zhifa-market"
 HERE = Path(__file__).parent
 VIOLATIONS = HERE / "violations.yaml"
 CHECKLISTS = HERE / "checklists.yaml"
+CREDIT_SCHEME = HERE / "credit_scheme.yaml"
 SCOPES = ("food_production", "food_sales", "catering")
 
 
@@ -28,3 +32,10 @@ def zhifa_violations() -> list[Violation]:
 def zhifa_checklists() -> list[ChecklistItem]:
     """Food production, food sales and catering inspection items."""
     return load_checklist(CHECKLISTS, NAME, scopes=SCOPES)
+
+
+@hookimpl
+def zhifa_credit_scheme(department: str) -> Scheme:
+    """The bureau's credit-risk classification of food businesses, for every department that
+    uses this plugin (``zhifa.toml`` chooses which)."""
+    return load_scheme(CREDIT_SCHEME)

@@ -1,0 +1,170 @@
+"""``zhifa credit``: credit-risk classes (信用风险分类) computed from the entities' credit files,
+and the scheme that computes them."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from zhifa.cli._common import DbOption, JsonOption, console, emit, opened
+from zhifa.cli._identity import session
+from zhifa.cli._import_export import FileArgument, SkipBadOption, run_import
+from zhifa.errors import InputError
+from zhifa.identity import administering
+from zhifa.plugins import Plugins
+from zhifa.rules.credit import Scheme
+from zhifa.timekeeping import SystemClock
+
+credit_app = typer.Typer(
+    name="credit",
+    help="Credit supervision (信用监管): every entity's credit-risk class A–D computed from its "
+    "credit file (一户一档) by the department's scheme, dated and explained. The class is "
+    "internal: it sets the random draws' ratios and is never published.",
+    short_help="Credit-risk classes (信用风险分类) from the credit files.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+DeptOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dept",
+        metavar="CODE",
+        help="Use this department's scheme (from its plugin); default: the national scheme.",
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", metavar="DATE", help="The day classified (YYYY-MM-DD; default today)."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``credit`` to the ``zhifa`` command."""
+    app.add_typer(credit_app, name="credit")
+
+
+def as_of_day(text: str | None) -> date:
+    """The ``--as-of`` day, today when not given; a bad date is one sentence."""
+    if not text:
+        return SystemClock().now().date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--as-of {text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def scheme_of(dept: str | None) -> Scheme:
+    """The scheme of ``--dept`` (the national one without it)."""
+    return Plugins().credit_scheme(dept)
+
+
+@credit_app.command("classify")
+def credit_classify(
+    dept: DeptOption = None,
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Classify every entity on a day and store each class with its score and reasons.
+
+    Brings every entity's credit file up to date with the record, counts what the scheme's
+    indicators count in their windows, and stores the class, score, scheme name and version and
+    the counts behind it. Running it again for the same day and scheme replaces that day's
+    classes; other days stay as the class history. The newest classification sets each
+    entity's current class, which the next snapshot of a random draw takes. Where
+    authentication is on, an administrator runs it (it changes what the draws sample).
+    """
+    from zhifa.credit import classify
+
+    day = as_of_day(as_of)
+    scheme = scheme_of(dept)
+    with (
+        opened(db) as store,
+        administering(store, session(store), f"classify entities as of {day} ({scheme.name})"),
+    ):
+        done = classify(store, scheme, day, SystemClock().now(), dept or "")
+
+    def render() -> None:
+        counts = ", ".join(f"{k} {v}" for k, v in done.by_class.items())
+        console.print(
+            f"classified {done.entities} entities as of {day} with scheme {scheme.name} "
+            f"{scheme.version}: {counts}; {done.records_added} new credit records from the record",
+            markup=False,
+        )
+        if not done.current:
+            console.print(
+                "a later classification is stored, so the entities' current classes were kept",
+                markup=False,
+            )
+
+    emit(as_json, done.as_dict(), render)
+
+
+@credit_app.command("scheme")
+def credit_scheme(dept: DeptOption = None, as_json: JsonOption = False) -> None:
+    """Show the classification scheme: base score, indicators (kind, flag, window, points, cap),
+    bands and overrides, with their legal basis."""
+    scheme = scheme_of(dept)
+
+    def render() -> None:
+        console.print(
+            f"{scheme.name} {scheme.version} — base {scheme.base:g}; {scheme.basis}", markup=False
+        )
+        table = Table("code", "counts", "window", "points", "cap", "label")
+        for i in scheme.indicators:
+            what = i.kind + (f"[{i.flag}]" if i.flag else "")
+            cap = "" if i.cap is None else f"{i.cap:g}"
+            table.add_row(i.code, what, f"{i.months} months", f"{i.points:g}", cap, i.label)
+        console.print(table)
+        bands = "; ".join(
+            f"{c} from {low:g}" if low is not None else f"{c} below" for c, low in scheme.bands
+        )
+        console.print(f"bands: {bands}", markup=False)
+        for o in scheme.overrides:
+            console.print(
+                f"override → {o.credit_class}: {o.reason} ({o.kind}, {o.months} months)",
+                markup=False,
+            )
+        for key, note in scheme.notes.items():
+            console.print(f"note ({key}): {note}", markup=False)
+
+    emit(as_json, scheme.as_dict(), render)
+
+
+@credit_app.command("import")
+def credit_import(
+    file: FileArgument,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="The body the records come from, e.g. 杭州市中级人民法院 (kept with each record).",
+        ),
+    ],
+    skip_bad: SkipBadOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import credit records from another body (a court's judgment-defaulter list, another
+    department's penalties, a 信用中国 export) into the entities' credit files.
+
+    Columns: uscc/统一社会信用代码, on/认定日期 (the day of the finding), reference/文号 (the
+    source's own number, unique within the source), summary/内容, and optionally flags/标记
+    (codes such as dishonest, which a scheme may count) and basis/依据. Each entity must be in
+    the directory. Every row is checked before anything is written; importing the same file
+    again updates its records. Where authentication is on, an administrator imports (the
+    records change the entities' classes).
+    """
+    from zhifa.credit.importing import import_external
+
+    now = SystemClock().now()
+
+    def importer(store: Any, path: Path, *, skip_bad: bool, progress: Any) -> Any:
+        return import_external(store, path, source, now, skip_bad=skip_bad, progress=progress)
+
+    run_import(importer, "credit records", file, skip_bad, db, as_json, administrative=True)

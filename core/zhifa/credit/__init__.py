@@ -1,0 +1,31 @@
+"""Credit supervision (信用监管): the entity's credit file (一户一档) derived from the record, and
+credit-risk classes computed from it, dated and explained.
+
+- :mod:`~zhifa.credit.records`: which step becomes which credit record, and keeping the file up
+  to date with the record (:func:`sync`); what a 较重行政处罚 is (:func:`heavier`);
+- :mod:`~zhifa.credit.classes`: classifying every entity with a scheme
+  (:mod:`zhifa.rules.credit`), the stored classes and their history, one entity's class explained;
+- :mod:`~zhifa.credit.file`: one entity's whole file.
+"""
+
+from zhifa.credit.classes import Classified, Explained, Stored, classify, explain, history
+from zhifa.credit.file import EntityFile, MatterLine, entity_file
+from zhifa.credit.records import DERIVED, Record, derive, heavier, records_of, sync
+
+__all__ = [
+    "DERIVED",
+    "Classified",
+    "EntityFile",
+    "Explained",
+    "MatterLine",
+    "Record",
+    "Stored",
+    "classify",
+    "derive",
+    "entity_file",
+    "explain",
+    "heavier",
+    "history",
+    "records_of",
+    "sync",
+]

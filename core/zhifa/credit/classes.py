@@ -1,0 +1,239 @@
+"""Credit-risk classes computed from the credit file, dated and explained.
+
+:func:`classify` brings every entity's credit file up to date with the record
+(:func:`zhifa.credit.records.sync`), counts in the database what each indicator and override of
+the scheme counts (one grouped query each, over the records of its window), scores every entity
+at once (:meth:`zhifa.rules.credit.Scheme.classify`) and stores a row per entity in
+``credit_classes`` with the day, class, score, the scheme's name and version and the reasons. A
+classification of the same day by the same scheme replaces that day's rows; earlier days stay as
+the entity's class history. When it is the newest classification, each entity's current class
+(``entities.credit_class``) is set from it: that is the class the random draws' snapshots read, so
+a class takes effect on the next snapshot, never on draws already made.
+
+:func:`explain_entity` runs the same computation for one entity and says why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from numpy.typing import NDArray
+from sqlalchemy.orm import Session
+
+from zhifa.credit.records import sync
+from zhifa.rules import CREDIT_CLASSES
+from zhifa.rules.credit import Indicator, Override, Scheme, window_start
+from zhifa.store import Store
+from zhifa.store.tables import CreditClass, CreditRecord, Entity
+
+CHUNK = 20_000  # rows per INSERT / UPDATE batch
+
+
+def _counted(
+    session: Session, item: Indicator | Override, as_of: date, entity: int | None
+) -> Sequence[Any]:
+    r = CreditRecord.__table__.c
+    where = [r.kind == item.kind, r.on >= window_start(as_of, item.months), r.on <= as_of]
+    if item.flag:
+        where.append(r.flags.contains(f",{item.flag},", autoescape=True))
+    if entity is not None:
+        where.append(r.entity_id == entity)
+    return session.execute(
+        sa.select(r.entity_id, sa.func.count()).where(*where).group_by(r.entity_id)
+    ).all()
+
+
+def count(
+    session: Session, scheme: Scheme, as_of: date, ids: NDArray[np.int64]
+) -> dict[str, NDArray[np.int64]]:
+    """Per indicator and override code: how many of its records each entity of ``ids`` (sorted)
+    has in its window on ``as_of``."""
+    out: dict[str, NDArray[np.int64]] = {}
+    single = int(ids[0]) if ids.shape[0] == 1 else None
+    for item in scheme.counted:
+        column = np.zeros(ids.shape[0], dtype=np.int64)
+        rows = _counted(session, item, as_of, single)
+        if rows:
+            keys = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+            values = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
+            at = np.searchsorted(ids, keys)
+            inside = at < ids.shape[0]
+            inside[inside] = ids[at[inside]] == keys[inside]
+            column[at[inside]] = values[inside]
+        out[item.code] = column
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """What one classification run did."""
+
+    as_of: date
+    scheme: str
+    scheme_version: str
+    department: str
+    entities: int
+    by_class: Mapping[str, int]
+    records_added: int
+    current: bool  # whether it set the entities' current class
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "scheme": self.scheme,
+            "scheme_version": self.scheme_version,
+            "department": self.department or None,
+            "entities": self.entities,
+            "by_class": dict(self.by_class),
+            "records_added": self.records_added,
+            "current": self.current,
+        }
+
+
+def _reasons(scheme: Scheme, counts: Mapping[str, NDArray[np.int64]], n: int) -> list[str]:
+    """The reasons of every entity as stored JSON text: indicator and override codes with their
+    record counts (the points and class follow from the scheme's version)."""
+    codes = [item.code for item in scheme.counted]
+    matrix = np.stack([counts[c] for c in codes], axis=1) if codes else np.zeros((n, 0))
+    empty = "{}"
+    out = [empty] * n
+    for i in np.flatnonzero(matrix.any(axis=1)) if codes else ():
+        row = matrix[i]
+        out[i] = json.dumps({codes[j]: int(row[j]) for j in np.flatnonzero(row)})
+    return out
+
+
+def classify(
+    store: Store,
+    scheme: Scheme,
+    as_of: date,
+    now: datetime,
+    department: str = "",
+) -> Classified:
+    """Classify every entity on ``as_of`` with ``scheme`` (see the module documentation)."""
+    with store.write() as session:
+        added = sync(session, now)
+        ids = np.fromiter(session.scalars(sa.select(Entity.id).order_by(Entity.id)), dtype=np.int64)
+        counts = count(session, scheme, as_of, ids)
+        scores, classes = scheme.classify(counts, int(ids.shape[0]))
+        c = CreditClass.__table__.c
+        same_run = (c.as_of == as_of, c.scheme == scheme.name, c.department_code == department)
+        session.execute(sa.delete(CreditClass).where(*same_run))
+        reasons = _reasons(scheme, counts, ids.shape[0])
+        labels: list[str] = [CREDIT_CLASSES[int(k)] for k in classes]
+        rows = [
+            {
+                "entity_id": int(ids[i]),
+                "as_of": as_of,
+                "credit_class": labels[i],
+                "score": float(scores[i]),
+                "scheme": scheme.name,
+                "scheme_version": scheme.version,
+                "department_code": department,
+                "reasons": reasons[i],
+                "computed_at": now,
+            }
+            for i in range(ids.shape[0])
+        ]
+        for start in range(0, len(rows), CHUNK):
+            session.execute(sa.insert(CreditClass), rows[start : start + CHUNK])
+        newest = session.scalar(sa.select(sa.func.max(c.as_of)))
+        current = newest is None or newest <= as_of
+        if current:
+            _set_current(session, ids, labels)
+    by_class = {cls: labels.count(cls) for cls in CREDIT_CLASSES}
+    return Classified(
+        as_of, scheme.name, scheme.version, department, int(ids.shape[0]), by_class, added, current
+    )
+
+
+def _set_current(session: Session, ids: NDArray[np.int64], labels: Sequence[str]) -> None:
+    """Copy the classes to ``entities.credit_class`` (ORM bulk UPDATE by primary key)."""
+    pairs = [{"id": int(i), "credit_class": k} for i, k in zip(ids, labels, strict=True)]
+    for start in range(0, len(pairs), CHUNK):
+        session.execute(sa.update(Entity), pairs[start : start + CHUNK])
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """One entity's class on a day and why."""
+
+    as_of: date
+    credit_class: str
+    score: float
+    scheme: str
+    scheme_version: str
+    reasons: Sequence[Mapping[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "class": self.credit_class,
+            "score": self.score,
+            "scheme": self.scheme,
+            "scheme_version": self.scheme_version,
+            "reasons": [dict(r) for r in self.reasons],
+        }
+
+
+def explain(session: Session, scheme: Scheme, entity_id: int, as_of: date) -> Explained:
+    """The class ``scheme`` gives ``entity_id`` on ``as_of`` from its credit file as stored, with
+    every indicator that counted and every override that applied."""
+    counts = count(session, scheme, as_of, np.array([entity_id], dtype=np.int64))
+    score, cls, reasons = scheme.explain({k: int(v[0]) for k, v in counts.items()})
+    return Explained(as_of, cls, score, scheme.name, scheme.version, reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """One stored classification of an entity (its class history)."""
+
+    as_of: date
+    credit_class: str
+    score: float
+    scheme: str
+    scheme_version: str
+    department: str
+    counts: Mapping[str, int]
+    computed_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "class": self.credit_class,
+            "score": self.score,
+            "scheme": self.scheme,
+            "scheme_version": self.scheme_version,
+            "department": self.department or None,
+            "counts": dict(self.counts),
+            "computed_at": self.computed_at.isoformat(sep=" "),
+        }
+
+
+def history(session: Session, entity_id: int) -> list[Stored]:
+    """Every stored class of the entity, newest first."""
+    c = CreditClass.__table__.c
+    rows = session.execute(
+        sa.select(CreditClass.__table__)
+        .where(c.entity_id == entity_id)
+        .order_by(c.as_of.desc(), c.computed_at.desc(), c.id.desc())
+    ).all()
+    return [
+        Stored(
+            row.as_of,
+            row.credit_class,
+            row.score,
+            row.scheme,
+            row.scheme_version,
+            row.department_code,
+            json.loads(row.reasons or "{}"),
+            row.computed_at,
+        )
+        for row in rows
+    ]

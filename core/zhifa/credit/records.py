@@ -1,0 +1,300 @@
+"""The entity's credit file (一户一档): every fact zhifa records about an entity, as dated credit
+records derived from the record, never typed twice.
+
+:data:`DERIVED` says which step of which workflow becomes which kind of record
+(:data:`zhifa.rules.credit.RECORD_KINDS`); :func:`derive` turns one event into its record (or
+none); :func:`sync` adds the record of every event on the record that has none yet, in one
+statement per batch, so the file follows the record whoever took the steps (the CLI, the desk, a
+script). A record keeps the event it came from (``event_id``, unique), so deriving again adds
+nothing. Records from other bodies (a court's defaulter list, another department) are imported
+with their source named (:mod:`zhifa.credit.importing`).
+
+What is **较重行政处罚** (a heavier penalty, SAMR Order 44 第二条第二款) is decided here once, from
+the decision's penalty kind and its discretion tier (:func:`heavier`): a fine in the heavier tier
+of the discretion benchmark; lowering a qualification; revoking a permit or licence; restricting
+production or business, ordering a halt or closure; restricting practice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from zhifa.procedure.inspection import codes_with, parse_results
+from zhifa.store.tables import CreditRecord, Event, Matter
+from zhifa.workflow.definitions import OPEN
+
+ORDER_44 = "市场监督管理严重违法失信名单管理办法 第二条第二款"
+HEAVIER_KINDS = frozenset(
+    {
+        "qualification_lowering",
+        "permit_revocation",
+        "production_restriction",
+        "production_halt",
+        "closure",
+        "practice_restriction",
+    }
+)
+"""Penalty kinds that are a 较重行政处罚 whatever the fine (Order 44 第二条第二款 (二)(三))."""
+REVOCATION_KINDS = frozenset({"permit_revocation", "production_halt", "closure"})
+"""Penalty kinds that end or stop the business: the overrides of a scheme look for them."""
+SOURCE = "zhifa"  # the source of a record derived from zhifa's own record
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A credit record an event gives: kind, flags, summary and details (the day is the day the
+    step was taken)."""
+
+    kind: str
+    summary: str
+    flags: frozenset[str] = frozenset()
+    details: Mapping[str, Any] | None = None
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def heavier(data: Mapping[str, Any]) -> bool:
+    """Whether a penalty decision's data is a 较重行政处罚 (Order 44 第二条第二款): a kind in
+    :data:`HEAVIER_KINDS`, or a fine measured in the heavier tier of the discretion benchmark
+    (the tier the ``case_discretion`` guard recorded as ``_discretion``)."""
+    if data.get("penalty_kind") in HEAVIER_KINDS:
+        return True
+    tier = (data.get("_discretion") or {}).get("tier")
+    return tier == "heavier" and _money(data.get("fine")) > 0
+
+
+def _penalty(data: Mapping[str, Any]) -> Derived:
+    kind = str(data.get("penalty_kind") or "")
+    fine = _money(data.get("fine"))
+    tier = (data.get("_discretion") or {}).get("tier")
+    flags = {
+        f for f, on in (("heavier", heavier(data)), ("revocation", kind in REVOCATION_KINDS)) if on
+    }
+    words = (
+        [kind or "penalty"]
+        + ([f"fine {fine} yuan"] if fine else [])
+        + ([f"{tier} tier"] if tier else [])
+    )
+    details = {
+        "penalty_kind": kind,
+        "fine": str(fine),
+        "confiscation": str(_money(data.get("confiscation"))),
+        "tier": tier,
+        "heavier": "heavier" in flags,
+        "violation": data.get("violation"),
+    }
+    return Derived("penalty", ", ".join(words), frozenset(flags), details)
+
+
+def _inspection(data: Mapping[str, Any]) -> Derived:
+    results, _faults = parse_results(str(data.get("results") or ""))
+    violations = codes_with(results, "violation")
+    rectify = codes_with(results, "rectify")
+    flags = set()
+    if violations or data.get("clue_to_open") is True:
+        flags.add("violation")
+    if rectify:
+        flags.add("rectify")
+    if not flags:
+        flags.add("clean")
+    summary = (
+        f"violation found ({', '.join(violations) or 'clue to open'})"
+        if "violation" in flags
+        else f"rectification ordered ({', '.join(rectify)})"
+        if rectify
+        else "no problem found"
+    )
+    return Derived(
+        "inspection",
+        summary,
+        frozenset(flags),
+        {"violations": violations, "rectify": rectify, "items": len(results)},
+    )
+
+
+def _review(data: Mapping[str, Any]) -> Derived | None:
+    outcome = data.get("outcome")
+    if outcome == "revoked":
+        return Derived("penalty_revoked", "penalty revoked on review or in court")
+    if outcome == "changed":
+        return Derived("penalty_changed", "penalty changed on review or in court")
+    return None
+
+
+def _complaint(data: Mapping[str, Any]) -> Derived | None:
+    source = data.get("source")
+    if source not in ("complaint", "report"):
+        return None
+    # the reporter is never copied into the credit file (their identity stays with the clue)
+    return Derived("complaint", f"{source} received", frozenset({str(source)}), {"source": source})
+
+
+def _fixed(kind: str, summary: str) -> Callable[[Mapping[str, Any]], Derived]:
+    return lambda _data: Derived(kind, summary)
+
+
+DERIVED: dict[tuple[str, str], Callable[[Mapping[str, Any]], Derived | None]] = {
+    ("inspection", "record_result"): _inspection,
+    ("case", "decide_penalty"): _penalty,
+    ("case", "decide_on_the_spot"): _penalty,
+    ("case", "decide_no_penalty"): _fixed("no_penalty", "decision not to penalise"),
+    ("case", "decide_soft"): _fixed("soft_enforcement", "soft enforcement decided"),
+    ("case", "conclude_review"): _review,
+    ("case", "decide_enforcement"): _fixed("compulsory_enforcement", "enforcement decided"),
+    ("case", "court_orders_enforcement"): _fixed(
+        "compulsory_enforcement", "court ordered enforcement"
+    ),
+    ("case", "transfer"): _fixed("transfer", "transferred to judicial organs"),
+    ("publication", "publish"): _fixed("publication", "penalty published"),
+    ("publication", "expire"): _fixed("publication_end", "publication expired"),
+    ("publication", "stop_early"): _fixed("publication_end", "publication stopped early"),
+    ("publication", "withdraw"): _fixed("publication_end", "publication withdrawn"),
+    ("credit_repair", "approve"): _fixed("repair", "credit repair approved"),
+    ("clue", OPEN): _complaint,
+}
+"""(workflow, step) → what its event becomes in the entity's credit file."""
+
+
+def derive(workflow: str, trigger: str, data: Mapping[str, Any]) -> Derived | None:
+    """The credit record one event gives, or None."""
+    rule = DERIVED.get((workflow, trigger))
+    return None if rule is None else rule(data)
+
+
+def flags_text(flags: frozenset[str] | set[str]) -> str:
+    """The stored form of flags: comma-framed, sorted (``,heavier,revocation,``)."""
+    return "," + "".join(f"{f}," for f in sorted(flags))
+
+
+BATCH = 5000
+
+
+def _pending(session: Session) -> Iterator[Sequence[Any]]:
+    """Events that give a credit record and have none yet, in batches, oldest first."""
+    e, m, r = Event.__table__.c, Matter.__table__.c, CreditRecord.__table__.c
+    pairs = sa.tuple_(m.workflow, e.trigger).in_(list(DERIVED))
+    after = 0
+    while True:
+        rows = session.execute(
+            sa.select(e.id, e.matter_id, e.trigger, e.occurred_at, e.data, m.workflow, m.entity_id)
+            .join(Matter, m.id == e.matter_id)
+            .where(
+                e.id > after,
+                m.entity_id.is_not(None),
+                e.trigger.in_({t for _, t in DERIVED}),
+                pairs,
+                ~sa.exists().where(r.event_id == e.id),
+            )
+            .order_by(e.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].id
+
+
+def sync(session: Session, now: datetime) -> int:
+    """Add the credit record of every event that gives one and has none yet; returns how many
+    were added. Safe to run from several processes: the unique ``event_id`` keeps one each."""
+    added = 0
+    for rows in _pending(session):
+        values = []
+        for row in rows:
+            data = json.loads(row.data)
+            found = derive(row.workflow, row.trigger, data if isinstance(data, dict) else {})
+            if found is None:
+                continue
+            values.append(
+                {
+                    "entity_id": row.entity_id,
+                    "on": row.occurred_at.date(),
+                    "kind": found.kind,
+                    "flags": flags_text(found.flags),
+                    "source": SOURCE,
+                    "matter_id": row.matter_id,
+                    "event_id": row.id,
+                    "summary": found.summary,
+                    "details": json.dumps(found.details or {}, ensure_ascii=False, sort_keys=True),
+                    "recorded_at": now,
+                }
+            )
+        if values:
+            added += _insert_new(session, values)
+    return added
+
+
+def _insert_new(session: Session, values: list[dict[str, Any]]) -> int:
+    """Insert ``values``, skipping any whose event another process recorded meanwhile; returns
+    how many were inserted."""
+    table = cast(sa.Table, CreditRecord.__table__)
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+    return len(conn.execute(stmt.returning(table.c.id), values).all())
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record of an entity's credit file as read back."""
+
+    id: int
+    on: date
+    kind: str
+    flags: tuple[str, ...]
+    source: str
+    matter_id: int | None
+    summary: str
+    details: Mapping[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "on": self.on.isoformat(),
+            "kind": self.kind,
+            "flags": list(self.flags),
+            "source": self.source,
+            "matter_id": self.matter_id,
+            "summary": self.summary,
+            "details": dict(self.details),
+        }
+
+
+def records_of(session: Session, entity_id: int) -> list[Record]:
+    """The entity's credit records, oldest first."""
+    r = CreditRecord.__table__.c
+    rows = session.execute(
+        sa.select(CreditRecord.__table__).where(r.entity_id == entity_id).order_by(r.on, r.id)
+    ).all()
+    return [
+        Record(
+            row.id,
+            row.on,
+            row.kind,
+            tuple(f for f in row.flags.split(",") if f),
+            row.source,
+            row.matter_id,
+            row.summary,
+            json.loads(row.details or "{}"),
+        )
+        for row in rows
+    ]
