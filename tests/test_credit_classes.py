@@ -12,12 +12,18 @@ import pytest
 
 from zhifa.credit.records import derive, heavier
 from zhifa.errors import InputError
-from zhifa.rules.credit import NATIONAL_SCHEME, Scheme, load_scheme, parse_scheme, window_start
+from zhifa.rules.credit import (
+    NATIONAL_SCHEME,
+    CreditScheme,
+    load_credit_scheme,
+    parse_credit_scheme,
+    window_start,
+)
 
 D = date
 
 
-def _counts(scheme: Scheme, **given: int) -> dict[str, int]:
+def _counts(scheme: CreditScheme, **given: int) -> dict[str, int]:
     out = dict.fromkeys((item.code for item in scheme.counted), 0)
     out.update(given)
     return out
@@ -73,7 +79,7 @@ def test_national_bands(given: dict[str, int], score: float, cls: str) -> None:
 
 
 def test_band_edges_exactly() -> None:
-    scheme = parse_scheme(
+    scheme = parse_credit_scheme(
         {
             "name": "edges",
             "version": "1",
@@ -103,7 +109,7 @@ def test_an_override_decides_whatever_the_score() -> None:
 
 
 def test_the_worst_override_wins() -> None:
-    scheme = parse_scheme(
+    scheme = parse_credit_scheme(
         {
             "name": "two",
             "version": "1",
@@ -198,7 +204,7 @@ def test_a_bad_scheme_is_one_sentence(change: dict[str, Any], fault: str) -> Non
     for key in [k for k, v in change.items() if v is None]:
         raw.pop(key)
     with pytest.raises(InputError) as err:
-        parse_scheme(raw, "scheme.yaml")
+        parse_credit_scheme(raw, "scheme.yaml")
     assert fault in err.value.message
     assert "\n" not in err.value.message
 
@@ -207,10 +213,10 @@ def test_a_scheme_file_that_cannot_be_read_is_one_sentence(tmp_path: Path) -> No
     bad = tmp_path / "s.yaml"
     bad.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(InputError, match="cannot read the credit scheme"):
-        load_scheme(bad)
+        load_credit_scheme(bad)
     with pytest.raises(InputError, match="is a list of mappings"):
-        parse_scheme({**GOOD, "indicators": "complaint"})
+        parse_credit_scheme({**GOOD, "indicators": "complaint"})
 
 
 def test_the_national_scheme_round_trips() -> None:
-    assert parse_scheme(NATIONAL_SCHEME.as_dict()) == NATIONAL_SCHEME
+    assert parse_credit_scheme(NATIONAL_SCHEME.as_dict()) == NATIONAL_SCHEME

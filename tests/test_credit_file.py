@@ -17,8 +17,9 @@ from tests.test_workflow_case import CONCLUDE, notice, open_case, penalty, seed_
 from zhifa import hookimpl
 from zhifa.credit import classify, entity_file, history, sync
 from zhifa.engine import Engine
+from zhifa.hooks.types import MatterView
 from zhifa.plugins import Plugins
-from zhifa.rules.credit import NATIONAL_SCHEME, parse_scheme
+from zhifa.rules.credit import NATIONAL_SCHEME, parse_credit_scheme
 from zhifa.store import Store
 from zhifa.store.tables import CreditClass, CreditRecord, Entity
 
@@ -32,13 +33,13 @@ def engine(bureau: Store) -> Engine:
     return make_engine(bureau, at=datetime(2026, 12, 31, 18, 0))[0]
 
 
-def decided_heavy(engine: Engine, kind: str) -> None:
+def decided_heavy(engine: Engine, kind: str) -> MatterView:
     """A case decided on 4 Mar 2026 with ``kind`` (a penalty carrying the hearing right, which
     the party waived in writing)."""
     walk = open_case(engine, D(2026, 3, 2))
     walk.do("conclude_investigation", "C1", D(2026, 3, 2), CONCLUDE)
     walk.do("notify", "C1", D(2026, 3, 3), notice(None, kind, eligible=True))
-    walk.do("decide_penalty", "H1", D(2026, 3, 4), penalty(None, kind, rights_waived=True))
+    return walk.do("decide_penalty", "H1", D(2026, 3, 4), penalty(None, kind, rights_waived=True))
 
 
 def _records(store: Store) -> list[tuple[str, str, str]]:
@@ -135,7 +136,7 @@ def test_the_draws_read_the_newest_class(engine: Engine, bureau: Store) -> None:
 
 
 def test_a_department_scheme_comes_from_its_plugin(bureau: Store) -> None:
-    strict = parse_scheme({**NATIONAL_SCHEME.as_dict(), "name": "strict", "base": 50})
+    strict = parse_credit_scheme({**NATIONAL_SCHEME.as_dict(), "name": "strict", "base": 50})
 
     class Strict:
         @hookimpl

@@ -118,6 +118,7 @@ def test_baseline_guards_are_registered() -> None:
         "within_limitation_period",
         "officers_certified",
         "clock_not_expired",
+        "on_time_or_explained",
     ]
     assert {g.name: g.basis for g in BASELINE_GUARDS}["within_limitation_period"] == ART_36
 

@@ -72,10 +72,12 @@ if TYPE_CHECKING:
     from zhifa.record import Evidence
     from zhifa.rules import (
         ChecklistItem,
+        CreditScheme,
         SamplingPolicy,
         Violation,
         load_catalogue,
         load_checklist,
+        load_credit_scheme,
     )
     from zhifa.store import Store
     from zhifa.timekeeping import FixedClock, SystemClock
@@ -124,10 +126,12 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "zhifa.record": ("Evidence",),
     "zhifa.rules": (
         "ChecklistItem",
+        "CreditScheme",
         "SamplingPolicy",
         "Violation",
         "load_catalogue",
         "load_checklist",
+        "load_credit_scheme",
     ),
     "zhifa.store": ("Store",),
     "zhifa.timekeeping": ("FixedClock", "SystemClock"),
@@ -140,6 +144,7 @@ __all__ = [
     "CatalogueError",
     "ChecklistItem",
     "ConflictError",
+    "CreditScheme",
     "DatabaseError",
     "DefinitionError",
     "DrawMismatch",
@@ -183,6 +188,7 @@ __all__ = [
     "hookimpl",
     "load_catalogue",
     "load_checklist",
+    "load_credit_scheme",
 ]
 
 

@@ -17,7 +17,7 @@ class NoScheme:
 
 
 class WrongScheme:
-    """Returns a mapping where a :class:`zhifa.rules.credit.Scheme` belongs."""
+    """Returns a mapping where a :class:`zhifa.rules.credit.CreditScheme` belongs."""
 
     __name__ = "wrong-scheme"
 

@@ -16,7 +16,7 @@ from zhifa.cli._import_export import FileArgument, SkipBadOption, run_import
 from zhifa.errors import InputError
 from zhifa.identity import administering
 from zhifa.plugins import Plugins
-from zhifa.rules.credit import Scheme
+from zhifa.rules.credit import CreditScheme
 from zhifa.timekeeping import SystemClock
 
 credit_app = typer.Typer(
@@ -58,7 +58,7 @@ def as_of_day(text: str | None) -> date:
         raise InputError(f"--as-of {text!r} is not a date; write YYYY-MM-DD") from None
 
 
-def scheme_of(dept: str | None) -> Scheme:
+def scheme_of(dept: str | None) -> CreditScheme:
     """The scheme of ``--dept`` (the national one without it)."""
     return Plugins().credit_scheme(dept)
 

@@ -2,7 +2,7 @@
 credit-risk classes computed from it, dated and explained.
 
 - :mod:`~zhifa.credit.records`: which step becomes which credit record, and keeping the file up
-  to date with the record (:func:`sync`); what a 较重行政处罚 is (:func:`heavier`);
+  to date with the record (:func:`sync`); what a 较重行政处罚 is (:func:`heavier`, from :mod:`zhifa.procedure.serious_list`);
 - :mod:`~zhifa.credit.classes`: classifying every entity with a scheme
   (:mod:`zhifa.rules.credit`), the stored classes and their history, one entity's class explained;
 - :mod:`~zhifa.credit.file`: one entity's whole file.
@@ -10,7 +10,8 @@ credit-risk classes computed from it, dated and explained.
 
 from zhifa.credit.classes import Classified, Explained, Stored, classify, explain, history
 from zhifa.credit.file import EntityFile, MatterLine, entity_file
-from zhifa.credit.records import DERIVED, Record, derive, heavier, records_of, sync
+from zhifa.credit.records import DERIVED, Record, derive, records_of, sync
+from zhifa.procedure.serious_list import heavier
 
 __all__ = [
     "DERIVED",

@@ -3,7 +3,7 @@
 :func:`classify` brings every entity's credit file up to date with the record
 (:func:`zhifa.credit.records.sync`), counts in the database what each indicator and override of
 the scheme counts (one grouped query each, over the records of its window), scores every entity
-at once (:meth:`zhifa.rules.credit.Scheme.classify`) and stores a row per entity in
+at once (:meth:`zhifa.rules.credit.CreditScheme.classify`) and stores a row per entity in
 ``credit_classes`` with the day, class, score, the scheme's name and version and the reasons. A
 classification of the same day by the same scheme replaces that day's rows; earlier days stay as
 the entity's class history. When it is the newest classification, each entity's current class
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from zhifa.credit.records import sync
 from zhifa.rules import CREDIT_CLASSES
-from zhifa.rules.credit import Indicator, Override, Scheme, window_start
+from zhifa.rules.credit import CreditScheme, Indicator, Override, window_start
 from zhifa.store import Store
 from zhifa.store.tables import CreditClass, CreditRecord, Entity
 
@@ -42,6 +42,13 @@ def _counted(
     where = [r.kind == item.kind, r.on >= window_start(as_of, item.months), r.on <= as_of]
     if item.flag:
         where.append(r.flags.contains(f",{item.flag},", autoescape=True))
+    if item.ended_by:
+        end = sa.alias(CreditRecord.__table__, "ended")
+        where.append(
+            ~sa.exists().where(
+                end.c.matter_id == r.matter_id, end.c.kind == item.ended_by, end.c.on <= as_of
+            )
+        )
     if entity is not None:
         where.append(r.entity_id == entity)
     return session.execute(
@@ -50,7 +57,7 @@ def _counted(
 
 
 def count(
-    session: Session, scheme: Scheme, as_of: date, ids: NDArray[np.int64]
+    session: Session, scheme: CreditScheme, as_of: date, ids: NDArray[np.int64]
 ) -> dict[str, NDArray[np.int64]]:
     """Per indicator and override code: how many of its records each entity of ``ids`` (sorted)
     has in its window on ``as_of``."""
@@ -96,7 +103,7 @@ class Classified:
         }
 
 
-def _reasons(scheme: Scheme, counts: Mapping[str, NDArray[np.int64]], n: int) -> list[str]:
+def _reasons(scheme: CreditScheme, counts: Mapping[str, NDArray[np.int64]], n: int) -> list[str]:
     """The reasons of every entity as stored JSON text: indicator and override codes with their
     record counts (the points and class follow from the scheme's version)."""
     codes = [item.code for item in scheme.counted]
@@ -111,7 +118,7 @@ def _reasons(scheme: Scheme, counts: Mapping[str, NDArray[np.int64]], n: int) ->
 
 def classify(
     store: Store,
-    scheme: Scheme,
+    scheme: CreditScheme,
     as_of: date,
     now: datetime,
     department: str = "",
@@ -182,7 +189,7 @@ class Explained:
         }
 
 
-def explain(session: Session, scheme: Scheme, entity_id: int, as_of: date) -> Explained:
+def explain(session: Session, scheme: CreditScheme, entity_id: int, as_of: date) -> Explained:
     """The class ``scheme`` gives ``entity_id`` on ``as_of`` from its credit file as stored, with
     every indicator that counted and every override that applied."""
     counts = count(session, scheme, as_of, np.array([entity_id], dtype=np.int64))

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from zhifa.credit.classes import Explained, Stored, explain, history
 from zhifa.credit.records import Record, records_of, sync
 from zhifa.directory import entity_as_dict, find_entity
-from zhifa.rules.credit import Scheme
+from zhifa.rules.credit import CreditScheme
 from zhifa.store import Store
 from zhifa.store.tables import Entity, Matter
 
@@ -66,7 +66,7 @@ class EntityFile:
 
 
 def entity_file(
-    store: Store, uscc_or_id: str | int, scheme: Scheme, as_of: date, now: datetime
+    store: Store, uscc_or_id: str | int, scheme: CreditScheme, as_of: date, now: datetime
 ) -> EntityFile:
     """The credit file of the entity with this USCC or id (:class:`NotFoundError` if none)."""
     with store.write() as session:

@@ -9,10 +9,8 @@ script). A record keeps the event it came from (``event_id``, unique), so derivi
 nothing. Records from other bodies (a court's defaulter list, another department) are imported
 with their source named (:mod:`zhifa.credit.importing`).
 
-What is **较重行政处罚** (a heavier penalty, SAMR Order 44 第二条第二款) is decided here once, from
-the decision's penalty kind and its discretion tier (:func:`heavier`): a fine in the heavier tier
-of the discretion benchmark; lowering a qualification; revoking a permit or licence; restricting
-production or business, ordering a halt or closure; restricting practice.
+What is a **较重行政处罚** (a heavier penalty, SAMR Order 44 第二条第二款) is decided once, by
+:func:`zhifa.procedure.serious_list.heavier`, which the serious list's guards use too.
 """
 
 from __future__ import annotations
@@ -28,21 +26,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from zhifa.procedure.inspection import codes_with, parse_results
+from zhifa.procedure.serious_list import heavier
 from zhifa.store.tables import CreditRecord, Event, Matter
 from zhifa.workflow.definitions import OPEN
 
-ORDER_44 = "市场监督管理严重违法失信名单管理办法 第二条第二款"
-HEAVIER_KINDS = frozenset(
-    {
-        "qualification_lowering",
-        "permit_revocation",
-        "production_restriction",
-        "production_halt",
-        "closure",
-        "practice_restriction",
-    }
-)
-"""Penalty kinds that are a 较重行政处罚 whatever the fine (Order 44 第二条第二款 (二)(三))."""
 REVOCATION_KINDS = frozenset({"permit_revocation", "production_halt", "closure"})
 """Penalty kinds that end or stop the business: the overrides of a scheme look for them."""
 SOURCE = "zhifa"  # the source of a record derived from zhifa's own record
@@ -64,16 +51,6 @@ def _money(value: Any) -> Decimal:
         return Decimal(str(value)) if value not in (None, "") else Decimal(0)
     except InvalidOperation:
         return Decimal(0)
-
-
-def heavier(data: Mapping[str, Any]) -> bool:
-    """Whether a penalty decision's data is a 较重行政处罚 (Order 44 第二条第二款): a kind in
-    :data:`HEAVIER_KINDS`, or a fine measured in the heavier tier of the discretion benchmark
-    (the tier the ``case_discretion`` guard recorded as ``_discretion``)."""
-    if data.get("penalty_kind") in HEAVIER_KINDS:
-        return True
-    tier = (data.get("_discretion") or {}).get("tier")
-    return tier == "heavier" and _money(data.get("fine")) > 0
 
 
 def _penalty(data: Mapping[str, Any]) -> Derived:
@@ -163,6 +140,10 @@ DERIVED: dict[tuple[str, str], Callable[[Mapping[str, Any]], Derived | None]] = 
     ("publication", "stop_early"): _fixed("publication_end", "publication stopped early"),
     ("publication", "withdraw"): _fixed("publication_end", "publication withdrawn"),
     ("credit_repair", "approve"): _fixed("repair", "credit repair approved"),
+    ("serious_list", "decide_listing"): _fixed("serious_list", "listed as seriously dishonest"),
+    ("serious_list", "expire"): _fixed("serious_list_end", "removed after three years"),
+    ("serious_list", "remove_early"): _fixed("serious_list_end", "removed early"),
+    ("serious_list", "withdraw"): _fixed("serious_list_end", "listing revoked with the penalty"),
     ("clue", OPEN): _complaint,
 }
 """(workflow, step) → what its event becomes in the entity's credit file."""

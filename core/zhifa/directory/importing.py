@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
@@ -33,6 +33,7 @@ from zhifa.directory.entities import EntityIn
 from zhifa.directory.officers import _CERTIFICATE_FIELDS, _VERSIONED, OfficerIn, _record_versions
 from zhifa.directory.rows import (
     Cell,
+    Keyed,
     ProgressCallback,
     _chunks,
     _formula_warnings,
@@ -90,14 +91,6 @@ class ImportColumn:
     name: str
     aliases: tuple[str, ...]
     required: bool
-
-
-class Keyed(Protocol):
-    """What a parsed row of an import gives: the key that identifies it in the file and the
-    database (a department code, an officer id, a USCC, …)."""
-
-    @property
-    def key(self) -> str: ...
 
 
 _In = TypeVar("_In", bound=Keyed)

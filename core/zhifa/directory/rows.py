@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -60,6 +60,14 @@ _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
 # ---------------------------------------------------------------------------------------------
 # Checking raw values
+
+
+class Keyed(Protocol):
+    """What a parsed row of an import gives: the key that identifies it in the file and the
+    database (a department code, an officer id, a USCC, …)."""
+
+    @property
+    def key(self) -> str: ...
 
 
 def _text(value: Cell) -> str:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # annotations only: importing the markers stays cheap for a p
     from zhifa.calendar import CalendarAddition
     from zhifa.hooks.types import EventRecord, Guard, ReportingSink, StepContext
     from zhifa.rules import ChecklistItem, SamplingPolicy, Violation
-    from zhifa.rules.credit import Scheme
+    from zhifa.rules.credit import CreditScheme
 
 hookspec = pluggy.HookspecMarker("zhifa")
 """Marker for the hook specifications below (zhifa's own; plugins do not need it)."""
@@ -232,7 +232,7 @@ def zhifa_sampling_policy(department: str) -> SamplingPolicy | None:
 
 
 @hookspec
-def zhifa_credit_scheme(department: str) -> Scheme | None:
+def zhifa_credit_scheme(department: str) -> CreditScheme | None:
     """The credit-risk classification scheme (企业信用风险分类) of ``department``, or None to leave
     it to others.
 
@@ -242,16 +242,16 @@ def zhifa_credit_scheme(department: str) -> Scheme | None:
     of a kind, optionally with a flag, within a window of months, points each up to a cap), score
     bands from A down to D, and overrides that put an entity straight into a class. The scheme's
     name and version are stored with every class it computes, so change the version whenever a
-    figure changes. A scheme is data: build it with :class:`zhifa.rules.credit.Scheme` or read
-    it from YAML with :func:`zhifa.rules.credit.load_scheme` (faults are one sentence naming
+    figure changes. A scheme is data: build it with :class:`zhifa.rules.credit.CreditScheme` or read
+    it from YAML with :func:`zhifa.rules.credit.load_credit_scheme` (faults are one sentence naming
     the file and the entry).
 
     Example::
 
         from pathlib import Path
-        from zhifa.rules.credit import load_scheme
+        from zhifa import load_credit_scheme
 
-        SCHEME = load_scheme(Path(__file__).with_name("credit_scheme.yaml"))
+        SCHEME = load_credit_scheme(Path(__file__).with_name("credit_scheme.yaml"))
 
         @zhifa.hookimpl
         def zhifa_credit_scheme(department):

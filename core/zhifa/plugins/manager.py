@@ -38,7 +38,7 @@ from zhifa.hooks import specs as hookspecs
 from zhifa.plugins.config import PluginConfig, load_config
 from zhifa.plugins.isolation import abandon, run_plugin_code
 from zhifa.rules import DEFAULT_POLICY, ChecklistItem, SamplingPolicy, Violation
-from zhifa.rules.credit import NATIONAL_SCHEME, Scheme
+from zhifa.rules.credit import NATIONAL_SCHEME, CreditScheme
 
 if TYPE_CHECKING:
     from zhifa.hooks.types import Guard, ReportingSink, StepContext
@@ -465,7 +465,7 @@ class Plugins:
             return cast(SamplingPolicy, policy)
         return DEFAULT_POLICY
 
-    def credit_scheme(self, department: str | None = None) -> Scheme:
+    def credit_scheme(self, department: str | None = None) -> CreditScheme:
         """The first credit scheme a plugin gives for ``department``, else the national one
         (also when no department is named)."""
         if department is None:
@@ -474,11 +474,11 @@ class Plugins:
         return next((_scheme(p, s) for p, s in found), NATIONAL_SCHEME)
 
 
-def _scheme(plugin: str, value: object) -> Scheme:
+def _scheme(plugin: str, value: object) -> CreditScheme:
     """``value``, which ``plugin`` returned from ``zhifa_credit_scheme``, if it is a scheme."""
-    if not isinstance(value, Scheme):
+    if not isinstance(value, CreditScheme):
         kind = type(value).__name__
-        cause = TypeError(f"returned {kind}, not a zhifa.rules.credit.Scheme")
+        cause = TypeError(f"returned {kind}, not a zhifa.rules.credit.CreditScheme")
         raise PluginError(plugin, "zhifa_credit_scheme", cause)
     return value
 

@@ -143,6 +143,28 @@ RECUSE = "recuse"  # the trigger by which an officer withdraws from a matter (�
 ART_43 = "行政处罚法 第四十三条"
 
 
+@guard(
+    "the step is taken by the last day of the named clock, or the delay is explained",
+    needs_data=True,
+)
+def on_time_or_explained(
+    ctx: StepContext, clock: str = "", reason_field: str = "delay_reason", **_: Any
+) -> GuardResult:
+    """Taken by the due day of ``clock`` (as it stands before the step), or ``reason_field``
+    explains the delay: a late step is recorded with its reason, and the clock shows it missed."""
+    state = ctx.clock(clock)
+    if state is None or state.due_on is None or ctx.at.date() <= state.due_on:
+        return None
+    if str(ctx.data.get(reason_field) or "").strip():
+        return None
+    unit = "working days" if state.spec.unit == "working_days" else "days"
+    return (
+        f"the {state.spec.label} allows {state.allowed} {unit} from {state.started_on}, to "
+        f"{state.due_on}; {ctx.at.date()} is late ({state.spec.basis}); record the reason for "
+        f"the delay in {reason_field}"
+    )
+
+
 def withdrawn_officers(ctx: StepContext) -> dict[str, str]:
     """Officers who withdrew from this matter by an earlier ``recuse`` step (id → reason)."""
     if ctx.matter is None or RECUSE not in ctx.definition.triggers:

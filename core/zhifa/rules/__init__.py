@@ -5,6 +5,8 @@
   tiers (裁量基准), and :func:`load_catalogue`;
 - :mod:`~zhifa.rules.discretion`: from the facts of a case to the legal range, the tier and a
   suggested range; checking a decided fine; the entry in force by date (行政处罚法 第三十七条);
+- :mod:`~zhifa.rules.credit`: credit-risk classification schemes (信用风险分类) and
+  :func:`load_credit_scheme`;
 - :mod:`~zhifa.rules.sampling`: how large a share of each credit class and risk level a random
   inspection draws (抽查比例).
 """
@@ -29,6 +31,7 @@ from zhifa.rules.catalogue import (
     parse_violation,
 )
 from zhifa.rules.checklists import ITEM_KEYS, ITEM_KINDS, METHODS, ChecklistItem, load_checklist
+from zhifa.rules.credit import NATIONAL_SCHEME, CreditScheme, load_credit_scheme
 from zhifa.rules.discretion import (
     Suggestion,
     applicable,
@@ -49,6 +52,7 @@ __all__ = [
     "ITEM_KEYS",
     "ITEM_KINDS",
     "METHODS",
+    "NATIONAL_SCHEME",
     "RESPONSIBLE",
     "RISK_LEVELS",
     "TARGETS",
@@ -58,6 +62,7 @@ __all__ = [
     "Band",
     "CatalogueError",
     "ChecklistItem",
+    "CreditScheme",
     "Facts",
     "SamplingPolicy",
     "Suggestion",
@@ -69,6 +74,7 @@ __all__ = [
     "discretion",
     "load_catalogue",
     "load_checklist",
+    "load_credit_scheme",
     "parse_violation",
     "select_tier",
     "suggest",

@@ -6,7 +6,7 @@ kind, optionally only those with a flag set, dated within a window of months bef
 classification, and adds ``points`` per record up to a ``cap``), **bands** (the class of a score)
 and **overrides** (a record of a kind within a window puts the entity straight into a class,
 whatever its score: a revoked licence → D). Departments declare theirs through the
-``zhifa_credit_scheme`` hook, or load one from YAML with :func:`load_scheme`; with none,
+``zhifa_credit_scheme`` hook, or load one from YAML with :func:`load_credit_scheme`; with none,
 :data:`NATIONAL_SCHEME` applies.
 
 The classes are those the random draws use (:data:`zhifa.rules.CREDIT_CLASSES`); a scheme with
@@ -14,15 +14,19 @@ more classes (A+ to E) maps them onto A–D before it is used here. The class is
 allocates supervision (抽查比例), is not published and is no basis for punishment
 (国市监信发〔2022〕6号).
 
+**Ended records.** An indicator or override with ``ended_by`` counts a record only while no
+record of that kind of the same matter is dated on or before the day classified: a listing counts
+until its removal.
+
 **Windows.** A record dated ``on`` counts on the day ``as_of`` of a classification when
 ``on <= as_of <= add_months(on, months)``: a 12-month window of a record of 15 March 2025 covers
 15 March 2026 and ends the day after (the day of the act not counted, the period ending on the
 corresponding day: 民法典 第二百零一条、第二百零三条). :func:`window_start` gives the earliest ``on``
 that still counts on a day, so a database can select the records of a window with one comparison.
 
-Scoring is vectorised (:meth:`Scheme.classify` over NumPy arrays of counts) so that a million
+Scoring is vectorised (:meth:`CreditScheme.classify` over NumPy arrays of counts) so that a million
 entities are classified in one pass; the class of one entity is the same computation on arrays of
-length one, and :meth:`Scheme.explain` words why.
+length one, and :meth:`CreditScheme.explain` words why.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ RECORD_KINDS: dict[str, str] = {
     "publication": "行政处罚信息公示 a penalty published (双公示)",
     "publication_end": "公示结束 a publication ended (expired, stopped early or withdrawn)",
     "repair": "信用修复 a credit repair approved",
+    "serious_list": "列入严重违法失信名单 listed as seriously dishonest (the listing day)",
+    "serious_list_end": "移出严重违法失信名单 removed: at expiry, early, or revoked with the penalty",
     "complaint": "投诉举报 a complaint or report received about the entity",
     "external": "外部信用记录 a record imported from another body (its source named)",
 }
@@ -87,6 +93,7 @@ class Indicator:
     cap: float | None = None
     flag: str | None = None  # only records whose details have this flag true
     basis: str = ""
+    ended_by: str | None = None  # a record of this kind of the same matter ends it (a removal)
 
     def contribution(self, counts: NDArray[np.int64]) -> NDArray[np.float64]:
         """The points ``counts`` records give, capped."""
@@ -107,6 +114,7 @@ class Override:
     reason: str
     flag: str | None = None
     basis: str = ""
+    ended_by: str | None = None
 
     @property
     def code(self) -> str:
@@ -114,7 +122,7 @@ class Override:
 
 
 @dataclass(frozen=True, slots=True)
-class Scheme:
+class CreditScheme:
     """A classification scheme (see the module documentation); ``bands`` are (class, lowest
     score) from the best class down, the last with no lowest score."""
 
@@ -197,6 +205,7 @@ class Scheme:
                     "points": i.points,
                     "cap": i.cap,
                     "basis": i.basis,
+                    "ended_by": i.ended_by,
                 }
                 for i in self.indicators
             ],
@@ -209,6 +218,7 @@ class Scheme:
                     "months": o.months,
                     "reason": o.reason,
                     "basis": o.basis,
+                    "ended_by": o.ended_by,
                 }
                 for o in self.overrides
             ],
@@ -216,7 +226,7 @@ class Scheme:
         }
 
 
-def _check(s: Scheme) -> None:
+def _check(s: CreditScheme) -> None:
     where = f"credit scheme {s.name!r}"
     if not s.name or not s.version:
         raise InputError(
@@ -229,6 +239,11 @@ def _check(s: Scheme) -> None:
             raise InputError(
                 f"{what} counts records of kind {item.kind!r}, which the credit file does not "
                 f"hold; kinds are {', '.join(RECORD_KINDS)}"
+            )
+        if item.ended_by is not None and item.ended_by not in RECORD_KINDS:
+            raise InputError(
+                f"{what} is ended by records of kind {item.ended_by!r}, which the credit file "
+                f"does not hold; kinds are {', '.join(RECORD_KINDS)}"
             )
         if not 1 <= item.months <= 120:
             raise InputError(f"{what}: months must be 1 to 120, not {item.months}")
@@ -274,18 +289,18 @@ def _check(s: Scheme) -> None:
 # -- loading -----------------------------------------------------------------------------------
 
 
-def load_scheme(path: Path) -> Scheme:
+def load_credit_scheme(path: Path) -> CreditScheme:
     """Read a scheme from YAML (the shape of ``core/zhifa/rules/credit_national.yaml``); a
     fault is one sentence naming the file and the entry."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the credit scheme {path}: {exc}") from None
-    return parse_scheme(raw, str(path))
+    return parse_credit_scheme(raw, str(path))
 
 
-def parse_scheme(raw: Any, where: str = "credit scheme") -> Scheme:
-    """A scheme from its mapping form (as :meth:`Scheme.as_dict` writes it)."""
+def parse_credit_scheme(raw: Any, where: str = "credit scheme") -> CreditScheme:
+    """A scheme from its mapping form (as :meth:`CreditScheme.as_dict` writes it)."""
     if not isinstance(raw, Mapping):
         raise InputError(f"{where}: a credit scheme is a mapping with name, version, base, bands")
     try:
@@ -299,6 +314,7 @@ def parse_scheme(raw: Any, where: str = "credit scheme") -> Scheme:
                 cap=None if i.get("cap") is None else float(i["cap"]),
                 flag=i.get("flag"),
                 basis=str(i.get("basis") or ""),
+                ended_by=i.get("ended_by"),
             )
             for i in _list(raw, "indicators", where)
         )
@@ -310,6 +326,7 @@ def parse_scheme(raw: Any, where: str = "credit scheme") -> Scheme:
                 reason=str(o["reason"]),
                 flag=o.get("flag"),
                 basis=str(o.get("basis") or ""),
+                ended_by=o.get("ended_by"),
             )
             for o in _list(raw, "overrides", where)
         )
@@ -317,7 +334,7 @@ def parse_scheme(raw: Any, where: str = "credit scheme") -> Scheme:
             (str(b["class"]), None if b.get("from") is None else float(b["from"]))
             for b in _list(raw, "bands", where)
         )
-        return Scheme(
+        return CreditScheme(
             name=str(raw["name"]),
             version=str(raw["version"]),
             base=float(raw.get("base", 0)),
@@ -340,6 +357,6 @@ def _list(raw: Mapping[str, Any], key: str, where: str) -> Sequence[Mapping[str,
     return value
 
 
-NATIONAL_SCHEME = load_scheme(Path(__file__).with_name("credit_national.yaml"))
+NATIONAL_SCHEME = load_credit_scheme(Path(__file__).with_name("credit_national.yaml"))
 """The baseline scheme (A–D) applied where no department's plugin gives one: see its file for the
 indicators, bands and overrides, and which figures are local choices rather than national ones."""

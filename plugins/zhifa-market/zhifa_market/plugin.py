@@ -4,15 +4,22 @@ its credit-risk classification.
 All live as data next to this module: ``violations.yaml`` in the format of
 :func:`zhifa.load_catalogue`, ``checklists.yaml`` as items grouped by the kind of
 business they apply to (``food_production``, ``food_sales``, ``catering``), and
-``credit_scheme.yaml`` in the format of :func:`zhifa.rules.credit.load_scheme`.
+``credit_scheme.yaml`` in the format of :func:`zhifa.load_credit_scheme`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from zhifa import ChecklistItem, Violation, hookimpl, load_catalogue, load_checklist
-from zhifa.rules.credit import Scheme, load_scheme
+from zhifa import (
+    ChecklistItem,
+    CreditScheme,
+    Violation,
+    hookimpl,
+    load_catalogue,
+    load_checklist,
+    load_credit_scheme,
+)
 
 NAME = "zhifa-market"
 HERE = Path(__file__).parent
@@ -35,7 +42,7 @@ def zhifa_checklists() -> list[ChecklistItem]:
 
 
 @hookimpl
-def zhifa_credit_scheme(department: str) -> Scheme:
+def zhifa_credit_scheme(department: str) -> CreditScheme:
     """The bureau's credit-risk classification of food businesses, for every department that
     uses this plugin (``zhifa.toml`` chooses which)."""
-    return load_scheme(CREDIT_SCHEME)
+    return load_credit_scheme(CREDIT_SCHEME)
