@@ -294,6 +294,9 @@ def test_demo_builds_and_verifies(capsys: pytest.CaptureFixture[str], tmp_path: 
         "C4 marked as a clue",  # inspection
         "nobody reviews their own conduct",  # accountability
         "→ concluded",
+        "2026-04-22  class B (score 90)",  # credit: the penalty and the complaint lower the class
+        "penalty          fine 130000.00 yuan",
+        "class history: 2026-02-09 A, 2026-04-22 B, 2027-05-13 B",
         "record intact",
     ):
         assert fragment in story

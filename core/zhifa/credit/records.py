@@ -60,11 +60,9 @@ def _penalty(data: Mapping[str, Any]) -> Derived:
     flags = {
         f for f, on in (("heavier", heavier(data)), ("revocation", kind in REVOCATION_KINDS)) if on
     }
-    words = (
-        [kind or "penalty"]
-        + ([f"fine {fine} yuan"] if fine else [])
-        + ([f"{tier} tier"] if tier else [])
-    )
+    words = [] if kind == "fine" and fine else [kind or "penalty"]
+    words += [f"fine {fine} yuan"] if fine else []
+    words += [f"{tier} tier"] if tier else []
     details = {
         "penalty_kind": kind,
         "fine": str(fine),
@@ -134,11 +132,11 @@ DERIVED: dict[tuple[str, str], Callable[[Mapping[str, Any]], Derived | None]] = 
     ("case", "court_orders_enforcement"): _fixed(
         "compulsory_enforcement", "court ordered enforcement"
     ),
-    ("case", "transfer"): _fixed("transfer", "transferred to judicial organs"),
     ("publication", "publish"): _fixed("publication", "penalty published"),
     ("publication", "expire"): _fixed("publication_end", "publication expired"),
     ("publication", "stop_early"): _fixed("publication_end", "publication stopped early"),
     ("publication", "withdraw"): _fixed("publication_end", "publication withdrawn"),
+    ("transfer", "police_accept"): _fixed("transfer", "criminal case opened on the transfer"),
     ("credit_repair", "approve"): _fixed("repair", "credit repair approved"),
     ("serious_list", "decide_listing"): _fixed("serious_list", "listed as seriously dishonest"),
     ("serious_list", "expire"): _fixed("serious_list_end", "removed after three years"),

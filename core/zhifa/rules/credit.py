@@ -54,7 +54,7 @@ RECORD_KINDS: dict[str, str] = {
     "penalty_changed": "处罚决定被变更 a penalty changed on review or in court",
     "penalty_revoked": "处罚决定被撤销 a penalty revoked on review or in court",
     "compulsory_enforcement": "强制执行 compulsory enforcement of a decision",
-    "transfer": "移送司法机关 a case transferred to judicial organs as a suspected crime",
+    "transfer": "移送涉嫌犯罪案件 a suspected crime transferred, on which the police opened a case",
     "publication": "行政处罚信息公示 a penalty published (双公示)",
     "publication_end": "公示结束 a publication ended (expired, stopped early or withdrawn)",
     "repair": "信用修复 a credit repair approved",
