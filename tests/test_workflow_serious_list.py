@@ -259,3 +259,29 @@ def test_the_listing_is_in_the_file_and_decides_the_class_until_removed(
         r.kind for r in entity_file(bureau, ENTITY, NATIONAL_SCHEME, D(2027, 3, 18), now).records
     ]
     assert kinds == ["penalty", "serious_list", "serious_list_end"]
+
+
+def test_a_listed_entity_gets_no_credit_repair_whatever_is_typed(engine: Engine) -> None:
+    """The credit repair reads the listing from the record: while listed, an early end of a
+    publication is refused though not_on_serious_list is typed true; after the removal it is not
+    refused for that."""
+    from tests.test_workflow_credit_repair import approval
+
+    m = listed(engine)
+    data = {
+        "decision_no": "西市监处罚〔2025〕12号",
+        "published_on": "2025-08-31",
+        "category": "general",
+        "minor_only": False,
+        "summary": "申请提前停止公示",
+    }
+    repair = engine.open("credit_repair", "C1", data, at(D(2027, 3, 17)), entity=ENTITY).matter
+    stop = {"stopped_on": "2027-03-18"}
+    reason = refused(engine, repair, "approve", "H1", D(2027, 3, 18), **approval(**stop))
+    assert f"on the serious violation list (serious_list matter {m.id}, published" in reason
+    m = do(engine, m, "apply_for_removal", "C1", D(2027, 3, 17), commitment_submitted=True)
+    conditions = {"obligations_performed": True, "harm_eliminated": True, "measures_expired": True}
+    do(engine, m, "remove_early", "H1", D(2027, 3, 18), **conditions)
+    assert (
+        do(engine, repair, "approve", "H1", D(2027, 3, 18), **approval(**stop)).state == "stopped"
+    )

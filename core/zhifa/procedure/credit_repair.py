@@ -18,10 +18,14 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from zhifa.calendar import add_months
 from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
 from zhifa.procedure.publication import SEVERE_KINDS, Penalty, short_period
+from zhifa.procedure.serious_list import ON_LIST, ORDER_44
 from zhifa.procedure.shared import contradicts, follow_ups, same_text
+from zhifa.store.tables import Matter
 from zhifa.workflow.definitions import OPEN
 
 RULES = "市场监督管理行政处罚信息公示规定"
@@ -287,6 +291,34 @@ def credit_repair_once_per_publication(ctx: StepContext, **_: Any) -> GuardResul
     return (
         f"credit repair matter {other} ({state}) already applies to end {parent} early; one "
         f"application is decided at a time, and another may follow once it is refused ({ART_14})"
+    )
+
+
+@guard(
+    "the entity is not on the serious violation list, as the record shows",
+    f"{RULES} 第十四条第一款第（四）项",
+)
+def credit_repair_not_listed(ctx: StepContext, **_: Any) -> GuardResult:
+    """The record, not the typed answer, decides whether the entity is on the serious violation
+    list: a listing of it that is decided and not yet removed refuses the early end."""
+    if ctx.entity_id is None:
+        return None
+    row = ctx.session.execute(
+        sa.select(Matter.id, Matter.state)
+        .where(
+            Matter.entity_id == ctx.entity_id,
+            Matter.workflow == "serious_list",
+            Matter.state.in_(ON_LIST),
+        )
+        .order_by(Matter.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return (
+        f"the entity is on the serious violation list (serious_list matter {row.id}, {row.state}; "
+        f"{ORDER_44}); a publication is not ended early while it is listed "
+        f"({RULES} 第十四条第一款第（四）项)"
     )
 
 

@@ -52,6 +52,8 @@ HEAVIER_KINDS = frozenset(
 
 STANDING = ("proposed", "notified", "heard", "listed", "published", "removal_applied", "revoking")
 """States of a listing that is running or in force: another listing of the same case waits."""
+ON_LIST = ("listed", "published", "removal_applied", "revoking")
+"""States in which the entity is on the list: decided, and not yet removed or revoked."""
 
 
 def _money(value: Any) -> Decimal:
