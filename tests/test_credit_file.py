@@ -72,7 +72,7 @@ def test_a_revocation_is_heavier_and_puts_the_entity_in_d(engine: Engine, bureau
     decided_heavy(engine, "permit_revocation")
     done = classify(bureau, NATIONAL_SCHEME, D(2026, 3, 4), NOW)
     assert done.by_class["D"] == 1 and done.current
-    assert _records(bureau) == [("penalty", "2026-03-04", ",heavier,revocation,")]
+    assert _records(bureau) == [("penalty", "2026-03-04", ",heavier,permit_revoked,revocation,")]
     assert _class_now(bureau) == "D"
     # the override lasts 36 months: the last day inside and the first day outside
     explained = entity_file(bureau, ENTITY, NATIONAL_SCHEME, D(2029, 3, 4), NOW).now

@@ -35,6 +35,10 @@ CONSENT = {"decision_no": "杭西市监列严〔2026〕1号", "upper_consent_bod
 
 @pytest.fixture
 def engine(bureau: Store) -> Engine:
+    return listing_engine(bureau)
+
+
+def listing_engine(bureau: Store) -> Engine:
     """The bureau with the case officers and H9, a head whose certificate runs to 2031 (the
     others' end in 2027), who removes listings at expiry."""
     from zhifa.store.tables import Officer

@@ -168,3 +168,57 @@ def credit_import(
         return import_external(store, path, source, now, skip_bad=skip_bad, progress=progress)
 
     run_import(importer, "credit records", file, skip_bad, db, as_json, administrative=True)
+
+
+@credit_app.command("check")
+def credit_check(
+    entity: Annotated[str, typer.Argument(metavar="ENTITY", help="USCC or entity id.")],
+    activity: Annotated[
+        str,
+        typer.Option(
+            "--for",
+            metavar="ACTIVITY",
+            help="government_procurement, bidding, land_transfer, honours, commitment, "
+            "food_permit, permit or inspection.",
+        ),
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on", metavar="DATE", help="The day asked about (YYYY-MM-DD; default today)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Which joint measures (联合惩戒措施) apply to an entity for an activity, and why.
+
+    Answers from the entity's credit file as it stands on the day: each measure concerning the
+    activity whose trigger a record meets (a listing until its removal, a heavier penalty within
+    three years, a revoked permit within five), with its content, legal basis, implementer and
+    the records behind it. Exit 0 whether or not a measure applies; --json says restricted true
+    or false.
+    """
+    from zhifa.credit.measures import check
+
+    try:
+        day = date.fromisoformat(on) if on else SystemClock().now().date()
+    except ValueError:
+        raise InputError(f"--on {on!r} is not a date; write YYYY-MM-DD") from None
+    with opened(db) as store:
+        found = check(store, entity, activity, day, SystemClock().now())
+
+    def render() -> None:
+        who = f"{found.entity.name} ({found.entity.uscc})"
+        if not found.applies:
+            console.print(f"no joint measure restricts {who} for {activity} on {day}", markup=False)
+            return
+        console.print(f"{who} for {activity} on {day}:", markup=False)
+        for a in found.applies:
+            m = a.measure
+            console.print(f"  {m.code}: {m.content}", markup=False)
+            console.print(f"    basis {m.basis}; implemented by {m.implementer}", markup=False)
+            for r in a.records:
+                console.print(f"    because {r.on} {r.kind}: {r.summary}", markup=False)
+
+    emit(as_json, found.as_dict(), render)

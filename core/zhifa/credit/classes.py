@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sqlalchemy as sa
@@ -35,9 +35,23 @@ from zhifa.store.tables import CreditClass, CreditRecord, Entity
 CHUNK = 20_000  # rows per INSERT / UPDATE batch
 
 
-def _counted(
-    session: Session, item: Indicator | Override, as_of: date, entity: int | None
-) -> Sequence[Any]:
+class Counted(Protocol):
+    """What counts records in a window: an indicator, an override, a joint measure's trigger."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def months(self) -> int: ...
+    @property
+    def flag(self) -> str | None: ...
+    @property
+    def ended_by(self) -> str | None: ...
+
+
+def in_window(item: Counted, as_of: date) -> list[sa.ColumnElement[bool]]:
+    """The conditions on ``credit_records`` of the records ``item`` counts on ``as_of``: its kind
+    and flag, dated in its window, and not ended by a record of ``ended_by`` of the same matter
+    dated on or before ``as_of``."""
     r = CreditRecord.__table__.c
     where = [r.kind == item.kind, r.on >= window_start(as_of, item.months), r.on <= as_of]
     if item.flag:
@@ -49,6 +63,14 @@ def _counted(
                 end.c.matter_id == r.matter_id, end.c.kind == item.ended_by, end.c.on <= as_of
             )
         )
+    return where
+
+
+def _counted(
+    session: Session, item: Indicator | Override, as_of: date, entity: int | None
+) -> Sequence[Any]:
+    r = CreditRecord.__table__.c
+    where = in_window(item, as_of)
     if entity is not None:
         where.append(r.entity_id == entity)
     return session.execute(

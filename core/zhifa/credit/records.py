@@ -58,7 +58,13 @@ def _penalty(data: Mapping[str, Any]) -> Derived:
     fine = _money(data.get("fine"))
     tier = (data.get("_discretion") or {}).get("tier")
     flags = {
-        f for f, on in (("heavier", heavier(data)), ("revocation", kind in REVOCATION_KINDS)) if on
+        f
+        for f, on in (
+            ("heavier", heavier(data)),
+            ("revocation", kind in REVOCATION_KINDS),
+            ("permit_revoked", kind == "permit_revocation"),
+        )
+        if on
     }
     words = [] if kind == "fine" and fine else [kind or "penalty"]
     words += [f"fine {fine} yuan"] if fine else []

@@ -48,7 +48,7 @@ from zhifa.rules.sampling import CREDIT_CLASSES
 
 RECORD_KINDS: dict[str, str] = {
     "inspection": "检查结果 an inspection's recorded result (flags: violation, rectify, clean)",
-    "penalty": "行政处罚决定 a penalty decision (flags: heavier for a 较重行政处罚, revocation)",
+    "penalty": "行政处罚决定 a penalty decision (flags: heavier for a 较重行政处罚, revocation, permit_revoked)",
     "no_penalty": "不予行政处罚决定 a decision not to penalise",
     "soft_enforcement": "柔性执法 a soft-enforcement decision (education, guidance)",
     "penalty_changed": "处罚决定被变更 a penalty changed on review or in court",
