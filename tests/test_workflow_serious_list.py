@@ -282,7 +282,7 @@ def test_a_listed_entity_gets_no_credit_repair_whatever_is_typed(engine: Engine)
     repair = engine.open("credit_repair", "C1", data, at(D(2027, 3, 17)), entity=ENTITY).matter
     stop = {"stopped_on": "2027-03-18"}
     reason = refused(engine, repair, "approve", "H1", D(2027, 3, 18), **approval(**stop))
-    assert f"on the serious violation list (serious_list matter {m.id}, published" in reason
+    assert f"the entity is on the list (serious_list matter {m.id}, published" in reason
     m = do(engine, m, "apply_for_removal", "C1", D(2027, 3, 17), commitment_submitted=True)
     conditions = {"obligations_performed": True, "harm_eliminated": True, "measures_expired": True}
     do(engine, m, "remove_early", "H1", D(2027, 3, 18), **conditions)

@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -33,6 +33,13 @@ from zhifa.store import Store
 from zhifa.store.tables import CreditClass, CreditRecord, Entity
 
 CHUNK = 20_000  # rows per INSERT / UPDATE batch
+_CLASSES = cast(sa.Table, CreditClass.__table__)
+_ENTITIES = cast(sa.Table, Entity.__table__)
+_SET_CLASS = (
+    sa.update(_ENTITIES)
+    .where(_ENTITIES.c.id == sa.bindparam("b_id"))
+    .values(credit_class=sa.bindparam("b_class"))
+)
 
 
 class Counted(Protocol):
@@ -83,11 +90,12 @@ def count(
 ) -> dict[str, NDArray[np.int64]]:
     """Per indicator and override code: how many of its records each entity of ``ids`` (sorted)
     has in its window on ``as_of``."""
+    if ids.shape[0] == 1 and scheme.counted:
+        return _counted_one(session, scheme, as_of, int(ids[0]))
     out: dict[str, NDArray[np.int64]] = {}
-    single = int(ids[0]) if ids.shape[0] == 1 else None
     for item in scheme.counted:
         column = np.zeros(ids.shape[0], dtype=np.int64)
-        rows = _counted(session, item, as_of, single)
+        rows = _counted(session, item, as_of, None)
         if rows:
             keys = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
             values = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
@@ -97,6 +105,26 @@ def count(
             column[at[inside]] = values[inside]
         out[item.code] = column
     return out
+
+
+def _counted_one(
+    session: Session, scheme: CreditScheme, as_of: date, entity: int
+) -> dict[str, NDArray[np.int64]]:
+    """:func:`count` for one entity: one query over that entity's records (the
+    ``(entity_id, on)`` index) counting every indicator and override at once. A query per item
+    filtered by kind and entity may be planned on the ``(kind, on)`` index instead, which SQLite
+    does when it has no statistics (zhifa never runs ``ANALYZE``): it then reads every record of
+    the kind in the window, seconds for one entity of a large register."""
+    r = CreditRecord.__table__.c
+    columns = [
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*in_window(item, as_of)), 1), else_=0)), 0)
+        for item in scheme.counted
+    ]
+    row = session.execute(sa.select(*columns).where(r.entity_id == entity, r.on <= as_of)).one()
+    return {
+        item.code: np.array([int(n)], dtype=np.int64)
+        for item, n in zip(scheme.counted, row, strict=True)
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +157,13 @@ def _reasons(scheme: CreditScheme, counts: Mapping[str, NDArray[np.int64]], n: i
     """The reasons of every entity as stored JSON text: indicator and override codes with their
     record counts (the points and class follow from the scheme's version)."""
     codes = [item.code for item in scheme.counted]
-    matrix = np.stack([counts[c] for c in codes], axis=1) if codes else np.zeros((n, 0))
-    empty = "{}"
-    out = [empty] * n
-    for i in np.flatnonzero(matrix.any(axis=1)) if codes else ():
-        row = matrix[i]
-        out[i] = json.dumps({codes[j]: int(row[j]) for j in np.flatnonzero(row)})
+    out = ["{}"] * n
+    if not codes:
+        return out
+    matrix = np.stack([counts[c] for c in codes], axis=1)
+    hit = np.flatnonzero(matrix.any(axis=1))
+    for i, row in zip(hit.tolist(), matrix[hit].tolist(), strict=True):
+        out[i] = json.dumps({code: k for code, k in zip(codes, row, strict=True) if k})
     return out
 
 
@@ -148,45 +177,62 @@ def classify(
     """Classify every entity on ``as_of`` with ``scheme`` (see the module documentation)."""
     with store.write() as session:
         added = sync(session, now)
-        ids = np.fromiter(session.scalars(sa.select(Entity.id).order_by(Entity.id)), dtype=np.int64)
+        ids = np.fromiter(
+            session.execute(sa.select(_ENTITIES.c.id).order_by(_ENTITIES.c.id)).scalars(),
+            dtype=np.int64,
+        )
         counts = count(session, scheme, as_of, ids)
         scores, classes = scheme.classify(counts, int(ids.shape[0]))
-        c = CreditClass.__table__.c
+        c = _CLASSES.c
         same_run = (c.as_of == as_of, c.scheme == scheme.name, c.department_code == department)
-        session.execute(sa.delete(CreditClass).where(*same_run))
+        session.execute(sa.delete(_CLASSES).where(*same_run))
         reasons = _reasons(scheme, counts, ids.shape[0])
-        labels: list[str] = [CREDIT_CLASSES[int(k)] for k in classes]
-        rows = [
-            {
-                "entity_id": int(ids[i]),
-                "as_of": as_of,
-                "credit_class": labels[i],
-                "score": float(scores[i]),
-                "scheme": scheme.name,
-                "scheme_version": scheme.version,
-                "department_code": department,
-                "reasons": reasons[i],
-                "computed_at": now,
-            }
-            for i in range(ids.shape[0])
-        ]
-        for start in range(0, len(rows), CHUNK):
-            session.execute(sa.insert(CreditClass), rows[start : start + CHUNK])
+        del counts
+        labels: list[str] = [CREDIT_CLASSES[k] for k in classes.tolist()]
+        entity_ids: list[int] = ids.tolist()
+        points: list[float] = scores.tolist()
+        insert = sa.insert(_CLASSES)  # Core executemany: no ORM bookkeeping per row
+        for start in range(0, len(entity_ids), CHUNK):  # the rows are made a batch at a time
+            part = slice(start, start + CHUNK)
+            session.execute(
+                insert,
+                [
+                    {
+                        "entity_id": e,
+                        "as_of": as_of,
+                        "credit_class": k,
+                        "score": p,
+                        "scheme": scheme.name,
+                        "scheme_version": scheme.version,
+                        "department_code": department,
+                        "reasons": why,
+                        "computed_at": now,
+                    }
+                    for e, k, p, why in zip(
+                        entity_ids[part], labels[part], points[part], reasons[part], strict=True
+                    )
+                ],
+            )
+        del reasons, points
         newest = session.scalar(sa.select(sa.func.max(c.as_of)))
         current = newest is None or newest <= as_of
         if current:
-            _set_current(session, ids, labels)
+            _set_current(session, entity_ids, labels)
     by_class = {cls: labels.count(cls) for cls in CREDIT_CLASSES}
     return Classified(
-        as_of, scheme.name, scheme.version, department, int(ids.shape[0]), by_class, added, current
+        as_of, scheme.name, scheme.version, department, len(entity_ids), by_class, added, current
     )
 
 
-def _set_current(session: Session, ids: NDArray[np.int64], labels: Sequence[str]) -> None:
-    """Copy the classes to ``entities.credit_class`` (ORM bulk UPDATE by primary key)."""
-    pairs = [{"id": int(i), "credit_class": k} for i, k in zip(ids, labels, strict=True)]
-    for start in range(0, len(pairs), CHUNK):
-        session.execute(sa.update(Entity), pairs[start : start + CHUNK])
+def _set_current(session: Session, ids: Sequence[int], labels: Sequence[str]) -> None:
+    """Copy the classes to ``entities.credit_class``: an UPDATE by primary key (Core
+    executemany), a batch of entities at a time."""
+    for start in range(0, len(ids), CHUNK):
+        part = slice(start, start + CHUNK)
+        session.execute(
+            _SET_CLASS,
+            [{"b_id": i, "b_class": k} for i, k in zip(ids[part], labels[part], strict=True)],
+        )
 
 
 @dataclass(frozen=True, slots=True)

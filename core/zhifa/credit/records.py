@@ -144,6 +144,15 @@ DERIVED: dict[tuple[str, str], Callable[[Mapping[str, Any]], Derived | None]] = 
     ("publication", "withdraw"): _fixed("publication_end", "publication withdrawn"),
     ("transfer", "police_accept"): _fixed("transfer", "criminal case opened on the transfer"),
     ("credit_repair", "approve"): _fixed("repair", "credit repair approved"),
+    ("abnormal_list", OPEN): lambda data: Derived(
+        "abnormal_list",
+        f"listed as abnormal ({data.get('ground')})",
+        frozenset({str(data.get("ground"))}),
+    ),
+    ("abnormal_list", "remove"): _fixed("abnormal_list_end", "removed after the cure"),
+    ("abnormal_list", "uphold_objection"): _fixed(
+        "abnormal_list_end", "listing corrected on objection"
+    ),
     ("serious_list", "decide_listing"): _fixed("serious_list", "listed as seriously dishonest"),
     ("serious_list", "expire"): _fixed("serious_list_end", "removed after three years"),
     ("serious_list", "remove_early"): _fixed("serious_list_end", "removed early"),

@@ -22,8 +22,11 @@ import sqlalchemy as sa
 
 from zhifa.calendar import add_months
 from zhifa.hooks.types import GuardResult, StepContext, guard, guards_in
+from zhifa.procedure.abnormal_list import ART_17
+from zhifa.procedure.abnormal_list import ON_LIST as ABNORMAL_ON_LIST
 from zhifa.procedure.publication import SEVERE_KINDS, Penalty, short_period
-from zhifa.procedure.serious_list import ON_LIST, ORDER_44
+from zhifa.procedure.serious_list import ON_LIST as SERIOUS_ON_LIST
+from zhifa.procedure.serious_list import ORDER_44
 from zhifa.procedure.shared import contradicts, follow_ups, same_text
 from zhifa.store.tables import Matter
 from zhifa.workflow.definitions import OPEN
@@ -294,32 +297,39 @@ def credit_repair_once_per_publication(ctx: StepContext, **_: Any) -> GuardResul
     )
 
 
+LISTS = {"serious_list": (SERIOUS_ON_LIST, ORDER_44), "abnormal_list": (ABNORMAL_ON_LIST, ART_17)}
+"""The lists an entity must be on neither of, by workflow: the states in which it is on them."""
+
+
 @guard(
-    "the entity is not on the serious violation list, as the record shows",
+    "the entity is on neither the abnormal-operation nor the serious violation list, as the "
+    "record shows",
     f"{RULES} 第十四条第一款第（四）项",
 )
 def credit_repair_not_listed(ctx: StepContext, **_: Any) -> GuardResult:
-    """The record, not the typed answer, decides whether the entity is on the serious violation
-    list: a listing of it that is decided and not yet removed refuses the early end."""
+    """The record, not the typed answers, decides whether the entity is on the abnormal-operation
+    or the serious violation list: a listing of it not yet removed refuses the early end."""
     if ctx.entity_id is None:
         return None
-    row = ctx.session.execute(
-        sa.select(Matter.id, Matter.state)
-        .where(
-            Matter.entity_id == ctx.entity_id,
-            Matter.workflow == "serious_list",
-            Matter.state.in_(ON_LIST),
-        )
-        .order_by(Matter.id)
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    return (
-        f"the entity is on the serious violation list (serious_list matter {row.id}, {row.state}; "
-        f"{ORDER_44}); a publication is not ended early while it is listed "
-        f"({RULES} 第十四条第一款第（四）项)"
-    )
+    problems = []
+    for workflow, (states, basis) in LISTS.items():
+        row = ctx.session.execute(
+            sa.select(Matter.id, Matter.state)
+            .where(
+                Matter.entity_id == ctx.entity_id,
+                Matter.workflow == workflow,
+                Matter.state.in_(states),
+            )
+            .order_by(Matter.id)
+            .limit(1)
+        ).first()
+        if row is not None:
+            problems.append(
+                f"the entity is on the list ({workflow} matter {row.id}, {row.state}; {basis}); "
+                f"a publication is not ended early while it is listed "
+                f"({RULES} 第十四条第一款第（四）项)"
+            )
+    return problems or None
 
 
 GUARDS = guards_in(globals())

@@ -58,6 +58,8 @@ RECORD_KINDS: dict[str, str] = {
     "publication": "行政处罚信息公示 a penalty published (双公示)",
     "publication_end": "公示结束 a publication ended (expired, stopped early or withdrawn)",
     "repair": "信用修复 a credit repair approved",
+    "abnormal_list": "列入经营异常名录 listed as abnormal (flag: the ground)",
+    "abnormal_list_end": "移出经营异常名录 removed after the cure, or corrected on objection",
     "serious_list": "列入严重违法失信名单 listed as seriously dishonest (the listing day)",
     "serious_list_end": "移出严重违法失信名单 removed: at expiry, early, or revoked with the penalty",
     "complaint": "投诉举报 a complaint or report received about the entity",
