@@ -52,6 +52,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_credit_records_entity_id", "credit_records", ["entity_id", "on"])
     op.create_index("ix_credit_records_kind", "credit_records", ["kind", "on"])
+    # a record ended by a later record of its matter (a listing by its removal) is found by it
+    op.create_index("ix_credit_records_matter_id", "credit_records", ["matter_id", "kind", "on"])
     op.create_table(
         "credit_classes",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -80,6 +82,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_credit_classes_as_of", table_name="credit_classes")
     op.drop_table("credit_classes")
+    op.drop_index("ix_credit_records_matter_id", table_name="credit_records")
     op.drop_index("ix_credit_records_kind", table_name="credit_records")
     op.drop_index("ix_credit_records_entity_id", table_name="credit_records")
     op.drop_table("credit_records")

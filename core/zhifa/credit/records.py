@@ -153,6 +153,12 @@ DERIVED: dict[tuple[str, str], Callable[[Mapping[str, Any]], Derived | None]] = 
     ("abnormal_list", "uphold_objection"): _fixed(
         "abnormal_list_end", "listing corrected on objection"
     ),
+    ("commitment", OPEN): lambda data: Derived(
+        "commitment", f"commitment: {data.get('item')}", frozenset({str(data.get("kind"))})
+    ),
+    ("commitment", "confirm"): _fixed("commitment_kept", "commitment checked and true"),
+    ("commitment", "find_false"): _fixed("commitment_false", "commitment found false"),
+    ("commitment", "repair"): _fixed("commitment_repaired", "false commitment repaired"),
     ("serious_list", "decide_listing"): _fixed("serious_list", "listed as seriously dishonest"),
     ("serious_list", "expire"): _fixed("serious_list_end", "removed after three years"),
     ("serious_list", "remove_early"): _fixed("serious_list_end", "removed early"),

@@ -393,6 +393,7 @@ class CreditRecord(Base):
     __table_args__ = (
         Index("ix_credit_records_entity_id", "entity_id", "on"),
         Index("ix_credit_records_kind", "kind", "on"),
+        Index("ix_credit_records_matter_id", "matter_id", "kind", "on"),
         UniqueConstraint("source", "reference"),
     )
 
