@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -221,3 +222,32 @@ def test_the_scheme_is_shown(capsys: pytest.CaptureFixture[str]) -> None:
     assert shown["name"] == "national" and shown["bands"][0] == {"class": "A", "from": 100.0}
     code, out, _ = run(capsys, "credit", "scheme")
     assert code == 0 and "heavier_penal" in out and "bands: A from 100" in out
+
+
+def test_the_file_exports_to_a_workbook(
+    sqlite_bureau: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import openpyxl
+
+    seed_case_officers(sqlite_bureau)
+    engine = make_engine(sqlite_bureau, at=NOW)[0]
+    engine.open("clue", "C1", {"source": "complaint", "summary": '=HYPERLINK("x")'}, entity=ENTITY)
+    decided_case(engine, "5000")
+    url, target = sqlite_bureau.url, tmp_path / "档案.xlsx"
+    args = ("credit", "export", ENTITY, str(target), "--as-of", "2026-12-31", "--db", url)
+    done = run_json(capsys, *args)
+    assert done["rows"]["信用记录"] == 2
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == ["主体", "事项", "信用记录", "分类", "分类历史", "说明"]
+    classes = list(book["分类"].values)
+    assert classes[1][:2] == (datetime(2026, 12, 31), "B")
+    assert "not to the public" in str(book["说明"]["A1"].value)
+    code, _, err = run(capsys, *args)  # the file exists: kept, unless --force
+    assert code == 2 and "Traceback" not in err
+    csv_target = tmp_path / "档案.csv"
+    run_json(capsys, "credit", "export", ENTITY, str(csv_target), "--db", url)
+    matters = (tmp_path / "档案-matters.csv").read_text("utf-8-sig")
+    assert "'=HYPERLINK" in matters  # the clue's title is its summary: written as text
+    assert ',"=HYPERLINK' not in matters and ",=HYPERLINK" not in matters
+    records = (tmp_path / "档案-records.csv").read_text("utf-8-sig")
+    assert "complaint received" in records

@@ -12,7 +12,13 @@ from rich.table import Table
 
 from zhifa.cli._common import DbOption, JsonOption, console, emit, opened
 from zhifa.cli._identity import session
-from zhifa.cli._import_export import FileArgument, SkipBadOption, run_import
+from zhifa.cli._import_export import (
+    ExportFileArgument,
+    FileArgument,
+    ForceOption,
+    SkipBadOption,
+    run_import,
+)
 from zhifa.errors import InputError
 from zhifa.identity import administering
 from zhifa.plugins import Plugins
@@ -222,3 +228,39 @@ def credit_check(
                 console.print(f"    because {r.on} {r.kind}: {r.summary}", markup=False)
 
     emit(as_json, found.as_dict(), render)
+
+
+@credit_app.command("export")
+def credit_export(
+    entity: Annotated[str, typer.Argument(metavar="ENTITY", help="USCC or entity id.")],
+    file: ExportFileArgument,
+    dept: DeptOption = None,
+    as_of: AsOfOption = None,
+    force: ForceOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write an entity's credit file (一户一档) to a workbook: the entity, its matters, its
+    credit records, its class on the day with the reasons, and its class history.
+
+    .xlsx gives one sheet each; .csv one file each beside FILE. Text a spreadsheet would run as
+    a formula is written as text. The file holds the internal class: hand it to the officers and
+    the entity, not to the public.
+    """
+    from zhifa.credit import entity_file
+    from zhifa.credit.export import export_file
+
+    day = as_of_day(as_of)
+    scheme = scheme_of(dept)
+    with opened(db) as store:
+        found = entity_file(store, entity, scheme, day, SystemClock().now())
+    result = export_file(found, file, force=force)
+    emit(
+        as_json,
+        result.as_dict(),
+        lambda: console.print(
+            f"wrote the credit file of {found.entity.name} ({len(found.records)} records) to "
+            f"{', '.join(str(p) for p in result.files)} ({result.format})",
+            markup=False,
+        ),
+    )
