@@ -900,6 +900,7 @@ def test_a_tampered_seed_count_or_record_is_named(drawn: tuple[Any, ...]) -> Non
         ({"participating": ("WJ",)}, "department WJ joins the plan without an item"),
         ({"ratios": {"B": Decimal("1.2")}}, "between 0 and 1"),
         ({"ratios": {"E": Decimal("0.2")}}, "unknown credit class E"),
+        ({"exempt": frozenset({"D"})}, "never exempt from random inspection"),
         ({"risk_ratios": {"extreme": Decimal("0.2")}}, "unknown risk level extreme"),
         ({"grace": "maybe"}, "grace must be exclude or include or a share"),
         ({"items": ()}, "the plan has no items"),

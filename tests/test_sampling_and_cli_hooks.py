@@ -36,6 +36,7 @@ def test_a_department_gets_its_plugin_policy_and_others_the_default() -> None:
         ({"ratios": {"E": Decimal("0.1")}}, "unknown credit class E"),
         ({"ratios": {}, "risk_ratios": {"extreme": Decimal("0.1")}}, "unknown risk level"),
         ({"ratios": {}, "grace_days": -1}, "zero or more"),
+        ({"ratios": {}, "exempt": frozenset({"C", "D"})}, "class D .* is never exempt"),
     ],
 )
 def test_a_bad_policy_is_one_sentence(kwargs: dict[str, Any], fragment: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from zhifa.errors import InputError
 from zhifa.inspections.directories import canonical_json
 from zhifa.rules import CREDIT_CLASSES, ITEM_KINDS, RISK_LEVELS, ChecklistItem, SamplingPolicy
+from zhifa.rules.sampling import check_exempt
 
 PLAN_FORMAT = "zhifa-plan-1"
 GRACE_RULES = ("exclude", "include")
@@ -166,6 +167,7 @@ class Plan:
             )
         put(self, "ratios", ratios)
         put(self, "risk_ratios", risk)
+        check_exempt(set(self.exempt))
         put(self, "exempt", frozenset(self.exempt))
         caps: dict[str, int] = {}
         for k, v in self.yearly_cap.items():

@@ -13,6 +13,17 @@ from zhifa.errors import InputError
 
 CREDIT_CLASSES = ("A", "B", "C", "D")
 RISK_LEVELS = ("low", "medium", "high")
+NEVER_EXEMPT = frozenset({"D"})
+"""Classes a policy may not leave alone: the highest risk (an entity on the serious list is D)."""
+
+
+def check_exempt(exempt: frozenset[str] | set[str]) -> None:
+    """Refuse exempting a class that is never exempt (:data:`NEVER_EXEMPT`), in one sentence."""
+    if NEVER_EXEMPT & set(exempt):
+        raise InputError(
+            "class D (信用风险高) is never exempt from random inspection: it is drawn at its "
+            "higher ratio (国市监信发〔2022〕6号); take D out of exempt"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,7 @@ class SamplingPolicy:
             raise InputError(
                 f"unknown credit class {', '.join(unknown)}; classes are {', '.join(CREDIT_CLASSES)}"
             )
+        check_exempt(self.exempt)
         bad_risk = sorted(set(self.risk_ratios) - set(RISK_LEVELS))
         if bad_risk:
             raise InputError(
