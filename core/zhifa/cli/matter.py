@@ -260,15 +260,27 @@ def _history_rows(defn_states: dict[str, Any], events: list[EventRecord]) -> Tab
 @matter_app.command("show")
 def show(
     matter_id: Annotated[int, typer.Argument(metavar="ID", help="Matter id.")],
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            help="Who is looking, on a database without authentication (else the logged-in "
+            "officer).",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """A matter's state, data, statutory clocks (with pauses and extensions), full history, and
-    the story of linked matters it belongs to (what it came from, what followed it)."""
+    the story of linked matters it belongs to (what it came from, what followed it).
+
+    Confidential fields (a complainant's or reporter's identity) show only to an officer who
+    handles the matter — took a step on it or is named in it — and read (confidential) for
+    everyone else."""
     engine = open_engine(db)
-    matter = engine.load(matter_id)
+    viewer = actor if actor is not None else next(iter(engine.signed.officers), None)
+    matter, history = engine.as_seen_by(viewer, engine.load(matter_id), engine.history(matter_id))
     defn = engine.definition(matter.workflow, matter.workflow_version)
-    history = engine.history(matter_id)
     clocks = engine.clocks(matter)
     owed = engine.expected(matter)
     story = engine.story(matter_id)

@@ -12,6 +12,7 @@ the step's outbox messages are delivered (through :meth:`Engine.deliver_outbox`)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from zhifa.engine.checks import StepChecks
 from zhifa.engine.opening import Opener
 from zhifa.engine.outbox import Outbox
-from zhifa.engine.reads import Reads
+from zhifa.engine.reads import Reads, names
 from zhifa.engine.registry import Registry
 from zhifa.engine.results import DeliveryReport, DueItem, Opening, StepResult, TriggerOption
 from zhifa.engine.stepping import Stepper
@@ -106,6 +107,28 @@ class Engine:
 
     def history(self, matter_id: int) -> list[EventRecord]:
         return self._reads.history(matter_id)
+
+    def as_seen_by(
+        self, viewer: str | Session | None, matter: MatterView, history: Sequence[EventRecord]
+    ) -> tuple[MatterView, list[EventRecord]]:
+        """``matter`` and its ``history`` as ``viewer`` may see them: the confidential fields (a
+        reporter's identity) only for an officer who handles the matter — took a step on it or is
+        named in it — else redacted. ``viewer`` is resolved like an actor (a session, or an id
+        the engine holds a session for; on a store without authentication any id); None sees
+        them redacted. An id that is not the signed-in officer's is :class:`AuthError`."""
+        officer = None
+        if viewer is not None:
+            with self.store.read() as session:
+                officer, _ = self.signed.acting(session.connection(), viewer, self.clock.now())
+        if officer is not None and (
+            names(matter, officer) or any(e.actor_id == officer for e in history)
+        ):
+            return matter, list(history)
+        defn = self.definition(matter.workflow, matter.workflow_version)
+        shown = dataclasses.replace(matter, data=defn.redact_data(matter.data))
+        return shown, [
+            dataclasses.replace(e, data=defn.redact_step(e.trigger, e.data)) for e in history
+        ]
 
     def clocks(self, matter: int | MatterView, today: date | None = None) -> list[ClockState]:
         """The matter's clocks as of ``today`` (default: the engine clock's date), recomputed."""

@@ -404,7 +404,7 @@ class Opener:
                     updated_at=recorded,
                     head_hash=event["hash"],
                 )
-                self.outbox.queue(conn, record, view, recorded)
+                self.outbox.queue(conn, record, view, recorded, defn)
                 self.plugins.call(
                     "zhifa_after_transition", for_department=ctx.department, ctx=ctx, event=record
                 )

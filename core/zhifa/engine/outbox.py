@@ -13,6 +13,7 @@ any delivery starts.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from zhifa.plugins import Plugins
 from zhifa.record import canonical_json
 from zhifa.store import Store
 from zhifa.timekeeping import Clock
+from zhifa.workflow.definitions import Definition
 
 FIRST_RETRY = timedelta(seconds=30)
 """The wait before the first retry; it doubles with every further failure."""
@@ -104,11 +106,19 @@ class Outbox:
         self.queued: set[int] = set()
 
     def queue(
-        self, conn: sa.Connection, event: EventRecord, matter: MatterView, now: datetime
+        self,
+        conn: sa.Connection,
+        event: EventRecord,
+        matter: MatterView,
+        now: datetime,
+        defn: Definition,
     ) -> None:
         """Queue one outbox message for each sink that wants ``event``, carrying the event and
-        its ``matter`` after the step. The department and the entity are looked up only when a
-        sink wants the event, so a step no sink wants costs nothing more."""
+        its ``matter`` after the step, their confidential fields redacted (a sink is an export:
+        a reporter's name never leaves the record). The department and the entity are looked up
+        only when a sink wants the event, so a step no sink wants costs nothing more."""
+        event = dataclasses.replace(event, data=defn.redact_step(event.trigger, event.data))
+        matter = dataclasses.replace(matter, data=defn.redact_data(matter.data))
         wanting: list[str] = []
         for name, (plugin, sink) in self.sinks.items():
             if not self.plugins.allows(plugin, matter.department):

@@ -185,7 +185,7 @@ class StepWriter:
                 updated_at=recorded,
                 data=matter_data if matter_data is not None else current.data,
             )
-        self.outbox.queue(conn, event, after, recorded)
+        self.outbox.queue(conn, event, after, recorded, defn)
         self.plugins.call(
             "zhifa_after_transition",
             for_department=ctx.matter.department if ctx.matter is not None else ctx.department,

@@ -35,6 +35,10 @@ class Label:
         return f"{self.zh} ({self.en})"
 
 
+CONFIDENTIAL = "(confidential)"
+"""What a confidential field shows to whoever does not handle the matter (投诉举报处理暂行办法 第三十三条)."""
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     name: str
@@ -48,6 +52,7 @@ class FieldSpec:
     max_length: int | None = None
     schema: Mapping[str, Any] | None = None  # for type json: the JSON schema its value must meet
     check: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
+    confidential: bool = False  # personal data shown only to the officers handling the matter
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +192,23 @@ class Definition:
         steps = [self.open, *self.triggers.values()]
         return {g.name for s in steps for g in s.guards}
 
+    def confidential(self, step: str) -> frozenset[str]:
+        """The fields of ``step`` marked confidential (none for a step the definition lacks)."""
+        spec = self.open if step == OPEN else self.triggers.get(step)
+        if spec is None:
+            return frozenset()
+        return frozenset(n for n, f in spec.fields.items() if f.confidential)
+
+    def redact_step(self, step: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """``data`` of ``step`` with each confidential field's value replaced by
+        :data:`CONFIDENTIAL` (the record keeps it; who sees it is the caller's decision)."""
+        hidden = self.confidential(step)
+        return {k: (CONFIDENTIAL if k in hidden and v is not None else v) for k, v in data.items()}
+
+    def redact_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A matter's data (step name → that step's values) with confidential fields redacted."""
+        return {k: self.redact_step(k, v) if isinstance(v, Mapping) else v for k, v in data.items()}
+
 
 @cache
 def _validator() -> Callable[[Any], Any]:
@@ -308,6 +330,7 @@ def _build(raw: dict[str, Any], text: str, src: str) -> Definition:
                 max_length=f.get("max_length"),
                 schema=f.get("schema"),
                 check=_value_schema(f.get("schema"), src, f"{path}.fields.{fname}.schema"),
+                confidential=bool(f.get("confidential", False)),
             )
         guards = tuple(
             GuardRef(g, {})
