@@ -2,10 +2,13 @@
 credit-risk classes computed from it, dated and explained.
 
 - :mod:`~zhifa.credit.records`: which step becomes which credit record, and keeping the file up
-  to date with the record (:func:`sync`); what a 较重行政处罚 is (:func:`heavier`, from :mod:`zhifa.procedure.serious_list`);
+  to date with the record (:func:`sync`); what a 较重行政处罚 is (:func:`heavier`, defined in
+  :mod:`zhifa.procedure.serious_list`);
+- :mod:`~zhifa.credit.importing`: records of other bodies, imported with their source named;
 - :mod:`~zhifa.credit.classes`: classifying every entity with a scheme
   (:mod:`zhifa.rules.credit`), the stored classes and their history, one entity's class explained;
-- :mod:`~zhifa.credit.file`: one entity's whole file.
+- :mod:`~zhifa.credit.file`: one entity's whole file; :mod:`~zhifa.credit.export`: as a workbook;
+- :mod:`~zhifa.credit.measures`: which joint measures (:mod:`zhifa.rules.measures`) apply.
 """
 
 from zhifa.credit.classes import Classified, Explained, Stored, classify, explain, history
