@@ -19,14 +19,13 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from zhifa.procedure.inspection import codes_with, parse_results
-from zhifa.procedure.serious_list import heavier
+from zhifa.procedure.serious_list import heavier, recorded_money
 from zhifa.store.tables import CreditRecord, Event, Matter
 from zhifa.workflow.definitions import OPEN
 
@@ -46,16 +45,9 @@ class Derived:
     details: Mapping[str, Any] | None = None
 
 
-def _money(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)
-
-
 def _penalty(data: Mapping[str, Any]) -> Derived:
     kind = str(data.get("penalty_kind") or "")
-    fine = _money(data.get("fine"))
+    fine = recorded_money(data.get("fine"))
     tier = (data.get("_discretion") or {}).get("tier")
     flags = {
         f
@@ -72,7 +64,7 @@ def _penalty(data: Mapping[str, Any]) -> Derived:
     details = {
         "penalty_kind": kind,
         "fine": str(fine),
-        "confiscation": str(_money(data.get("confiscation"))),
+        "confiscation": str(recorded_money(data.get("confiscation"))),
         "tier": tier,
         "heavier": "heavier" in flags,
         "violation": data.get("violation"),

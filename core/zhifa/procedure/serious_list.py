@@ -56,7 +56,8 @@ ON_LIST = ("listed", "published", "removal_applied", "revoking")
 """States in which the entity is on the list: decided, and not yet removed or revoked."""
 
 
-def _money(value: Any) -> Decimal:
+def recorded_money(value: Any) -> Decimal:
+    """A money field as recorded in a step's data, as a Decimal; absent or unreadable: zero."""
     try:
         return Decimal(str(value)) if value not in (None, "") else Decimal(0)
     except InvalidOperation:
@@ -70,7 +71,7 @@ def heavier(data: Mapping[str, Any]) -> bool:
     if data.get("penalty_kind") in HEAVIER_KINDS:
         return True
     tier = (data.get("_discretion") or {}).get("tier")
-    return tier == "heavier" and _money(data.get("fine")) > 0
+    return tier == "heavier" and recorded_money(data.get("fine")) > 0
 
 
 def removable_from(listed_on: date) -> date:
