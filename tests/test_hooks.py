@@ -29,6 +29,7 @@ from zhifa.hooks import specs
 from zhifa.plugins import Plugins
 from zhifa.rules import DEFAULT_POLICY
 from zhifa.rules.credit import NATIONAL_SCHEME
+from zhifa.rules.measures import NATIONAL_MEASURES
 from zhifa.store import Store
 from zhifa.store.tables import Department
 
@@ -210,6 +211,23 @@ def test_hook_zhifa_credit_scheme() -> None:
     with pytest.raises(PluginError) as err:
         Plugins([WrongScheme()], autoload=False).credit_scheme("HZXH")
     assert "zhifa_credit_scheme" in err.value.message and "returned dict" in err.value.message
+
+
+def test_hook_zhifa_credit_measures() -> None:
+    """Every plugin the department uses adds its measures to the national ones; with no
+    department named only the national ones apply; a plugin returning something else is named."""
+    import zhifa_market.plugin as market
+
+    national = [m.code for m in NATIONAL_MEASURES]
+    found = [m.code for m in Plugins([market], autoload=False).credit_measures("HZXH")]
+    assert sorted(found) == sorted(
+        [*national, *(m.code for m in market.zhifa_credit_measures(None))]
+    )
+    assert "contract-red-list-inspection" in found
+    assert [m.code for m in Plugins([market], autoload=False).credit_measures(None)] == national
+    with pytest.raises(PluginError) as err:
+        Plugins([WrongScheme()], autoload=False).credit_measures("HZXH")
+    assert "zhifa_credit_measures" in err.value.message and "returned dict" in err.value.message
 
 
 def test_hook_zhifa_cli() -> None:

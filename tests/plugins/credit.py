@@ -1,5 +1,5 @@
 """Credit-scheme plugins of the tests: one that leaves every department's scheme to others and
-one that returns something that is not a scheme."""
+one that returns something that is not a scheme (nor measures)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,7 @@ class WrongScheme:
     @hookimpl
     def zhifa_credit_scheme(self, department: str) -> object:
         return {"name": "not a scheme"}
+
+    @hookimpl
+    def zhifa_credit_measures(self, department: str | None) -> object:
+        return {"code": "not a list of measures"}

@@ -194,16 +194,26 @@ def credit_check(
             "--on", metavar="DATE", help="The day asked about (YYYY-MM-DD; default today)."
         ),
     ] = None,
+    dept: Annotated[
+        str | None,
+        typer.Option(
+            "--dept",
+            metavar="CODE",
+            help="Add the measures of this department's plugins to the national ones.",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Which joint measures (联合惩戒措施) apply to an entity for an activity, and why.
+    """Which joint measures (联合奖惩措施) apply to an entity for an activity, and why.
 
     Answers from the entity's credit file as it stands on the day: each measure concerning the
     activity whose trigger a record meets (a listing until its removal, a heavier penalty within
-    three years, a revoked permit within five), with its content, legal basis, implementer and
-    the records behind it. Exit 0 whether or not a measure applies; --json says restricted true
-    or false.
+    three years, a revoked permit within five) and that no record of its "unless" kinds keeps
+    off, with its content, legal basis, implementer and the records behind it: punishments
+    (失信惩戒) first, then incentives (守信激励). With --dept, the department's plugins' measures
+    join the national ones. Exit 0 whether or not a measure applies; --json says restricted and
+    rewarded true or false.
     """
     from zhifa.credit.measures import check
 
@@ -211,18 +221,22 @@ def credit_check(
         day = date.fromisoformat(on) if on else SystemClock().now().date()
     except ValueError:
         raise InputError(f"--on {on!r} is not a date; write YYYY-MM-DD") from None
+    measures = Plugins().credit_measures(dept)
     with opened(db) as store:
-        found = check(store, entity, activity, day, SystemClock().now())
+        found = check(store, entity, activity, day, SystemClock().now(), measures)
 
     def render() -> None:
         who = f"{found.entity.name} ({found.entity.uscc})"
         if not found.applies:
-            console.print(f"no joint measure restricts {who} for {activity} on {day}", markup=False)
+            console.print(
+                f"no joint measure applies to {who} for {activity} on {day}", markup=False
+            )
             return
         console.print(f"{who} for {activity} on {day}:", markup=False)
-        for a in found.applies:
+        for a in sorted(found.applies, key=lambda a: a.measure.effect != "punishment"):
             m = a.measure
-            console.print(f"  {m.code}: {m.content}", markup=False)
+            word = "restricts" if m.effect == "punishment" else "rewards"
+            console.print(f"  {m.code} ({word}): {m.content}", markup=False)
             console.print(f"    basis {m.basis}; implemented by {m.implementer}", markup=False)
             for r in a.records:
                 console.print(f"    because {r.on} {r.kind}: {r.summary}", markup=False)

@@ -19,7 +19,7 @@ file, disables the plugin, and the departments that use it are refused until it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # annotations only: importing the markers stays cheap for a p
     from zhifa.hooks.types import EventRecord, Guard, ReportingSink, StepContext
     from zhifa.rules import ChecklistItem, SamplingPolicy, Violation
     from zhifa.rules.credit import CreditScheme
+    from zhifa.rules.measures import Measure
 
 hookspec = pluggy.HookspecMarker("zhifa")
 """Marker for the hook specifications below (zhifa's own; plugins do not need it)."""
@@ -256,6 +257,36 @@ def zhifa_credit_scheme(department: str) -> CreditScheme | None:
         @zhifa.hookimpl
         def zhifa_credit_scheme(department):
             return SCHEME if department.startswith("SC") else None
+    """
+
+
+@hookspec
+def zhifa_credit_measures(department: str | None) -> Sequence[Measure] | None:
+    """The joint measures (联合奖惩措施) a plugin adds for ``department`` (None: asked for all
+    departments), or None to add none.
+
+    Every plugin the department uses contributes; the baseline's national measures
+    (:data:`zhifa.rules.measures.NATIONAL_MEASURES`) come first. A measure is data: what in the
+    entity's credit file triggers it (records of a kind, optionally with a flag, within a window
+    of months, until a record of ``ended_by``, unless records of the ``unless`` kinds are in the
+    window), the activities it concerns (as ``zhifa credit check --for`` names them), whether it
+    is a punishment (失信惩戒) or an incentive (守信激励, e.g. for a red list imported from the
+    body that keeps it), its content, legal basis, implementer and category 1–3. Build it with
+    :class:`zhifa.rules.measures.Measure` or read a YAML list with
+    :func:`zhifa.rules.measures.load_measures` (faults are one sentence naming the file and the
+    entry). A code another plugin declared already is refused, naming both plugins.
+    ``zhifa credit check ENTITY --for ACTIVITY --dept CODE`` answers with them.
+
+    Example::
+
+        from pathlib import Path
+        from zhifa.rules.measures import load_measures
+
+        MEASURES = load_measures(Path(__file__).with_name("measures.yaml"))
+
+        @zhifa.hookimpl
+        def zhifa_credit_measures(department):
+            return MEASURES
     """
 
 

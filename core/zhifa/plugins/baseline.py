@@ -8,7 +8,7 @@ ship with zhifa: they run in the calling thread without a time limit unless ``zh
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from zhifa.hooks.specs import hookimpl
 
 if TYPE_CHECKING:
     from zhifa.hooks.types import Guard, GuardResult, ReportingSink, StepContext
+    from zhifa.rules.measures import Measure
 
 
 @hookimpl
@@ -41,6 +42,15 @@ def zhifa_reporting_sinks() -> Iterable[ReportingSink]:
     from zhifa.reporting.publicity import PublicitySink
 
     return (PublicitySink(),)
+
+
+@hookimpl
+def zhifa_credit_measures(department: str | None) -> Sequence[Measure]:
+    """The joint measures of the national laws (``measures_national.yaml``), for every
+    department."""
+    from zhifa.rules.measures import NATIONAL_MEASURES
+
+    return NATIONAL_MEASURES
 
 
 @hookimpl

@@ -24,7 +24,7 @@ import dataclasses
 import functools
 import itertools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points, version
 from pathlib import Path
@@ -39,6 +39,7 @@ from zhifa.plugins.config import PluginConfig, load_config
 from zhifa.plugins.isolation import abandon, run_plugin_code
 from zhifa.rules import DEFAULT_POLICY, ChecklistItem, SamplingPolicy, Violation
 from zhifa.rules.credit import NATIONAL_SCHEME, CreditScheme
+from zhifa.rules.measures import NATIONAL_MEASURES, Measure
 
 if TYPE_CHECKING:
     from zhifa.hooks.types import Guard, ReportingSink, StepContext
@@ -472,6 +473,30 @@ class Plugins:
             return NATIONAL_SCHEME
         found = self.call("zhifa_credit_scheme", for_department=department, department=department)
         return next((_scheme(p, s) for p, s in found), NATIONAL_SCHEME)
+
+    def credit_measures(self, department: str | None = None) -> tuple[Measure, ...]:
+        """The joint measures of every plugin ``department`` uses, the baseline's national ones
+        first (only those when no department is named); a code declared twice is refused,
+        naming both plugins, and a plugin returning something other than measures is named."""
+        if department is None:
+            return tuple(NATIONAL_MEASURES)
+        out: list[Measure] = []
+        owner: dict[str, str] = {}
+        for plugin, value in self.call(
+            "zhifa_credit_measures", for_department=department, department=department
+        ):
+            if value is None:
+                continue
+            if not isinstance(value, Sequence) or not all(isinstance(m, Measure) for m in value):
+                kind = type(value).__name__
+                cause = TypeError(f"returned {kind}, not a list of zhifa.rules.measures.Measure")
+                raise PluginError(plugin, "zhifa_credit_measures", cause)
+            for m in value:
+                first = owner.setdefault(m.code, plugin)
+                if first != plugin:
+                    raise PluginConflict(plugin, first, f"joint measure {m.code!r}")
+                out.append(m)
+        return tuple(out)
 
 
 def _scheme(plugin: str, value: object) -> CreditScheme:

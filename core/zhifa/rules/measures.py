@@ -1,12 +1,16 @@
-"""Joint punishment measures (联合惩戒措施) as data: what in an entity's credit file triggers a
-measure, which activities it concerns (government procurement, bidding, honours, a permit, the
-commitment procedure, inspection), its content, legal basis, implementer and category.
+"""Joint measures (联合奖惩措施) as data: what in an entity's credit file triggers a measure,
+which activities it concerns (government procurement, bidding, honours, a permit, the commitment
+procedure, inspection), whether it punishes dishonesty (惩戒) or rewards trustworthiness (激励),
+its content, legal basis, implementer and category.
 
 A measure's trigger has the shape of a scheme's override (:mod:`zhifa.rules.credit`): records of
 a kind, optionally with a flag, dated within a window of months, and, with ``ended_by``, only
-until a record of that kind of the same matter (a listing until its removal). zhifa ships the
-measures of the national laws it could read (:data:`NATIONAL_MEASURES`,
-``measures_national.yaml``); :func:`load_measures` reads a department's file of the same shape.
+until a record of that kind of the same matter (a listing until its removal). ``unless`` names
+kinds whose records in the same window keep the measure from applying: an incentive for an
+entity on a red list (守信红名单, imported from the body that keeps it) is lost by a penalty or a
+listing in the window. zhifa ships the measures of the national laws it could read
+(:data:`NATIONAL_MEASURES`, ``measures_national.yaml``); :func:`load_measures` reads a
+department's file of the same shape, which its plugin gives through ``zhifa_credit_measures``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ ACTIVITIES: dict[str, str] = {
 }
 """The activities a measure may concern, as ``zhifa credit check --for`` names them."""
 
+EFFECTS = {
+    "punishment": "失信惩戒 restricts a dishonest entity",
+    "incentive": "守信激励 rewards a trustworthy entity (a red list, a kept commitment)",
+}
+
 CATEGORIES = {
     1: "public bodies reduce rights or add duties (resting on law)",
     2: "public bodies' own management (e.g. more inspections)",
@@ -54,6 +63,8 @@ class Measure:
     implementer: str
     flag: str | None = None
     ended_by: str | None = None
+    effect: str = "punishment"
+    unless: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,7 +75,9 @@ class Measure:
                 "flag": self.flag,
                 "months": self.months,
                 "ended_by": self.ended_by,
+                "unless": list(self.unless),
             },
+            "effect": self.effect,
             "activities": list(self.activities),
             "content": self.content,
             "basis": self.basis,
@@ -96,6 +109,8 @@ def parse_measures(raw: Any, where: str = "measures") -> tuple[Measure, ...]:
                 implementer=str(entry["implementer"]),
                 flag=when.get("flag"),
                 ended_by=when.get("ended_by"),
+                effect=str(entry.get("effect", "punishment")),
+                unless=_kinds(when.get("unless")),
             )
         except KeyError as exc:
             raise InputError(f"{here}: {exc.args[0]} is missing") from None
@@ -110,10 +125,23 @@ def parse_measures(raw: Any, where: str = "measures") -> tuple[Measure, ...]:
     return tuple(out)
 
 
+def _kinds(raw: Any) -> tuple[str, ...]:
+    """``unless`` as a tuple of kinds (one kind may be written alone)."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    if not isinstance(raw, list):
+        raise TypeError(f"unless is a list of record kinds, not {raw!r}")
+    return tuple(str(k) for k in raw)
+
+
 def _check(m: Measure, here: str) -> None:
     if m.category not in CATEGORIES:
         raise InputError(f"{here}: category is 1, 2 or 3, not {m.category}")
-    for kind in (m.kind, m.ended_by):
+    if m.effect not in EFFECTS:
+        raise InputError(f"{here}: effect is punishment or incentive, not {m.effect!r}")
+    for kind in (m.kind, m.ended_by, *m.unless):
         if kind is not None and kind not in RECORD_KINDS:
             raise InputError(
                 f"{here}: records of kind {kind!r} are not in the credit file; kinds are "

@@ -73,7 +73,12 @@ def test_each_scope_cites_the_article_of_the_inspection_rules_for_it(loaded: Plu
 
 def test_the_plugin_is_listed_with_its_hooks(loaded: Plugins) -> None:
     (info,) = [p for p in loaded.listing() if p.name == plugin.__name__]
-    assert info.hooks == ("zhifa_checklists", "zhifa_credit_scheme", "zhifa_violations")
+    assert info.hooks == (
+        "zhifa_checklists",
+        "zhifa_credit_measures",
+        "zhifa_credit_scheme",
+        "zhifa_violations",
+    )
 
 
 def test_the_distribution_declares_its_entry_point() -> None:

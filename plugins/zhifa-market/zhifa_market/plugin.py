@@ -1,10 +1,11 @@
-"""The market-regulation plugin's hooks: its violation catalogue, its inspection checklists and
-its credit-risk classification.
+"""The market-regulation plugin's hooks: its violation catalogue, its inspection checklists, its
+credit-risk classification and its joint measures.
 
 All live as data next to this module: ``violations.yaml`` in the format of
 :func:`zhifa.load_catalogue`, ``checklists.yaml`` as items grouped by the kind of
 business they apply to (``food_production``, ``food_sales``, ``catering``), and
-``credit_scheme.yaml`` in the format of :func:`zhifa.load_credit_scheme`.
+``credit_scheme.yaml`` in the format of :func:`zhifa.load_credit_scheme`, ``measures.yaml`` in
+the format of :func:`zhifa.rules.measures.load_measures`.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from zhifa import (
     load_checklist,
     load_credit_scheme,
 )
+from zhifa.rules.measures import Measure, load_measures
 
 NAME = "zhifa-market"
 HERE = Path(__file__).parent
 VIOLATIONS = HERE / "violations.yaml"
 CHECKLISTS = HERE / "checklists.yaml"
 CREDIT_SCHEME = HERE / "credit_scheme.yaml"
+MEASURES = HERE / "measures.yaml"
 SCOPES = ("food_production", "food_sales", "catering")
 
 
@@ -46,3 +49,10 @@ def zhifa_credit_scheme(department: str) -> CreditScheme:
     """The bureau's credit-risk classification of food businesses, for every department that
     uses this plugin (``zhifa.toml`` chooses which)."""
     return load_credit_scheme(CREDIT_SCHEME)
+
+
+@hookimpl
+def zhifa_credit_measures(department: str | None) -> list[Measure]:
+    """More inspections for a food business with a penalty on record (食品安全法 第一百一十三条),
+    and the incentives of a red list imported from the body that keeps it."""
+    return list(load_measures(MEASURES))
