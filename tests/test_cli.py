@@ -257,7 +257,7 @@ def test_triggers_lists_what_the_officer_may_do(
 
 def test_workflow_list_show_and_diagram(capsys: pytest.CaptureFixture[str]) -> None:
     listed = run_json(capsys, "workflow", "list")
-    assert {"name": "clue", "versions": [3], "label": "线索 (Clue)"} in listed
+    assert {"name": "clue", "versions": [4], "label": "线索 (Clue)"} in listed
     shown = run_json(capsys, "workflow", "show", "clue")
     assert shown["clocks"]["verification"]["days"] == 15
     code, out, _ = run(capsys, "workflow", "show", "clue", "--diagram", "mermaid")

@@ -62,7 +62,7 @@ def fault_of(text: str) -> DefinitionError:
 def test_clue_is_shipped_and_loads(clue_path: Path, clue_text: str) -> None:
     d = load_file(clue_path)
     assert isinstance(d, Definition)
-    assert d.key == ("clue", 3)
+    assert d.key == ("clue", 4)
     assert d.label == Label("线索", "Clue")
     assert d.initial == "received"
     assert d.source_name == SOURCE
@@ -146,7 +146,7 @@ def test_clue_steps(clue_path: Path) -> None:
 def test_round_trip_of_the_unchanged_dict_loads(clue_raw: dict[str, Any]) -> None:
     """The bad definitions below differ from this one in one place only."""
     d = parse_definition(dump(copy.deepcopy(clue_raw)), SOURCE)
-    assert d.key == ("clue", 3)
+    assert d.key == ("clue", 4)
 
 
 # --- faults: one change each ------------------------------------------------------------------

@@ -50,7 +50,7 @@ def test_open_and_advance_record_hashed_events(bureau: Store) -> None:
     assert history[1].prev_hash == history[0].hash == r.event.prev_hash
     assert r.matter.head_hash == history[1].hash
     assert history[1].data == {"verifiers": ["C1", "C2"]}
-    assert history[0].data["_matter"]["workflow_version"] == 3
+    assert history[0].data["_matter"]["workflow_version"] == 4
     assert r.matter.data["assign"] == {"verifiers": ["C1", "C2"]}
 
 

@@ -73,11 +73,13 @@ if TYPE_CHECKING:
     from zhifa.rules import (
         ChecklistItem,
         CreditScheme,
+        Measure,
         SamplingPolicy,
         Violation,
         load_catalogue,
         load_checklist,
         load_credit_scheme,
+        load_measures,
     )
     from zhifa.store import Store
     from zhifa.timekeeping import FixedClock, SystemClock
@@ -127,11 +129,13 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "zhifa.rules": (
         "ChecklistItem",
         "CreditScheme",
+        "Measure",
         "SamplingPolicy",
         "Violation",
         "load_catalogue",
         "load_checklist",
         "load_credit_scheme",
+        "load_measures",
     ),
     "zhifa.store": ("Store",),
     "zhifa.timekeeping": ("FixedClock", "SystemClock"),
@@ -162,6 +166,7 @@ __all__ = [
     "InputError",
     "IntegrityError",
     "MatterView",
+    "Measure",
     "NotFoundError",
     "OutboxDelivery",
     "PermissionRefused",
@@ -189,6 +194,7 @@ __all__ = [
     "load_catalogue",
     "load_checklist",
     "load_credit_scheme",
+    "load_measures",
 ]
 
 

@@ -278,3 +278,85 @@ def credit_export(
             markup=False,
         ),
     )
+
+
+@credit_app.command("report")
+def credit_report(
+    entity: Annotated[str, typer.Argument(metavar="ENTITY", help="USCC or entity id.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="FILE.docx",
+            help="The Word document to write (its name must end in .docx).",
+            show_default=False,
+        ),
+    ],
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="The edition for the entity itself or a third party: no class, no score, no "
+            "internal notes.",
+        ),
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help="The day the report speaks as of (YYYY-MM-DD, not after today; default today).",
+        ),
+    ] = None,
+    dept: Annotated[
+        str | None,
+        typer.Option(
+            "--dept",
+            metavar="CODE",
+            help="The department issuing the report (named on it), whose scheme gives the "
+            "class; default: the national scheme and no department named.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace the --out file if it exists (else it is kept)."),
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write an entity's credit report (信用报告) as a Word document to hand over, and print its
+    SHA-256.
+
+    The report gives the entity (name, unified social credit code, registration), the day it
+    speaks as of, when it was made and its number, then a section each for the basic
+    information, administrative penalties, inspections, lists (abnormal operation, serious
+    violation and any other) with entry and removal, commitments and their outcome,
+    publications and repairs, complaints and reports received (counts and dates only, never
+    who made them), and records of other bodies with their source named; a section with
+    nothing in it says so. The internal edition (the default) adds the credit-risk class on the
+    day, its score, the indicators that decided it and its history, with the note that the
+    class is internal (国市监信发〔2022〕6号). --public gives the edition for the entity or a third
+    party, without any of that. --as-of gives the file as it stood on that day. Keep the
+    SHA-256 printed (and in --json) to prove the file unchanged.
+    """
+    from zhifa.credit.report import write_report
+
+    day = as_of_day(as_of)
+    now = SystemClock().now()
+    scheme = scheme_of(dept)
+    with opened(db) as store:
+        done = write_report(
+            store, entity, scheme, day, now, out, public=public, department=dept, force=force
+        )
+    report = done.report
+
+    def render() -> None:
+        edition = "public" if public else "internal"
+        console.print(
+            f"wrote the {edition} credit report {report.number} of {report.name} "
+            f"({report.uscc}) as of {day} to {done.path} ({done.size} bytes)",
+            markup=False,
+        )
+        console.print(f"SHA-256 {done.sha256}", markup=False)
+
+    emit(as_json, done.as_dict(), render)

@@ -8,7 +8,13 @@ credit-risk classes computed from it, dated and explained.
 - :mod:`~zhifa.credit.classes`: classifying every entity with a scheme
   (:mod:`zhifa.rules.credit`), the stored classes and their history, one entity's class explained;
 - :mod:`~zhifa.credit.file`: one entity's whole file; :mod:`~zhifa.credit.export`: as a workbook;
-- :mod:`~zhifa.credit.measures`: which joint measures (:mod:`zhifa.rules.measures`) apply.
+- :mod:`~zhifa.credit.measures`: which joint measures (:mod:`zhifa.rules.measures`) apply;
+- :mod:`~zhifa.credit.report`: the credit report (信用报告) of one entity in its internal and
+  public editions, written as a Word document by :mod:`~zhifa.credit.report_docx`.
+
+A record's status after an objection or a repair (disputed, corrected, confirmed, repaired) is
+read from the records of the ``credit_objection`` and ``record_repair`` workflows
+(:func:`zhifa.credit.records.statuses`).
 """
 
 from zhifa.credit.classes import Classified, Explained, Stored, classify, explain, history

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from zhifa.credit.records import sync
+from zhifa.credit.records import corrected, repaired, sync
 from zhifa.rules import CREDIT_CLASSES
 from zhifa.rules.credit import CreditScheme, Indicator, Override, window_start
 from zhifa.store import Store
@@ -55,12 +55,16 @@ class Counted(Protocol):
     def ended_by(self) -> str | None: ...
 
 
-def in_window(item: Counted, as_of: date) -> list[sa.ColumnElement[bool]]:
+def in_window(item: Counted, as_of: date, *, lifted: bool = False) -> list[sa.ColumnElement[bool]]:
     """The conditions on ``credit_records`` of the records ``item`` counts on ``as_of``: its kind
-    and flag, dated in its window, and not ended by a record of ``ended_by`` of the same matter
-    dated on or before ``as_of``."""
+    and flag, dated in its window, not ended by a record of ``ended_by`` of the same matter
+    dated on or before ``as_of``, not corrected on an objection, and with ``lifted`` (a joint
+    measure) not repaired either."""
     r = CreditRecord.__table__.c
     where = [r.kind == item.kind, r.on >= window_start(as_of, item.months), r.on <= as_of]
+    where.append(~corrected(r, as_of))
+    if lifted:
+        where.append(~repaired(r, as_of))
     if item.flag:
         where.append(r.flags.contains(f",{item.flag},", autoescape=True))
     if item.ended_by:

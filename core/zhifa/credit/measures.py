@@ -3,8 +3,8 @@
 :func:`check` brings the entity's credit file up to date with the record, then, for every
 measure concerning the activity, selects the entity's records that trigger it on the day (the
 same window and end rules as a scheme's indicators: :func:`zhifa.credit.classes.in_window`).
-A measure applies when at least one record triggers it and no record of its ``unless`` kinds
-lies in the same window; the answer names the records, the content, the legal basis and who
+A measure applies when at least one record triggers it (a record corrected on an objection or
+repaired triggers none) and no record of its ``unless`` kinds lies in the same window; the answer names the records, the content, the legal basis and who
 implements it, punishments (``restricted``) and incentives apart.
 """
 
@@ -103,7 +103,9 @@ def check(
             if activity not in m.activities:
                 continue
             ids = session.scalars(
-                sa.select(r.id).where(r.entity_id == entity.id, *in_window(m, on)).order_by(r.id)
+                sa.select(r.id)
+                .where(r.entity_id == entity.id, *in_window(m, on, lifted=True))
+                .order_by(r.id)
             ).all()
             if ids and not _barred(session, m, entity.id, on):
                 applies.append(Applies(m, [by_id[i] for i in ids]))

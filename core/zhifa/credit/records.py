@@ -15,6 +15,7 @@ What is a **较重行政处罚** (a heavier penalty, SAMR Order 44 第二条第�
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class Derived:
     summary: str
     flags: frozenset[str] = frozenset()
     details: Mapping[str, Any] | None = None
+    concerns: int | None = None  # the record an objection or a repair is about
 
 
 def _penalty(data: Mapping[str, Any]) -> Derived:
@@ -111,6 +113,9 @@ def _complaint(data: Mapping[str, Any]) -> Derived | None:
     source = data.get("source")
     if source not in ("complaint", "report"):
         return None
+    follows = (data.get("_matter") or {}).get("follows") or {}
+    if follows.get("workflow") == "complaint":
+        return None  # the complaint it comes from counted once, when accepted
     # the reporter is never copied into the credit file (their identity stays with the clue)
     return Derived("complaint", f"{source} received", frozenset({str(source)}), {"source": source})
 
@@ -155,7 +160,39 @@ DERIVED: dict[tuple[str, str], Callable[[Mapping[str, Any]], Derived | None]] = 
     ("serious_list", "expire"): _fixed("serious_list_end", "removed after three years"),
     ("serious_list", "remove_early"): _fixed("serious_list_end", "removed early"),
     ("serious_list", "withdraw"): _fixed("serious_list_end", "listing revoked with the penalty"),
+    ("attention_list", "decide_listing"): lambda data: Derived(
+        "attention_list",
+        f"listed for key attention ({data.get('ground')})",
+        frozenset({str(data.get("ground"))}),
+    ),
+    ("attention_list", "remove"): _fixed("attention_list_end", "removed, no new violation"),
+    ("attention_list", "approve_removal"): _fixed("attention_list_end", "removed on rectification"),
     ("clue", OPEN): _complaint,
+    # a complaint counts once accepted: one not accepted (投诉举报处理暂行办法 第十五条: outside
+    # the department's remit, no consumer dispute, too late…) says nothing about the business;
+    # the complainant is recorded by the opening step, never copied here
+    ("complaint", "accept"): lambda _data: Derived(
+        "complaint", "complaint accepted", frozenset({"complaint"}), {"source": "complaint"}
+    ),
+    ("credit_objection", OPEN): lambda data: Derived(
+        "objection",
+        f"objection to record {data.get('record')} ({data.get('asks')})",
+        concerns=int(data["record"]),
+    ),
+    ("credit_objection", "uphold"): _fixed(
+        "objection_upheld", "objection upheld, record corrected"
+    ),
+    ("credit_objection", "reject"): _fixed(
+        "objection_rejected", "objection rejected, record confirmed"
+    ),
+    ("record_repair", OPEN): lambda data: Derived(
+        "record_repair",
+        f"repair of record {data.get('record')} applied for ({data.get('severity')})",
+        frozenset({str(data.get("severity"))}),
+        concerns=int(data["record"]),
+    ),
+    ("record_repair", "approve"): _fixed("record_repaired", "record repaired"),
+    ("record_repair", "revoke"): _fixed("record_repair_revoked", "repair revoked for deceit"),
 }
 """(workflow, step) → what its event becomes in the entity's credit file."""
 
@@ -220,6 +257,7 @@ def sync(session: Session, now: datetime) -> int:
                     "matter_id": row.matter_id,
                     "event_id": row.id,
                     "summary": found.summary,
+                    "concerns": found.concerns,
                     "details": json.dumps(found.details or {}, ensure_ascii=False, sort_keys=True),
                     "recorded_at": now,
                 }
@@ -257,6 +295,8 @@ class Record:
     matter_id: int | None
     summary: str
     details: Mapping[str, Any]
+    concerns: int | None = None
+    status: str = ""  # disputed, corrected, confirmed, repaired (see :func:`statuses`)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -268,16 +308,95 @@ class Record:
             "matter_id": self.matter_id,
             "summary": self.summary,
             "details": dict(self.details),
+            "concerns": self.concerns,
+            "status": self.status,
         }
 
 
+OBJECTION = ("objection", "objection_upheld", "objection_rejected")
+"""The records of an objection (异议): received (concerning the record), upheld, rejected."""
+RECORD_REPAIR = ("record_repair", "record_repaired", "record_repair_revoked")
+"""The records of a record's repair (信用信息修复): applied for (concerning the record),
+repaired, revoked (obtained by deceit: the record counts again)."""
+
+
+def outcome_on(
+    r: Any, opening: str, outcome: str, as_of: date, undone_by: str | None = None
+) -> sa.ColumnElement[bool]:
+    """Whether a matter opened about the record of ``r`` (its opening record of kind ``opening``
+    concerns it) has an ``outcome`` record dated on or before ``as_of`` (and, with
+    ``undone_by``, no such record of the same matter undoing it): one probe of the
+    ``concerns`` index, then of the matter's."""
+    o = sa.alias(CreditRecord.__table__, f"{opening}_o")
+    u = sa.alias(CreditRecord.__table__, f"{outcome}_u")
+    where = [
+        o.c.concerns == r.id,
+        o.c.kind == opening,
+        u.c.matter_id == o.c.matter_id,
+        u.c.kind == outcome,
+        u.c.on <= as_of,
+    ]
+    if undone_by is not None:
+        x = sa.alias(CreditRecord.__table__, f"{undone_by}_x")
+        where.append(
+            ~sa.exists().where(
+                x.c.matter_id == o.c.matter_id, x.c.kind == undone_by, x.c.on <= as_of
+            )
+        )
+    found: sa.ColumnElement[bool] = sa.exists(sa.select(o.c.id).where(*where))
+    return found
+
+
+def corrected(r: Any, as_of: date) -> sa.ColumnElement[bool]:
+    """The record was corrected on an objection upheld on or before ``as_of``: it no longer
+    counts anywhere."""
+    return outcome_on(r, OBJECTION[0], OBJECTION[1], as_of)
+
+
+def repaired(r: Any, as_of: date) -> sa.ColumnElement[bool]:
+    """The record was repaired on or before ``as_of`` and the repair not revoked: the measures
+    it triggered are lifted (it stays a fact of the file)."""
+    return outcome_on(r, RECORD_REPAIR[0], RECORD_REPAIR[1], as_of, RECORD_REPAIR[2])
+
+
+def statuses(records: Sequence[Record]) -> dict[int, str]:
+    """Record id → its status from the objection and repair records among ``records`` (one
+    entity's): ``disputed`` while an objection runs, ``corrected`` or ``confirmed`` after it
+    (the latest objection decides), ``repaired`` while a repair stands."""
+    by_matter: dict[int, set[str]] = {}
+    for rec in records:
+        if rec.matter_id is not None:
+            by_matter.setdefault(rec.matter_id, set()).add(rec.kind)
+    out: dict[int, str] = {}
+    for rec in records:  # oldest first: a later objection or repair overrides an earlier one
+        if rec.concerns is None or rec.matter_id is None:
+            continue
+        kinds = by_matter[rec.matter_id]
+        if rec.kind == OBJECTION[0]:
+            out[rec.concerns] = (
+                "corrected"
+                if OBJECTION[1] in kinds
+                else "confirmed"
+                if OBJECTION[2] in kinds
+                else "disputed"
+            )
+        elif (
+            rec.kind == RECORD_REPAIR[0]
+            and RECORD_REPAIR[1] in kinds
+            and RECORD_REPAIR[2] not in kinds
+            and out.get(rec.concerns) != "corrected"
+        ):
+            out[rec.concerns] = "repaired"
+    return out
+
+
 def records_of(session: Session, entity_id: int) -> list[Record]:
-    """The entity's credit records, oldest first."""
+    """The entity's credit records, oldest first, each with its status (:func:`statuses`)."""
     r = CreditRecord.__table__.c
     rows = session.execute(
         sa.select(CreditRecord.__table__).where(r.entity_id == entity_id).order_by(r.on, r.id)
     ).all()
-    return [
+    found = [
         Record(
             row.id,
             row.on,
@@ -287,6 +406,11 @@ def records_of(session: Session, entity_id: int) -> list[Record]:
             row.matter_id,
             row.summary,
             json.loads(row.details or "{}"),
+            row.concerns,
         )
         for row in rows
+    ]
+    marks = statuses(found)
+    return [
+        dataclasses.replace(rec, status=marks[rec.id]) if rec.id in marks else rec for rec in found
     ]

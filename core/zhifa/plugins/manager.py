@@ -427,17 +427,10 @@ class Plugins:
 
         self._each("zhifa_violations", use)
         for code, entries in list(out.items()):
-            entries.sort(key=lambda v: v.in_force_from)
-            for a, b in itertools.pairwise(entries):
-                if a.in_force_to is None or a.in_force_to >= b.in_force_from:
-                    problem = (
-                        f"violation {code} has entries in force at the same time (from "
-                        f"{a.in_force_from} and from {b.in_force_from}); end the earlier one "
-                        "the day before the later one begins (in_force_to)"
-                    )
-                    error = PluginError(owner[code], "zhifa_violations", ValueError(problem))
-                    self.broke(owner[code], error, f"its catalogue is inconsistent: {problem}")
-                    break
+            problem = _overlap(code, entries)
+            if problem is not None:
+                error = PluginError(owner[code], "zhifa_violations", ValueError(problem))
+                self.broke(owner[code], error, f"its catalogue is inconsistent: {problem}")
         return {
             code: kept
             for code, entries in out.items()
@@ -476,27 +469,43 @@ class Plugins:
 
     def credit_measures(self, department: str | None = None) -> tuple[Measure, ...]:
         """The joint measures of every plugin ``department`` uses, the baseline's national ones
-        first (only those when no department is named); a code declared twice is refused,
-        naming both plugins, and a plugin returning something other than measures is named."""
+        among them (only those when no department is named): :func:`_measures`."""
         if department is None:
             return tuple(NATIONAL_MEASURES)
-        out: list[Measure] = []
-        owner: dict[str, str] = {}
-        for plugin, value in self.call(
-            "zhifa_credit_measures", for_department=department, department=department
-        ):
-            if value is None:
-                continue
-            if not isinstance(value, Sequence) or not all(isinstance(m, Measure) for m in value):
-                kind = type(value).__name__
-                cause = TypeError(f"returned {kind}, not a list of zhifa.rules.measures.Measure")
-                raise PluginError(plugin, "zhifa_credit_measures", cause)
-            for m in value:
-                first = owner.setdefault(m.code, plugin)
-                if first != plugin:
-                    raise PluginConflict(plugin, first, f"joint measure {m.code!r}")
-                out.append(m)
-        return tuple(out)
+        found = self.call("zhifa_credit_measures", for_department=department, department=department)
+        return _measures(found)
+
+
+def _overlap(code: str, entries: list[Violation]) -> str | None:
+    """Sort ``entries`` (one violation code's) by start; the fault of two in force at once."""
+    entries.sort(key=lambda v: v.in_force_from)
+    for a, b in itertools.pairwise(entries):
+        if a.in_force_to is None or a.in_force_to >= b.in_force_from:
+            return (
+                f"violation {code} has entries in force at the same time (from "
+                f"{a.in_force_from} and from {b.in_force_from}); end the earlier one "
+                "the day before the later one begins (in_force_to)"
+            )
+    return None
+
+
+def _measures(found: list[tuple[str, Any]]) -> tuple[Measure, ...]:
+    """The measures each plugin returned, in order; a code two plugins declare is refused, naming
+    both, and a plugin returning something other than measures is named."""
+    out: list[Measure] = []
+    owner: dict[str, str] = {}
+    for plugin, value in found:
+        if value is None:
+            continue
+        if not isinstance(value, Sequence) or not all(isinstance(m, Measure) for m in value):
+            cause = TypeError(f"returned {type(value).__name__}, not a list of zhifa.Measure")
+            raise PluginError(plugin, "zhifa_credit_measures", cause)
+        for m in value:
+            first = owner.setdefault(m.code, plugin)
+            if first != plugin:
+                raise PluginConflict(plugin, first, f"joint measure {m.code!r}")
+            out.append(m)
+    return tuple(out)
 
 
 def _scheme(plugin: str, value: object) -> CreditScheme:

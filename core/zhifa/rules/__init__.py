@@ -40,6 +40,7 @@ from zhifa.rules.discretion import (
     select_tier,
     suggest,
 )
+from zhifa.rules.measures import NATIONAL_MEASURES, Measure, load_measures
 from zhifa.rules.sampling import CREDIT_CLASSES, DEFAULT_POLICY, RISK_LEVELS, SamplingPolicy
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "ITEM_KEYS",
     "ITEM_KINDS",
     "METHODS",
+    "NATIONAL_MEASURES",
     "NATIONAL_SCHEME",
     "RESPONSIBLE",
     "RISK_LEVELS",
@@ -64,6 +66,7 @@ __all__ = [
     "ChecklistItem",
     "CreditScheme",
     "Facts",
+    "Measure",
     "SamplingPolicy",
     "Suggestion",
     "Tier",
@@ -75,6 +78,7 @@ __all__ = [
     "load_catalogue",
     "load_checklist",
     "load_credit_scheme",
+    "load_measures",
     "parse_violation",
     "select_tier",
     "suggest",

@@ -66,7 +66,15 @@ RECORD_KINDS: dict[str, str] = {
     "commitment_repaired": "虚假承诺已修复 a false commitment repaired",
     "serious_list": "列入严重违法失信名单 listed as seriously dishonest (the listing day)",
     "serious_list_end": "移出严重违法失信名单 removed: at expiry, early, or revoked with the penalty",
+    "attention_list": "列入重点关注名单 listed for key attention after repeated minor violations (flag: the ground)",
+    "attention_list_end": "移出重点关注名单 removed: after the period without a new violation, or on rectification",
     "complaint": "投诉举报 a complaint or report received about the entity",
+    "objection": "信用信息异议 an objection to a record received (it concerns the record)",
+    "objection_upheld": "异议成立 the record corrected: it no longer counts anywhere",
+    "objection_rejected": "异议不成立 the record confirmed",
+    "record_repair": "信用信息修复申请 an application to repair a record (it concerns the record)",
+    "record_repaired": "信用信息已修复 the record repaired: the measures it triggered are lifted",
+    "record_repair_revoked": "修复被撤销 a repair obtained by deceit revoked: the record counts again",
     "external": "外部信用记录 a record imported from another body (its source named)",
 }
 """The kinds of credit record (一户一档) an entity's file holds and an indicator may count."""

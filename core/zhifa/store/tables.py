@@ -394,6 +394,7 @@ class CreditRecord(Base):
         Index("ix_credit_records_entity_id", "entity_id", "on"),
         Index("ix_credit_records_kind", "kind", "on"),
         Index("ix_credit_records_matter_id", "matter_id", "kind", "on"),
+        Index("ix_credit_records_concerns", "concerns", "kind"),
         UniqueConstraint("source", "reference"),
     )
 
@@ -406,6 +407,8 @@ class CreditRecord(Base):
     matter_id: Mapped[int | None] = mapped_column(ForeignKey("matters.id"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), unique=True)
     reference: Mapped[str | None] = mapped_column(String(100))  # the source's own number
+    # the record an objection or a repair is about (on the record of its matter's opening)
+    concerns: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text)
     details: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     recorded_at: Mapped[datetime] = mapped_column(DateTime)

@@ -5,7 +5,7 @@ All live as data next to this module: ``violations.yaml`` in the format of
 :func:`zhifa.load_catalogue`, ``checklists.yaml`` as items grouped by the kind of
 business they apply to (``food_production``, ``food_sales``, ``catering``), and
 ``credit_scheme.yaml`` in the format of :func:`zhifa.load_credit_scheme`, ``measures.yaml`` in
-the format of :func:`zhifa.rules.measures.load_measures`.
+the format of :func:`zhifa.load_measures`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from pathlib import Path
 from zhifa import (
     ChecklistItem,
     CreditScheme,
+    Measure,
     Violation,
     hookimpl,
     load_catalogue,
     load_checklist,
     load_credit_scheme,
+    load_measures,
 )
-from zhifa.rules.measures import Measure, load_measures
 
 NAME = "zhifa-market"
 HERE = Path(__file__).parent
