@@ -295,8 +295,13 @@ def test_demo_builds_and_verifies(capsys: pytest.CaptureFixture[str], tmp_path: 
         "nobody reviews their own conduct",  # accountability
         "→ concluded",
         "2026-04-22  class B (score 90)",  # credit: the penalty and the complaint lower the class
-        "penalty          fine 130000.00 yuan",
-        "class history: 2026-02-09 A, 2026-04-22 B, 2027-05-13 B",
+        "penalty            fine 130000.00 yuan",
+        "not on 2026-06-30 (企业信息公示暂行条例 第八条)",  # abnormal list: after the cause only
+        "→ removed 已移出",
+        "→ kept 核查属实",  # the commitment, checked by a clean targeted inspection
+        "2026-07-08  class C (score 90)",  # the abnormal listing overrides the score
+        "2026-09-19  class B (score 93)",
+        "class history: 2026-02-09 A, 2026-04-22 B, 2026-07-08 C, 2026-09-19 B, 2027-05-13 B",
         "record intact",
     ):
         assert fragment in story
@@ -309,6 +314,8 @@ def test_demo_builds_and_verifies(capsys: pytest.CaptureFixture[str], tmp_path: 
         "credit_repair",
         "inspection",
         "accountability",
+        "abnormal_list",
+        "commitment",
     }
 
 

@@ -53,7 +53,10 @@ def demo(
         typer.echo(dumps({"database": str(path), "story": lines, "intact": intact}))
     else:
         console.print(
-            f"\nThe demo database is {path}. Try: zhifa matter show 1 --db sqlite:///{path}",
+            f"\nThe demo database is {path}. Try:\n"
+            f"  zhifa entity show {demo_lib.ENTITIES[0][0]} --db sqlite:///{path}"
+            "   # the supermarket's credit file\n"
+            f"  zhifa matter show 1 --db sqlite:///{path}",
             markup=False,
         )
     if not intact:

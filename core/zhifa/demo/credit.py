@@ -1,6 +1,7 @@
 """The supermarket's credit file (一户一档), told last: every step of its complaint, case,
-publication and repair became a dated credit record, and its class is computed from them before
-the complaint, after the penalty and after the repair, each with the reasons."""
+publication, listing, commitment, inspection and repair became a dated credit record, and its class
+is computed from them before the complaint, after the penalty, while listed, after the commitment
+was checked and after the repair, each with the reasons."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from zhifa.rules import NATIONAL_SCHEME
 DAYS = (
     (date(2026, 2, 9), "the day before the complaint"),
     (date(2026, 4, 22), "the day after the penalty decision"),
+    (date(2026, 7, 8), "the day after the abnormal listing"),
+    (date(2026, 9, 19), "the day after the commitment was checked"),
     (date(2027, 5, 13), "the day after the credit repair"),
 )
 
@@ -39,6 +42,6 @@ def tell_credit(s: Narrator, uscc: str) -> None:
         f"  the file of {file.entity.name}: {len(file.matters)} matters, {len(file.records)} records"
     )
     for r in file.records:
-        out(f"    {r.on}  {r.kind:<16} {r.summary}")
+        out(f"    {r.on}  {r.kind:<18} {r.summary}")
     history = ", ".join(f"{h.as_of} {h.credit_class}" for h in reversed(file.history))
     out(f"  class history: {history}; the newest is the one the next random draw takes")

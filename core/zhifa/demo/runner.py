@@ -12,6 +12,7 @@ from zhifa.demo.bureau import ENTITIES, seed
 from zhifa.demo.case import tell_case
 from zhifa.demo.clues import tell_clues
 from zhifa.demo.credit import tell_credit
+from zhifa.demo.credit_lists import tell_credit_lists
 from zhifa.demo.credit_repair import tell_credit_repair
 from zhifa.demo.inspection import tell_inspection
 from zhifa.demo.narrator import Narrator
@@ -38,6 +39,7 @@ def run(store: Store, out: Callable[[str], None]) -> bool:
     tell_credit_repair(s, publication)
     tell_inspection(s)
     tell_accountability(s, noodle)
+    tell_credit_lists(s, ENTITIES[0][0])
     tell_credit(s, ENTITIES[0][0])
 
     out("")
