@@ -15,6 +15,7 @@ a class takes effect on the next snapshot, never on draws already made.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,10 @@ class Counted(Protocol):
     def ended_by(self) -> str | None: ...
 
 
+_ENDED = sa.alias(CreditRecord.__table__, "ended")
+"""The records that end a listing (made once: an alias is costly to build)."""
+
+
 def in_window(item: Counted, as_of: date, *, lifted: bool = False) -> list[sa.ColumnElement[bool]]:
     """The conditions on ``credit_records`` of the records ``item`` counts on ``as_of``: its kind
     and flag, dated in its window, not ended by a record of ``ended_by`` of the same matter
@@ -68,7 +73,7 @@ def in_window(item: Counted, as_of: date, *, lifted: bool = False) -> list[sa.Co
     if item.flag:
         where.append(r.flags.contains(f",{item.flag},", autoescape=True))
     if item.ended_by:
-        end = sa.alias(CreditRecord.__table__, "ended")
+        end = _ENDED
         where.append(
             ~sa.exists().where(
                 end.c.matter_id == r.matter_id, end.c.kind == item.ended_by, end.c.on <= as_of
@@ -111,6 +116,13 @@ def count(
     return out
 
 
+@functools.lru_cache(maxsize=512)
+def _summed(item: Indicator | Override, as_of: date) -> sa.ColumnElement[Any]:
+    """How many records ``item`` counts on ``as_of``, as a column over one entity's records;
+    built once per item and day (building the expression costs more than running it)."""
+    return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*in_window(item, as_of)), 1), else_=0)), 0)
+
+
 def _counted_one(
     session: Session, scheme: CreditScheme, as_of: date, entity: int
 ) -> dict[str, NDArray[np.int64]]:
@@ -120,10 +132,7 @@ def _counted_one(
     does when it has no statistics (zhifa never runs ``ANALYZE``): it then reads every record of
     the kind in the window, seconds for one entity of a large register."""
     r = CreditRecord.__table__.c
-    columns = [
-        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*in_window(item, as_of)), 1), else_=0)), 0)
-        for item in scheme.counted
-    ]
+    columns = [_summed(item, as_of) for item in scheme.counted]
     row = session.execute(sa.select(*columns).where(r.entity_id == entity, r.on <= as_of)).one()
     return {
         item.code: np.array([int(n)], dtype=np.int64)

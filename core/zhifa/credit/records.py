@@ -16,6 +16,7 @@ What is a **较重行政处罚** (a heavier penalty, SAMR Order 44 第二条第�
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from zhifa.procedure.inspection import codes_with, parse_results
 from zhifa.procedure.serious_list import heavier, recorded_money
@@ -320,6 +322,13 @@ RECORD_REPAIR = ("record_repair", "record_repaired", "record_repair_revoked")
 repaired, revoked (obtained by deceit: the record counts again)."""
 
 
+@functools.cache
+def _alias(name: str) -> NamedFromClause:
+    """A named alias of ``credit_records``, made once: building one sets up its column
+    collection, which costs more than the query it serves when a class is explained."""
+    return sa.alias(CreditRecord.__table__, name)
+
+
 def outcome_on(
     r: Any, opening: str, outcome: str, as_of: date, undone_by: str | None = None
 ) -> sa.ColumnElement[bool]:
@@ -327,8 +336,7 @@ def outcome_on(
     concerns it) has an ``outcome`` record dated on or before ``as_of`` (and, with
     ``undone_by``, no such record of the same matter undoing it): one probe of the
     ``concerns`` index, then of the matter's."""
-    o = sa.alias(CreditRecord.__table__, f"{opening}_o")
-    u = sa.alias(CreditRecord.__table__, f"{outcome}_u")
+    o, u = _alias(f"{opening}_o"), _alias(f"{outcome}_u")
     where = [
         o.c.concerns == r.id,
         o.c.kind == opening,
@@ -337,7 +345,7 @@ def outcome_on(
         u.c.on <= as_of,
     ]
     if undone_by is not None:
-        x = sa.alias(CreditRecord.__table__, f"{undone_by}_x")
+        x = _alias(f"{undone_by}_x")
         where.append(
             ~sa.exists().where(
                 x.c.matter_id == o.c.matter_id, x.c.kind == undone_by, x.c.on <= as_of

@@ -79,18 +79,23 @@ CONDITIONS: tuple[tuple[str, str, str], ...] = (
 """Each condition of an early end: (field, what is wrong when it is false, source)."""
 
 
-def minimum_period_ends(published_on: date, category: str) -> date | None:
-    """The last day of the minimum publication period, or None when no early end is possible."""
-    months = MINIMUM_MONTHS.get(category)
+def minimum_period_ends(
+    published_on: date, category: str, minimum: Mapping[str, int] = MINIMUM_MONTHS
+) -> date | None:
+    """The last day of the minimum publication period, or None when no early end is possible
+    (``minimum``: months by category, the rule's unless the policy sandbox passes a reform's)."""
+    months = minimum.get(category)
     return None if months is None else add_months(published_on, months)
 
 
-def first_eligible_day(published_on: date, category: str) -> date | None:
+def first_eligible_day(
+    published_on: date, category: str, minimum: Mapping[str, int] = MINIMUM_MONTHS
+) -> date | None:
     """The first day an early end of publication may be applied for; None for severe penalties.
 
     The minimum period is complete at the end of its last day, so this is the day after it.
     """
-    last = minimum_period_ends(published_on, category)
+    last = minimum_period_ends(published_on, category, minimum)
     return None if last is None else last + timedelta(days=1)
 
 

@@ -109,16 +109,22 @@ def short_period(penalty: Penalty, low_fine: Decimal = LOW_FINE_THRESHOLD) -> bo
 
 
 def publicity_end(
-    published_on: date, penalty: Penalty, low_fine: Decimal = LOW_FINE_THRESHOLD
+    published_on: date,
+    penalty: Penalty,
+    low_fine: Decimal = LOW_FINE_THRESHOLD,
+    *,
+    short_months: int = SHORT_PERIOD_MONTHS,
+    long_years: int = LONG_PERIOD_YEARS,
 ) -> date:
     """The last day of publicity for ``penalty`` published on ``published_on`` (第十三条).
 
     3 months for circulated criticism or a low fine only; else 3 years, or the end of a restriction
-    of business or practice when it runs longer. The day of publication is not counted.
+    of business or practice when it runs longer. The day of publication is not counted. The
+    periods are the rule's; the policy sandbox passes a reform's.
     """
     if short_period(penalty, low_fine):
-        return add_months(published_on, SHORT_PERIOD_MONTHS)
-    end = add_years(published_on, LONG_PERIOD_YEARS)
+        return add_months(published_on, short_months)
+    end = add_years(published_on, long_years)
     restricted = penalty.kinds & set(RESTRICTIONS)
     if restricted and penalty.restriction_ends_on and penalty.restriction_ends_on > end:
         return penalty.restriction_ends_on
