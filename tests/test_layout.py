@@ -48,6 +48,7 @@ PACKAGES = {
     "procedure",
     "reporting",
     "rules",
+    "sandbox",
     "store",
     "workflow",
 }

@@ -20,7 +20,7 @@ path                                          kind         the value, read from
 ``repair.minimum_months.CATEGORY``            months       publication before an early end
 ``credit.DEPT.band.C``                        score        the lowest score of class C
 ``credit.DEPT.indicator.CODE.points``         points       points per record of the indicator
-``capacity.DEPT.officer_days``                days         officer-days a year for inspections
+``capacity.DEPT.officer_days``                days         officer-days a year (none: no limit)
 ``capacity.officer_days_per_visit``           days         officer-days one inspection takes
 ============================================  ===========  ==========================================
 
@@ -65,7 +65,6 @@ KINDS = {
 }
 """Every kind of parameter and what a value of it must be."""
 
-OFFICER_DAYS = Decimal(2 * 220)  # two inspectors' working years: the sandbox's default capacity
 VISIT_DAYS = Decimal(2)  # two inspectors for one day
 
 
@@ -271,10 +270,10 @@ def _capacity(departments: Sequence[str]) -> Iterator[Parameter]:
         yield Parameter(
             f"capacity.{dept}.officer_days",
             "days",
-            "officer-days a year",
-            OFFICER_DAYS,
+            "officer-days a year (none: no limit)",
+            None,
             "the sandbox's setting, not a rule of law",
-            "officer-days a year for inspections",
+            "officer-days a year for random inspections",
         )
     yield Parameter(
         "capacity.officer_days_per_visit",

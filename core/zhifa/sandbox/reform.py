@@ -150,8 +150,8 @@ def load_reform(source: str | Path | Mapping[str, Any], params: Parameters) -> R
     for path, values in changes.items():
         try:
             checked[str(path)] = _dated(str(path), values, params)
-        except _Fault as fault:
-            problems[str(path)] = str(fault)
+        except InputError as fault:
+            problems[str(path)] = fault.message
     if problems:
         n = len(problems)
         raise FieldError(
@@ -163,10 +163,6 @@ def load_reform(source: str | Path | Mapping[str, Any], params: Parameters) -> R
     return Reform(name, checked, str(raw.get("description") or ""))
 
 
-class _Fault(Exception):
-    """One path's fault, as the sentence the reader gets."""
-
-
 def _dated(path: str, values: Any, params: Parameters) -> tuple[tuple[date, Any], ...]:
     if path not in params:
         near = difflib.get_close_matches(path, list(params), n=3, cutoff=0.6)
@@ -175,7 +171,7 @@ def _dated(path: str, values: Any, params: Parameters) -> tuple[tuple[date, Any]
             if near
             else "; list them with `zhifa sandbox params`"
         )
-        raise _Fault(f"no such parameter{hint}")
+        raise InputError(f"no such parameter{hint}")
     p = params[path]
     if not isinstance(values, Mapping):
         values = {BEGINNING: values}
@@ -184,7 +180,7 @@ def _dated(path: str, values: Any, params: Parameters) -> tuple[tuple[date, Any]
         day = _day(key)
         out.append((day, convert(p, value)))
     if not out:
-        raise _Fault("give at least one value, keyed by the day it takes effect")
+        raise InputError("give at least one value, keyed by the day it takes effect")
     return tuple(sorted(out, key=lambda item: item[0]))
 
 
@@ -194,40 +190,40 @@ def _day(key: Any) -> date:
     try:
         return date.fromisoformat(str(key))
     except ValueError:
-        raise _Fault(
+        raise InputError(
             f"{key!r} is not a day; key each value by the day it takes effect (YYYY-MM-DD)"
         ) from None
 
 
 def _decimal(value: Any, what: str) -> Decimal:
     if isinstance(value, bool):
-        raise _Fault(f"{value!r} is not {what}")
+        raise InputError(f"{value!r} is not {what}")
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise _Fault(f"{value!r} is not {what}") from None
+        raise InputError(f"{value!r} is not {what}") from None
     if not number.is_finite():
-        raise _Fault(f"{value!r} is not {what}")
+        raise InputError(f"{value!r} is not {what}")
     return number
 
 
 def _whole(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _Fault(f"{value!r} is not {what}")
+        raise InputError(f"{value!r} is not {what}")
     return value
 
 
 def convert(p: Parameter, value: Any) -> Any:
-    """``value`` as parameter ``p``'s kind, or :class:`_Fault` saying what is wrong."""
+    """``value`` as parameter ``p``'s kind, or :class:`InputError` saying what is wrong."""
     kind = p.kind
     if kind == "ratio":
         share = _decimal(value, "a share")
         if not Decimal(0) <= share <= Decimal(1):
-            raise _Fault(f"a share must be between 0 and 1, not {value}")
+            raise InputError(f"a share must be between 0 and 1, not {value}")
         return share
     if kind in ("count", "days", "months", "years"):
-        if kind == "count" and value is None:
-            return None  # no cap
+        if value is None and p.value is None:
+            return None  # no cap, no limit: what the baseline has
         unit = {"count": "a whole number", "days": "a whole number of days"}.get(
             kind, f"a whole number of {kind}"
         )
@@ -235,44 +231,46 @@ def convert(p: Parameter, value: Any) -> Any:
     if kind == "yuan":
         amount = _decimal(value, "an amount in yuan")
         if amount < 0:
-            raise _Fault(f"an amount must be zero or more, not {value}")
+            raise InputError(f"an amount must be zero or more, not {value}")
         return amount
     if kind in ("score", "points"):
         return float(_decimal(value, "a number"))
     if kind == "flag":
         if not isinstance(value, bool):
-            raise _Fault(f"{value!r} is not true or false")
+            raise InputError(f"{value!r} is not true or false")
         return value
     if kind == "classes":
         if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-            raise _Fault("give a list of credit classes, such as [A]")
+            raise InputError("give a list of credit classes, such as [A]")
         bad = sorted(set(value) - set(CREDIT_CLASSES))
         if bad:
-            raise _Fault(
+            raise InputError(
                 f"unknown credit class {', '.join(bad)}; classes are {', '.join(CREDIT_CLASSES)}"
             )
         try:
             check_exempt(frozenset(value))  # the engine's own rule
         except InputError as exc:
-            raise _Fault(exc.message) from None
+            raise InputError(exc.message) from None
         return frozenset(value)
     if kind in ("shares", "range"):
         if not isinstance(value, list | tuple) or len(value) != 2:
-            raise _Fault(f"give a pair [low, high], not {value!r}")
+            raise InputError(f"give a pair [low, high], not {value!r}")
         low, high = (_decimal(v, "a number") for v in value)
         if low > high:
-            raise _Fault(f"the low end {low} is above the high end {high}")
+            raise InputError(f"the low end {low} is above the high end {high}")
         if kind == "shares" and not (Decimal(0) <= low and high <= Decimal(1)):
-            raise _Fault(f"shares of the legal range must be between 0 and 1, not [{low}, {high}]")
+            raise InputError(
+                f"shares of the legal range must be between 0 and 1, not [{low}, {high}]"
+            )
         if kind == "range" and p.limits is not None:
             lo, hi = p.limits
             if low < lo or high > hi:
-                raise _Fault(
+                raise InputError(
                     f"[{low}, {high}] {p.unit} leaves the statute's range {lo}–{hi} {p.unit} "
                     f"({p.basis}); a reform may narrow a fine's range, never widen it"
                 )
         return (low, high)
-    raise _Fault(
+    raise InputError(
         f"parameters of kind {kind} cannot be changed"
     )  # pragma: no cover - KINDS is closed
 

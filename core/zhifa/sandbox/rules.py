@@ -167,8 +167,10 @@ class Rules:
 
     # -- capacity -----------------------------------------------------------------------------------
 
-    def officer_days(self, dept: str) -> Decimal:
-        return Decimal(self.value(f"capacity.{dept}.officer_days"))
+    def officer_days(self, dept: str) -> Decimal | None:
+        """The department's officer-days a year for random inspections (None: no limit)."""
+        days = self.value(f"capacity.{dept}.officer_days")
+        return None if days is None else Decimal(days)
 
     @property
     def visit_days(self) -> Decimal:
