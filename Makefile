@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.zhifa-installed
 
-.PHONY: setup demo test lint docs clean
+.PHONY: setup demo test lint docs clean sandbox
 
 PLUGINS := $(wildcard plugins/zhifa-*/pyproject.toml)
 
@@ -32,6 +32,9 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest -n auto
+
+sandbox: setup
+	$(BIN)/jupyter lab sandbox_notebooks
 
 docs: setup
 	$(BIN)/python -m zhifa.cli.docgen docs

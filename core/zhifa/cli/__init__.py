@@ -62,6 +62,7 @@ COMMAND_MODULES = (
     "officer",
     "entity",
     "credit",
+    "sandbox",
     "matter",
     "due",
     "outbox",

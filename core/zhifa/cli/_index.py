@@ -120,6 +120,13 @@ COMMANDS: tuple[Entry, ...] = (
         "Credit-risk classes (信用风险分类) from the credit files.",
     ),
     Entry(
+        "sandbox",
+        "sandbox",
+        True,
+        "The policy sandbox: reforms as dated overrides of zhifa's own rules (sampling ratios, fines, no-penalty lists, publication and repair periods, credit schemes, capacity), how firms respond to them in simulation, and the real record replayed under a reform. Nothing in a database is ever changed.",
+        "Reforms simulated and replayed against the rules as installed.",
+    ),
+    Entry(
         "matter",
         "matter",
         True,

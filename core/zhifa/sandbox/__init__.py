@@ -9,5 +9,12 @@ enforcement those rules produce, and the real record replayed under a reform.
   objects and functions;
 - :mod:`~zhifa.sandbox.theory`: the models' own solutions (the static deterrence model's closed
   form, Harrington's enforcement leverage solved as the firm's dynamic programme);
-- :mod:`~zhifa.sandbox.behaviour`: the vectorised firm × period kernels the simulations run.
+- :mod:`~zhifa.sandbox.behaviour`: the vectorised firm × period kernels the simulations run;
+- :mod:`~zhifa.sandbox.population`: synthetic populations and a database's directory;
+- :mod:`~zhifa.sandbox.model`: the rules-driven firm model over years;
+- :mod:`~zhifa.sandbox.sweep`: reforms × replications, locally or on a Dask cluster;
+- :mod:`~zhifa.sandbox.outcomes`: means with intervals, differences, tables, workbooks, plots;
+- :mod:`~zhifa.sandbox.replay`: the recorded cases re-evaluated under a reform, read only.
+
+The model, its assumptions and what it leaves out: ``docs/sandbox.md``.
 """
