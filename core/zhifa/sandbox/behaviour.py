@@ -274,7 +274,8 @@ def step_base(
     np.logical_or(visited, inspected, out=visited)
     if learn:
         np.multiply(belief, dtype(1.0 - learn), out=belief)
-        np.add(belief, dtype(learn), out=belief, where=inspected)
+        np.multiply(inspected, dtype(learn), out=buf)  # learn where inspected, else +0
+        np.add(belief, buf, out=belief)  # the same bits as a masked add, without its slow loop
 
 
 @dataclass(frozen=True, slots=True, eq=False)
