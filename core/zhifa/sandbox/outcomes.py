@@ -196,6 +196,7 @@ def plot(summary: Mapping[str, Any], outcome: str, ax: Any = None) -> Any:
         ax.plot(years, means, marker="o", label=name)
         if not any(math.isnan(x) for x in lows):
             ax.fill_between(years, lows, highs, alpha=0.2)
+    ax.set_xticks(years)
     ax.set_xlabel("year")
     ax.set_ylabel(outcome)
     ax.legend()
