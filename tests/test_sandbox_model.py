@@ -167,3 +167,24 @@ def test_sandbox_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
         capsys, "sandbox", "run", str(reform), "--population", "5", "--db", "sqlite:///x.db"
     )
     assert code == 2 and "not both" in err
+
+
+def test_run_and_replay_on_a_database(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """On the demo's database: the run takes its directory, the replay reads its cases (which
+    name no catalogue code, so each is skipped with the reason), and neither writes."""
+    target = tmp_path / "demo.db"
+    run_json(capsys, "demo", "--path", str(target))
+    url = f"sqlite:///{target}"
+    before = target.read_bytes()
+    reform = tmp_path / "r.yaml"
+    reform.write_text("name: r\nchanges:\n  publication.short_months: 1\n", "utf-8")
+    result = run_json(
+        capsys, "sandbox", "run", str(reform), "--db", url, "--reps", "1", "--years", "1",
+        "--start", "2027-01-01",
+    )  # fmt: skip
+    assert result["population"].startswith(f"database {url} (3 entities)")
+    assert result["departments"] == ["HZXH-SJ"]
+    replayed = run_json(capsys, "sandbox", "replay", str(reform), "--db", url)
+    assert replayed["totals"]["cases"] == 0 and replayed["totals"]["skipped"] >= 1
+    assert all("violation" in s["reason"] or "code" in s["reason"] for s in replayed["skipped"])
+    assert target.read_bytes() == before

@@ -200,10 +200,11 @@ def sandbox_run(
     loaded = [load_reform(r, installed.params) for r in reforms]
     if db is not None:
         from zhifa.sandbox.replay import read_only_store
+        from zhifa.store.database import describe
 
         store = read_only_store(db)
         try:
-            pop = from_database(store, seed)
+            pop = from_database(store, seed, label=describe(db))  # no password shown
         finally:
             store.dispose()
     else:

@@ -134,8 +134,9 @@ def from_database(
     gain_median: float = 1_500.0,
     gain_sigma: float = 1.2,
     goods_median: float = 5_000.0,
+    label: str | None = None,
 ) -> Population:
-    """The directory of a zhifa database: every entity with its industry, region, current credit
+    """The directory of a zhifa database (named ``label`` in the results, else by its URL): every entity with its industry, region, current credit
     class (none stored: B) and risk level; size is unknown on the record, so every firm is
     taken as small; gains and goods values are drawn with ``seed`` as for a synthetic one."""
     e = Entity.__table__.c
@@ -168,7 +169,7 @@ def from_database(
         registered=np.array([r.registered_on or fallback for r in rows], dtype="datetime64[D]"),
         gain=_gains(rng, size, gain_median, gain_sigma),
         goods_value=np.asarray(SIZE_MULTIPLE)[size] * goods_median * np.exp(rng.standard_normal(n)),
-        source=f"database {store.url} ({n} entities) seed={seed}",
+        source=f"database {label or store.url} ({n} entities) seed={seed}",
     )
 
 
