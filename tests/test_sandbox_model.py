@@ -187,4 +187,17 @@ def test_run_and_replay_on_a_database(capsys: pytest.CaptureFixture[str], tmp_pa
     replayed = run_json(capsys, "sandbox", "replay", str(reform), "--db", url)
     assert replayed["totals"]["cases"] == 0 and replayed["totals"]["skipped"] >= 1
     assert all("violation" in s["reason"] or "code" in s["reason"] for s in replayed["skipped"])
+    from zhifa.sandbox.population import from_database
+    from zhifa.sandbox.replay import read_only_store
+
+    store = read_only_store(url)
+    try:
+        directory = from_database(store, 1, label="demo")
+    finally:
+        store.dispose()
+    # the supermarket's fine and the noodle shop's spot fine; the supermarket's targeted check
+    # and the noodle shop's drawn inspection
+    assert directory.cases is not None and directory.inspections is not None
+    assert directory.cases.tolist() == [1, 1, 0]
+    assert directory.inspections.tolist() == [1, 1, 0]
     assert target.read_bytes() == before

@@ -319,7 +319,8 @@ def simulate(
     dept_of = _departments(pop, scenario, installed)
     klass = pop.credit_class.copy()
     belief = np.full(n, scenario.prior)
-    found_before = np.zeros(n, dtype=bool)
+    # a firm with a decided case on record has had its first violation (no-penalty no more)
+    found_before = np.zeros(n, dtype=bool) if pop.cases is None else pop.cases > 0
     visited = np.zeros(n, dtype=bool)
     bucket = np.clip(np.searchsorted(BUCKETS, pop.goods_value), 0, BUCKETS.shape[0] - 1)
     history = {

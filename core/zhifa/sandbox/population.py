@@ -1,6 +1,7 @@
 """The firms a simulation runs on: a synthetic population from a documented generator and a seed,
-or the real directory of a zhifa database (its entities, classes, risk levels and registration
-days; the gains from violating are not on any record, so they are drawn as for a synthetic one).
+or the real directory of a zhifa database (its entities, classes, risk levels, registration days,
+and the cases and inspections on record; the gains from violating are not on any record, so they
+are drawn as for a synthetic one).
 
 **The synthetic generator** (:func:`synthetic`), every figure an argument with this default:
 
@@ -28,11 +29,12 @@ from datetime import date, timedelta
 import numpy as np
 import sqlalchemy as sa
 from numpy.typing import NDArray
+from sqlalchemy.orm import Session
 
 from zhifa.errors import InputError
 from zhifa.rules import CREDIT_CLASSES, RISK_LEVELS
 from zhifa.store import Store
-from zhifa.store.tables import Entity
+from zhifa.store.tables import Entity, Event, Matter
 
 INDUSTRIES = ("食品销售", "餐饮服务", "食品生产", "零售", "制造")
 INDUSTRY_SHARES = (0.35, 0.30, 0.10, 0.15, 0.10)
@@ -48,7 +50,9 @@ NO_RISK = len(RISK_LEVELS)  # the code of an entity without a risk level
 class Population:
     """N firms as aligned arrays. ``credit_class`` codes index :data:`CREDIT_CLASSES`, ``risk``
     codes index :data:`RISK_LEVELS` (:data:`NO_RISK`: none), ``industry`` indexes
-    ``industries``; ``registered`` is a day number (``datetime64[D]``)."""
+    ``industries``; ``registered`` is a day number (``datetime64[D]``). A database's directory
+    also gives each firm's decided cases and inspections on record (``cases``,
+    ``inspections``; None for a synthetic population)."""
 
     industries: tuple[str, ...]
     industry: NDArray[np.int16]
@@ -60,6 +64,8 @@ class Population:
     gain: NDArray[np.float64]
     goods_value: NDArray[np.float64]
     source: str = "synthetic"
+    cases: NDArray[np.int32] | None = None
+    inspections: NDArray[np.int32] | None = None
 
     @property
     def n(self) -> int:
@@ -136,16 +142,20 @@ def from_database(
     goods_median: float = 5_000.0,
     label: str | None = None,
 ) -> Population:
-    """The directory of a zhifa database (named ``label`` in the results, else by its URL): every entity with its industry, region, current credit
-    class (none stored: B) and risk level; size is unknown on the record, so every firm is
-    taken as small; gains and goods values are drawn with ``seed`` as for a synthetic one."""
+    """The directory of a zhifa database (named ``label`` in the results, else by its URL):
+    every entity with its industry, region, current credit class (none stored: B), risk level,
+    and its decided cases and inspections on record (a firm with a decided case has had its
+    first violation); size is unknown on the record, so every firm is taken as small; gains and
+    goods values are drawn with ``seed`` as for a synthetic one."""
     e = Entity.__table__.c
     with store.read() as s:
         rows = s.execute(
             sa.select(
-                e.industry, e.region_code, e.credit_class, e.risk_level, e.registered_on
+                e.id, e.industry, e.region_code, e.credit_class, e.risk_level, e.registered_on
             ).order_by(e.id)
         ).all()
+        cases = _per_entity(s, "case", DECIDED)
+        inspections = _per_entity(s, "inspection", ("record_result",))
     if not rows:
         raise InputError(
             f"{store.url} has no entities; import a directory first (zhifa entity import) or "
@@ -170,7 +180,25 @@ def from_database(
         gain=_gains(rng, size, gain_median, gain_sigma),
         goods_value=np.asarray(SIZE_MULTIPLE)[size] * goods_median * np.exp(rng.standard_normal(n)),
         source=f"database {label or store.url} ({n} entities) seed={seed}",
+        cases=np.fromiter((cases.get(r.id, 0) for r in rows), np.int32, n),
+        inspections=np.fromiter((inspections.get(r.id, 0) for r in rows), np.int32, n),
     )
+
+
+DECIDED = ("decide_penalty", "decide_on_the_spot", "decide_no_penalty", "decide_soft")
+"""The steps that decide a case: a firm with one has a violation on record."""
+
+
+def _per_entity(session: Session, workflow: str, triggers: Sequence[str]) -> dict[int, int]:
+    """Entity id → how many of its ``workflow`` matters took one of ``triggers`` (one query)."""
+    m, ev = Matter.__table__.c, Event.__table__.c
+    found = session.execute(
+        sa.select(m.entity_id, sa.func.count(sa.distinct(m.id)))
+        .join(Event, ev.matter_id == m.id)
+        .where(m.workflow == workflow, ev.trigger.in_(triggers), m.entity_id.is_not(None))
+        .group_by(m.entity_id)
+    ).all()
+    return {int(k): int(v) for k, v in found}
 
 
 def day_number(day: date) -> np.datetime64:
