@@ -20,6 +20,7 @@ from zhifa.record import Evidence
 from zhifa.store.tables import Entity, Matter
 from zhifa.timekeeping import parse_moment
 from zhifa.workflow.deadlines import ClockState
+from zhifa.workflow.fields import help_line
 
 matter_app = typer.Typer(help="Open, advance and inspect matters.", no_args_is_help=True)
 
@@ -41,7 +42,11 @@ DataOption = Annotated[
 FieldOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--field", "-f", help="One field as NAME=VALUE (repeatable; lists comma-separated)."
+        "--field",
+        "-f",
+        help="One field as NAME=VALUE, or one key of a JSON field as NAME.KEY=VALUE "
+        "(repeatable; officer lists comma-separated). `zhifa matter triggers ID` shows each "
+        "field's format, allowed values and an example.",
     ),
 ]
 AtOption = Annotated[
@@ -64,10 +69,31 @@ def _data(data: str | None, field: list[str] | None) -> dict[str, Any]:
         values.update(json_object(data, "--data", '{"reason": "…"}'))
     for item in field or ():
         name, sep, value = item.partition("=")
-        if not sep or not name.strip():
+        name = name.strip()
+        if not sep or not name:
             raise InputError(f"--field {item!r} must be written NAME=VALUE")
-        values[name.strip()] = value
+        if "." not in name:
+            values[name] = value
+            continue
+        # NAME.KEY=VALUE: one key of a JSON field, so nobody types the JSON object
+        outer, _, key = name.partition(".")
+        target = values.setdefault(outer, {})
+        if not outer or not key or "." in key or not isinstance(target, dict):
+            raise InputError(
+                f"--field {item!r}: write one key of a JSON field as NAME.KEY=VALUE, and give "
+                f"{outer or 'the field'} either whole or key by key, not both"
+            )
+        target[key] = _json_value(value)
     return values
+
+
+def _json_value(text: str) -> Any:
+    """A JSON field's key given on the command line: a number, true/false, null, a list or an
+    object when the text is one in JSON, else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _evidence(paths: list[Path] | None) -> list[Evidence]:
@@ -229,10 +255,14 @@ def triggers(
                 if o.reasons
                 else "\n".join(f"(checked: {w})" for w in o.waiting_for)
             )
-            fields = ", ".join(f.name + ("*" if f.required else "") for f in o.fields)
+            fields = (
+                "\n".join(help_line(f) for f in o.fields)
+                if o.allowed
+                else ", ".join(f.name + ("*" if f.required else "") for f in o.fields)
+            )
             table.add_row(
                 o.name,
-                o.label + (f"\nfields: {fields}" if fields else ""),
+                o.label + (f"\nfields (* required):\n{fields}" if fields else ""),
                 "yes" if o.allowed else "no",
                 why,
             )

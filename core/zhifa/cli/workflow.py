@@ -11,6 +11,7 @@ from zhifa.cli._common import JsonOption, console, emit
 from zhifa.errors import InputError
 from zhifa.plugins import Plugins
 from zhifa.workflow.definitions import Definition
+from zhifa.workflow.fields import field_help, help_line
 from zhifa.workflow.machine import mermaid
 
 workflow_app = typer.Typer(help="Inspect workflow definitions.", no_args_is_help=True)
@@ -35,11 +36,7 @@ def describe(d: Definition) -> dict[str, Any]:
             "certificate": s.certificate,
             "basis": s.basis,
             "guards": [{"name": g.name, **g.args} for g in s.guards],
-            "fields": {
-                f.name: {"type": f.type, "required": f.required, "label": str(f.label)}
-                | ({"choices": list(f.choices)} if f.choices else {})
-                for f in s.fields.values()
-            },
+            "fields": {f.name: field_help(f) for f in s.fields.values()},
         }
 
     return {
@@ -145,6 +142,12 @@ def show(
                 t.name, str(t.label), moves, ", ".join(sorted(t.roles)), fields, guards
             )
         console.print(triggers)
+        field_table = Table("step", "field (* required): format, allowed values, example")
+        for t in (d.open, *d.triggers.values()):
+            for f in t.fields.values():
+                field_table.add_row(t.name, help_line(f))
+        if field_table.row_count:
+            console.print(field_table)
         for c in d.clocks.values():
             unit = "working days" if c.unit == "working_days" else "calendar days"
             ext = "".join(f", +{n} by {t}" for t, n in c.extended_by)

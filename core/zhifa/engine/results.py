@@ -12,6 +12,7 @@ from zhifa.hooks.types import EventRecord, MatterView
 from zhifa.identity import Session
 from zhifa.workflow.deadlines import ClockState
 from zhifa.workflow.definitions import FieldSpec
+from zhifa.workflow.fields import field_help
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +54,7 @@ class TriggerOption:
             "allowed": self.allowed,
             "reasons": list(self.reasons),
             "checked_with_data": list(self.waiting_for),
-            "fields": [
-                {"name": f.name, "type": f.type, "required": f.required, "label": str(f.label)}
-                for f in self.fields
-            ],
+            "fields": [field_help(f) for f in self.fields],
         }
 
 

@@ -225,3 +225,73 @@ def validate(step: StepSpec, data: Mapping[str, Any]) -> dict[str, Any]:
             problems,
         )
     return out
+
+
+_FORMATS = {
+    "string": ("text, at most {n} characters", ""),
+    "text": ("text", ""),
+    "boolean": ("true or false (also yes/no, 是/否)", "true"),
+    "integer": ("a whole number", "3"),
+    "decimal": ("a number", "2.5"),
+    "money": ("yuan, at most two decimals", "5000.00"),
+    "date": ("a day, YYYY-MM-DD", "2026-03-02"),
+    "datetime": ("a time in Beijing time, YYYY-MM-DDTHH:MM", "2026-03-02T09:30"),
+    "enum": ("one of the allowed values", ""),
+    "officer": ("an officer id", "XH-011"),
+    "officers": ("officer ids, comma-separated", "XH-011,XH-012"),
+    "entity": ("a unified social credit code (18 characters)", "91330106MA2B3C4D5D"),
+    "json": ("JSON, or one key at a time with -f NAME.KEY=VALUE", '{"goods_value": 5000}'),
+}
+
+
+def field_help(spec: FieldSpec) -> dict[str, Any]:
+    """What an officer needs to fill a field in: its type, whether required, the format, the
+    allowed values with their labels, the bounds and an example ``-f`` value (the one source of
+    this help for the command line, the desk's forms and the API)."""
+    text, example = _FORMATS.get(spec.type, (spec.type, ""))
+    limit = spec.max_length or (200 if spec.type == "string" else None)
+    if spec.type == "string":
+        text = text.format(n=limit)
+    elif spec.max_length:
+        text += f", at most {spec.max_length} characters"
+    out: dict[str, Any] = {
+        "name": spec.name,
+        "type": spec.type,
+        "required": spec.required,
+        "label": str(spec.label),
+        "format": text,
+    }
+    if spec.choices:
+        out["choices"] = {k: str(v) for k, v in spec.choices.items()}
+        example = next(iter(spec.choices))
+    if spec.minimum is not None:
+        out["min"] = spec.minimum
+    if spec.maximum is not None:
+        out["max"] = spec.maximum
+    if spec.type == "json":
+        keys = list((spec.schema or {}).get("properties") or {})
+        example = ""
+        out["example"] = f"{spec.name}.{keys[0] if keys else 'KEY'}=VALUE"
+    if spec.type in ("integer", "decimal", "money") and spec.minimum is not None:
+        example = format(Decimal(str(spec.minimum)).normalize(), "f")
+    if "example" not in out:
+        out["example"] = f"{spec.name}={example}" if example else ""
+    if spec.description:
+        out["description"] = spec.description
+    if spec.confidential:
+        out["confidential"] = True
+    return out
+
+
+def help_line(spec: FieldSpec) -> str:
+    """One line of :func:`field_help` for a terminal table."""
+    h = field_help(spec)
+    parts = [f"{h['name']}{'*' if spec.required else ''} ({h['label']}): {h['format']}"]
+    if "choices" in h:
+        parts.append("; ".join(f"{k} {v}" for k, v in h["choices"].items()))
+    bounds = [f"≥ {h['min']:g}" if "min" in h else "", f"≤ {h['max']:g}" if "max" in h else ""]
+    if any(bounds):
+        parts.append(" ".join(b for b in bounds if b))
+    if h["example"]:
+        parts.append(f"e.g. -f {h['example']}")
+    return " — ".join(parts)
