@@ -436,3 +436,64 @@ class CreditClass(Base):
     department_code: Mapped[str] = mapped_column(String(32), default="", server_default="")
     reasons: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DocumentCounter(Base):
+    """The last number given to a kind of enforcement document (文书) by a department in a
+    year. Taken with a row lock in the transaction of the step that issues the document, so
+    numbers are unique and leave no gap: a step that does not commit gives its number back."""
+
+    __tablename__ = "document_numbers"
+
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Document(Base):
+    """An enforcement document issued at a step: its number (文号, ``None`` for a kind that is
+    not numbered) and the SHA-256 of the exact .docx bytes kept in the evidence store, which the
+    step's event also records."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("department_code", "year", "kind", "seq"),
+        Index("ix_documents_matter_id", "matter_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[str | None] = mapped_column(String(100), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Blob(Base):
+    """A file in the evidence store, named by the SHA-256 of its bytes (never overwritten)."""
+
+    __tablename__ = "evidence_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))  # the name it was first stored under
+    stored_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Receipt(Base):
+    """The receipt of a complaint or report filed on the public page: only the SHA-256 of its
+    code is kept, so the table cannot be read back into codes that follow someone's report."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,128 @@
+"""Content-addressed blobs: :class:`BlobStore` and :class:`DirectoryStore`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from zhifa.errors import InputError
+from zhifa.store.tables import Blob
+
+BLOBS = Blob.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    """What storing a file gives back: the SHA-256 of its bytes and their size."""
+
+    sha256: str
+    size: int
+
+
+def digest(data: bytes) -> StoredBlob:
+    return StoredBlob(hashlib.sha256(data).hexdigest(), len(data))
+
+
+class BlobStore(Protocol):
+    """Where the bytes of evidence and documents are kept, by their SHA-256."""
+
+    def put(self, data: bytes) -> StoredBlob:
+        """Keep ``data`` (a no-op when its hash is already kept) and say its hash and size."""
+        ...
+
+    def get(self, sha256: str) -> bytes:
+        """The bytes kept under ``sha256``; :class:`InputError` when none are."""
+        ...
+
+    def has(self, sha256: str) -> bool: ...
+
+    def describe(self) -> str:
+        """Where the store is, for messages."""
+        ...
+
+
+def _checked(sha256: str) -> str:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise InputError(
+            f"{sha256!r} is not a SHA-256 (64 lower-case hex digits); "
+            "copy the hash from the step's evidence"
+        )
+    return sha256
+
+
+class DirectoryStore:
+    """Blobs as files ``ROOT/ab/cdef…`` named by their hash; written to a temporary file and
+    renamed into place, so a reader never sees half a file and an existing file is never
+    replaced."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def _path(self, sha256: str) -> Path:
+        sha = _checked(sha256)
+        return self.root / sha[:2] / sha[2:]
+
+    def put(self, data: bytes) -> StoredBlob:
+        blob = digest(data)
+        path = self._path(blob.sha256)
+        if path.exists():
+            return blob
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o444)
+            if not path.exists():
+                os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return blob
+
+    def get(self, sha256: str) -> bytes:
+        path = self._path(sha256)
+        if not path.exists():
+            raise InputError(
+                f"no file with SHA-256 {sha256} is in the evidence store at {self.root}; "
+                "check the hash, or the store the server was started with"
+            )
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise InputError(
+                f"the file kept under {sha256} in {self.root} no longer has that hash: it was "
+                "altered on disk; restore it from a backup"
+            )
+        return data
+
+    def has(self, sha256: str) -> bool:
+        return self._path(sha256).exists()
+
+    def describe(self) -> str:
+        return str(self.root)
+
+
+def register(
+    conn: sa.Connection, blob: StoredBlob, *, name: str, media_type: str, at: datetime
+) -> None:
+    """List ``blob`` in ``evidence_blobs`` in the caller's transaction (kept as first named)."""
+    found = conn.execute(sa.select(BLOBS.c.sha256).where(BLOBS.c.sha256 == blob.sha256)).first()
+    if found is None:
+        conn.execute(
+            BLOBS.insert().values(
+                sha256=blob.sha256,
+                size=blob.size,
+                media_type=media_type[:100],
+                name=name[:300],
+                stored_at=at,
+            )
+        )
