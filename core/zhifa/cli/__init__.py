@@ -19,6 +19,8 @@ its help text, so ``zhifa --help`` imports none of them and no database code.
 - ``entity``: ``zhifa entity``, market entities (市场主体).
 - ``matter``: ``zhifa matter``, open, advance and inspect matters.
 - ``due``: ``zhifa due``, overdue and soon-due statutory deadlines.
+- ``doc``: ``zhifa doc``, enforcement documents (执法文书): render, list, download.
+- ``evidence``: ``zhifa evidence``, the content-addressed evidence store.
 - ``outbox``: ``zhifa outbox``, the outbox of reporting sinks.
 - ``discretion``: ``zhifa discretion``, discretion benchmarks (裁量基准); also ``zhifa
   violations`` and ``zhifa checklists``, the loaded catalogues.
@@ -29,6 +31,7 @@ its help text, so ``zhifa --help`` imports none of them and no database code.
 - ``audit``: ``zhifa audit``, verify the tamper-evident record.
 - ``auth``: ``zhifa login``, ``zhifa logout`` and ``zhifa auth``, credentials, the access log and
   the first administrator.
+- ``serve``: ``zhifa serve``, the legal officer's web desk.
 - ``demo``: ``zhifa demo``, a fresh database walked through linked matters.
 
 Shared by them: ``_common`` (``--db``, ``--json``, opening the store, output), ``_tables`` (tables
@@ -65,6 +68,8 @@ COMMAND_MODULES = (
     "sandbox",
     "matter",
     "due",
+    "doc",
+    "evidence",
     "outbox",
     "discretion",
     "accountability",
@@ -73,6 +78,7 @@ COMMAND_MODULES = (
     "draw",
     "audit",
     "auth",
+    "serve",
     "demo",
 )
 """The modules of zhifa's own commands, in the order they register them."""
