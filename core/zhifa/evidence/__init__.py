@@ -14,6 +14,22 @@ Modules:
 
 from __future__ import annotations
 
-from zhifa.evidence.blobs import BlobStore, DirectoryStore, StoredBlob, register
+from zhifa.evidence.blobs import (
+    ENV_EVIDENCE,
+    BlobStore,
+    DirectoryStore,
+    StoredBlob,
+    configured,
+    digest,
+    register,
+)
 
-__all__ = ["BlobStore", "DirectoryStore", "StoredBlob", "register"]
+__all__ = [
+    "ENV_EVIDENCE",
+    "BlobStore",
+    "DirectoryStore",
+    "StoredBlob",
+    "configured",
+    "digest",
+    "register",
+]

@@ -126,3 +126,20 @@ def register(
                 stored_at=at,
             )
         )
+
+
+ENV_EVIDENCE = "ZHIFA_EVIDENCE"
+"""Where the evidence store is: a directory path (``s3://`` URLs are added by the S3 backend)."""
+
+
+def configured(db_url: str, location: str | None = None) -> BlobStore:
+    """The evidence store for the database at ``db_url``: ``location`` or ``$ZHIFA_EVIDENCE``
+    when given, else the directory ``NAME.evidence`` beside an SQLite file (``./zhifa-evidence``
+    for an in-memory or server database)."""
+    where = location or os.environ.get(ENV_EVIDENCE)
+    if where:
+        return DirectoryStore(where)
+    url = sa.make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return DirectoryStore(f"{url.database}.evidence")
+    return DirectoryStore("zhifa-evidence")
