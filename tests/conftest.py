@@ -45,6 +45,14 @@ def publicity_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def evidence_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the evidence store keeps files in this test (never the directory the tests run in)."""
+    folder = tmp_path / "evidence"
+    monkeypatch.setenv("ZHIFA_EVIDENCE", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """A migrated PostgreSQL template database, made once per test run."""
