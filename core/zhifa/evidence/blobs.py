@@ -1,4 +1,10 @@
-"""Content-addressed blobs: :class:`BlobStore` and :class:`DirectoryStore`."""
+"""Content-addressed blobs: :class:`BlobStore`, :class:`DirectoryStore`, and :func:`configured`,
+which picks the directory or the S3-compatible backend (:mod:`zhifa.evidence.s3`) from
+``$ZHIFA_EVIDENCE``.
+
+A blob's bytes are checked against their SHA-256 on every read: bytes altered where they are kept
+raise :class:`~zhifa.errors.IntegrityError`; a hash that is not kept, or not a SHA-256, is an
+:class:`~zhifa.errors.InputError`."""
 
 from __future__ import annotations
 
@@ -8,14 +14,14 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import sqlalchemy as sa
 
-from zhifa.errors import InputError
+from zhifa.errors import InputError, IntegrityError
 from zhifa.store.tables import Blob
 
-BLOBS = Blob.__table__
+BLOBS = cast(sa.Table, Blob.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +55,11 @@ class BlobStore(Protocol):
 
 
 def _checked(sha256: str) -> str:
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+    if (
+        not isinstance(sha256, str)
+        or len(sha256) != 64
+        or any(c not in "0123456789abcdef" for c in sha256)
+    ):
         raise InputError(
             f"{sha256!r} is not a SHA-256 (64 lower-case hex digits); "
             "copy the hash from the step's evidence"
@@ -74,16 +84,27 @@ class DirectoryStore:
         path = self._path(blob.sha256)
         if path.exists():
             return blob
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write to the evidence store at {self.root} ({exc.strerror}); make the "
+                f"directory writable for zhifa, or point ${ENV_EVIDENCE} elsewhere"
+            ) from None
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(tmp, 0o444)
-            if not path.exists():
-                os.replace(tmp, path)
+            try:
+                os.link(tmp, path)  # fails if the name exists: a kept file is never replaced
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links
+                if not path.exists():
+                    os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -98,7 +119,7 @@ class DirectoryStore:
             )
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != sha256:
-            raise InputError(
+            raise IntegrityError(
                 f"the file kept under {sha256} in {self.root} no longer has that hash: it was "
                 "altered on disk; restore it from a backup"
             )
@@ -129,14 +150,20 @@ def register(
 
 
 ENV_EVIDENCE = "ZHIFA_EVIDENCE"
-"""Where the evidence store is: a directory path (``s3://`` URLs are added by the S3 backend)."""
+"""Where the evidence store is: a directory path, or ``s3://BUCKET/PREFIX`` for an S3-compatible
+bucket (see :mod:`zhifa.evidence.s3` for its endpoint and credentials)."""
 
 
 def configured(db_url: str, location: str | None = None) -> BlobStore:
     """The evidence store for the database at ``db_url``: ``location`` or ``$ZHIFA_EVIDENCE``
-    when given, else the directory ``NAME.evidence`` beside an SQLite file (``./zhifa-evidence``
-    for an in-memory or server database)."""
+    when given (``s3://BUCKET/PREFIX`` for a bucket, else a directory), else the directory
+    ``NAME.evidence`` beside an SQLite file (``./zhifa-evidence`` for an in-memory or server
+    database)."""
     where = location or os.environ.get(ENV_EVIDENCE)
+    if where and where.startswith("s3://"):
+        from zhifa.evidence.s3 import S3Store  # on use: boto3 loads only for a bucket
+
+        return S3Store.from_url(where)
     if where:
         return DirectoryStore(where)
     url = sa.make_url(db_url)
