@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.zhifa-installed
 
-.PHONY: setup demo test lint docs clean sandbox
+.PHONY: setup demo desk test lint docs clean sandbox
 
 PLUGINS := $(wildcard plugins/zhifa-*/pyproject.toml)
 
@@ -24,6 +24,11 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/zhifa demo
 
+# the desk on the demo's database (built first when missing): http://127.0.0.1:8000
+desk: setup
+	test -f zhifa-demo.db || $(BIN)/zhifa demo
+	$(BIN)/zhifa serve --db sqlite:///zhifa-demo.db
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -40,4 +45,4 @@ docs: setup
 	$(BIN)/python -m zhifa.cli.docgen docs
 
 clean:
-	rm -rf $(VENV) build *.egg-info zhifa-demo.db*
+	rm -rf $(VENV) build *.egg-info zhifa-demo.db* zhifa-demo-publicity
