@@ -98,8 +98,7 @@ i18n.add(
         "public_receipt_title": ("已收到", "Received"),
         "public_receipt_text": (
             "您的{kind}已登记。受理回执码（只显示这一次，请抄下或截图保存）：",
-            "Your {kind} is registered. Your receipt code (shown only this once; write it "
-            "down):",
+            "Your {kind} is registered. Your receipt code (shown only this once; write it down):",
         ),
         "public_follow_title": ("查询办理进展", "Follow a complaint or report"),
         "public_code": ("受理回执码", "Receipt code"),
@@ -138,8 +137,7 @@ i18n.add(
         ),
         "public_too_many": (
             "提交过于频繁：同一地址短时间内的请求已达上限；请{minutes}分钟后再试。",
-            "too many requests from your address in a short time; try again in {minutes} "
-            "minutes",
+            "too many requests from your address in a short time; try again in {minutes} minutes",
         ),
         "public_too_large": (
             "提交内容过大：表单不能超过16KB；请精简描述后重新提交。",
@@ -283,8 +281,7 @@ def read_filing(p: Page) -> Filing:
         )
     if len(business) > MAX_BUSINESS:
         raise InputError(
-            f"the business name is longer than {MAX_BUSINESS} characters; give its registered "
-            "name"
+            f"the business name is longer than {MAX_BUSINESS} characters; give its registered name"
         )
     if uscc and (problem := uscc_problem(uscc)):
         raise InputError(
@@ -454,7 +451,9 @@ def progress_of(p: Page, code: str) -> Progress:
     matter = p.engine.load(matter_id)
     history = p.engine.history(matter_id)
     with p.desk.store.read() as s:
-        department = s.scalar(sa.select(Department.name).where(Department.code == matter.department))
+        department = s.scalar(
+            sa.select(Department.name).where(Department.code == matter.department)
+        )
     steps = [(p.t("public_ev_open"), matter.opened_at.date())]
     steps += [
         (p.t(STEP_WORDS[e.trigger]), e.occurred_at.date())
@@ -489,4 +488,3 @@ def follow(p: Page) -> Response:
     return p.render(
         "public/follow.html", {"progress": progress}, headers={"cache-control": "no-store"}
     )
-

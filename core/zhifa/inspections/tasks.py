@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from zhifa.engine import Engine, Opening
 from zhifa.errors import InputError, IntegrityError, RefusedError
+from zhifa.identity import Session
 from zhifa.inspections.plan import Plan, PlanItem
 from zhifa.inspections.records import DrawInfo, _verified, current_draw, get_draw
 from zhifa.store.tables import Department, Draw, DrawPlan, DrawTask
@@ -68,7 +69,7 @@ def _superseded(info: DrawInfo, current: int) -> RefusedError:
 def create_tasks(
     engine: Engine,
     draw_id: int,
-    by: Mapping[str, str],
+    by: Mapping[str, str | Session],
     at: datetime | None = None,
 ) -> TasksCreated:
     """Turn every task of a draw into an inspection matter (source ``random_draw``), opened by
