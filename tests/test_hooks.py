@@ -6,24 +6,31 @@ in docs/hooks/, or a page names no hook. Edge cases stay with the feature's own 
 
 from __future__ import annotations
 
-from datetime import date
+import io
+from datetime import date, datetime
 from pathlib import Path
 
+import docx
 import pytest
 import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
 
+from tests.conftest import ENTITY
 from tests.helpers import counts, make_engine, open_clue
 from tests.plugins.catalogue import ART_124, ITEM, OLD, Catalogue, entry
 from tests.plugins.commands import CountyReport
 from tests.plugins.credit import NoScheme, WrongScheme
 from tests.plugins.department import SAMPLING_WORKFLOW, DepartmentPlugin, WorkflowFiles
+from tests.plugins.documents import OWN_TEXT, OwnTemplates, filing_template
 from tests.plugins.holidays import LocalHoliday
 from tests.plugins.sampling import COUNTY_POLICY, CountyPolicy, NoPolicy
 from tests.plugins.sinks import RecordingSink, SinkPlugin
 from tests.plugins.steps import NotingPlugin, Veto
+from tests.test_documents import OPEN_DATA
 from zhifa.calendar import CalendarAddition
+from zhifa.documents import issued
+from zhifa.documents.issuing import overrides
 from zhifa.errors import DefinitionError, GuardRefused, PluginConflict, PluginError
 from zhifa.hooks import specs
 from zhifa.plugins import Plugins
@@ -228,6 +235,20 @@ def test_hook_zhifa_credit_measures() -> None:
     with pytest.raises(PluginError) as err:
         Plugins([WrongScheme()], autoload=False).credit_measures("HZXH")
     assert "zhifa_credit_measures" in err.value.message and "returned dict" in err.value.message
+
+
+def test_hook_zhifa_document_templates(sqlite_bureau: Store, tmp_path: Path) -> None:
+    """The department's template is used for its documents, with its number word; another
+    department keeps the shipped one (more in test_documents_hook.py)."""
+    plugin = OwnTemplates("HZXH", {"filing_approval": filing_template(tmp_path)})
+    engine, _ = make_engine(sqlite_bureau, plugin, at=datetime(2026, 3, 2, 9, 0))
+    case = engine.open("case", "H1", OPEN_DATA, entity=ENTITY).matter
+    with sqlite_bureau.engine.connect() as conn:
+        (doc,) = issued(conn, case.id)
+    assert doc.number == "西湖区市监立案〔2026〕1号"
+    paragraphs = docx.Document(io.BytesIO(engine.evidence.get(doc.sha256))).paragraphs
+    assert paragraphs[0].text == OWN_TEXT
+    assert overrides(engine.plugins, "HZSC") == {}
 
 
 def test_hook_zhifa_cli() -> None:

@@ -40,6 +40,7 @@ PACKAGES = {
     "credit",
     "demo",
     "directory",
+    "documents",
     "identity",
     "engine",
     "hooks",

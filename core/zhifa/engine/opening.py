@@ -266,6 +266,7 @@ class Opener:
                 raise InputError(f"matter {n} of {count} to open: {exc.message}") from None
         openings = checked
         defn = self.registry.definition(workflow)
+        self.writer.check_bulk(defn)
         recorded = self.clock.now()
         moment = step_moment(step_time(at), recorded, None)
         day = moment.date()

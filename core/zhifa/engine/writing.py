@@ -16,6 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from zhifa.calendar import WorkCalendar
+from zhifa.documents import Issuer
+from zhifa.documents.issuing import Pending
+from zhifa.documents.kinds import OPEN, may_issue
+from zhifa.documents.render import Source
 from zhifa.engine.outbox import Outbox
 from zhifa.engine.results import StepResult
 from zhifa.engine.statements import (
@@ -74,10 +78,60 @@ def conflict(matter_id: int, loaded: int, current: int | None) -> ConflictError:
 class StepWriter:
     """Writes a checked step in its transaction."""
 
-    def __init__(self, plugins: Plugins, calendar: WorkCalendar, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        plugins: Plugins,
+        calendar: WorkCalendar,
+        outbox: Outbox,
+        issuer: Issuer | None = None,
+    ) -> None:
         self.plugins = plugins
         self.calendar = calendar
         self.outbox = outbox
+        self.issuer = issuer
+
+    def check_bulk(self, defn: Definition) -> None:
+        """Refuse opening ``defn``'s matters in bulk when their opening issues documents."""
+        if self.issuer is not None and may_issue(defn.name, OPEN):
+            raise InputError(
+                f"opening a {defn.name} matter issues enforcement documents, which are numbered "
+                "one step at a time; open these matters one by one (Engine.open)"
+            )
+
+    def documents(
+        self,
+        conn: sa.Connection,
+        defn: Definition,
+        ctx: StepContext,
+        matter_id: int,
+        values: Mapping[str, Any],
+        extra: Mapping[str, Any] | None,
+        matter_data: Mapping[str, Any] | None,
+        moment: datetime,
+        recorded: datetime,
+    ) -> list[Pending]:
+        """Number, render and keep the documents the step issues (none for most steps: a
+        look-up decides), before its event is hashed (see :mod:`zhifa.documents.issuing`)."""
+        if self.issuer is None or not may_issue(defn.name, ctx.step.name):
+            return []
+        current = ctx.matter
+        opening = {k: v for k, v in (extra or {}).items() if k != "_matter"}
+        record = matter_data if matter_data is not None else {OPEN: {**values, **opening}}
+        marker = (extra or {}).get("_matter") or {}
+        src = Source(
+            definition=defn,
+            trigger=ctx.step.name,
+            matter_id=matter_id,
+            department=str(current.department if current is not None else ctx.department),
+            entity_id=current.entity_id if current is not None else ctx.entity_id,
+            title=current.title if current is not None else str(marker.get("title") or ""),
+            record=record,
+            moment=moment,
+            actor_id=ctx.actor.id,
+            opened_at=current.opened_at if current is not None else moment,
+            catalogue=ctx.catalogue,
+        )
+        return self.issuer.prepare(conn, src, recorded)
 
     def append(
         self,
@@ -102,6 +156,11 @@ class StepWriter:
         call the after-transition hooks; the step as the clocks see it comes back too."""
         conn = tx.connection
         seq = version + 1
+        issued = self.documents(
+            conn, defn, ctx, matter_id, values, extra, matter_data, moment, recorded
+        )
+        if issued:  # the documents are part of the step's evidence, so of its hash
+            evidence = [*evidence, *(d.evidence for d in issued)]
         data_text = canonical_json({**values, **(extra or {}), **recorded_effects(ctx)})
         evidence_text = canonical_json([e.as_dict() for e in evidence])
         digest = event_hash(
@@ -140,6 +199,8 @@ class StepWriter:
             ).inserted_primary_key_id
         except SAIntegrityError:
             raise conflict(matter_id, version, None) from None
+        if issued and self.issuer is not None:
+            self.issuer.record(conn, issued, matter_id, event_id)
         changes: dict[str, Any] = {
             "z_id": matter_id,
             "z_version": version,

@@ -19,7 +19,7 @@ file, disables the plugin, and the departments that use it are refused until it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -287,6 +287,40 @@ def zhifa_credit_measures(department: str | None) -> Sequence[Measure] | None:
         @zhifa.hookimpl
         def zhifa_credit_measures(department):
             return MEASURES
+    """
+
+
+@hookspec
+def zhifa_document_templates(department: str) -> Mapping[str, Any] | None:
+    """The department's own templates of enforcement documents (执法文书): a mapping of kind code
+    (``penalty_decision``, ``hearing_notice``…; ``zhifa doc kinds`` lists them) to a .docx path,
+    or to a :class:`zhifa.documents.DocumentTemplate` that also sets the kind's number word; None
+    (or an empty mapping) keeps the shipped templates.
+
+    Called once per department an engine issues documents for, among the plugins the department
+    uses; the first plugin to give a kind decides it. A template is a docxtpl file: Jinja tags in
+    the text (``{{ number }}``, ``{{ party.name }}``, ``{{ fine_words }}``…, the names
+    :mod:`zhifa.documents.render` fills in; start from the shipped one in
+    ``zhifa/documents/templates/``). An unknown kind, a missing file or a number word with digits
+    or brackets is :class:`~zhifa.errors.PluginError` naming the plugin; a template that fails to
+    render refuses the step that issues it, naming the template and the plugin, and nothing is
+    written: no number is used.
+
+    Example::
+
+        from pathlib import Path
+        from zhifa.documents import DocumentTemplate
+
+        HERE = Path(__file__).parent / "templates"
+
+        @zhifa.hookimpl
+        def zhifa_document_templates(department):
+            if not department.startswith("HZ"):
+                return None
+            return {
+                "penalty_decision": HERE / "decision.docx",
+                "demand": DocumentTemplate(HERE / "demand.docx", word="催缴"),
+            }
     """
 
 

@@ -264,6 +264,15 @@ def zhifa_sampling_policy(department: str) -> SamplingPolicy | None:
 
 
 @hookimpl
+def zhifa_document_templates(department: str) -> dict[str, Path] | None:
+    # templates/<kind>.docx replaces zhifa's template of that kind (zhifa doc kinds) for these
+    # departments; start from a copy of zhifa/documents/templates/<kind>.docx
+    if not department.startswith(DEPARTMENT_PREFIX):
+        return None
+    return {p.stem: p for p in sorted((HERE / "templates").glob("*.docx"))}
+
+
+@hookimpl
 def zhifa_cli(app: Any) -> None:
     @app.command("{{short}}-hello")
     def hello() -> None:
