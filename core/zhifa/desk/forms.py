@@ -15,9 +15,11 @@ from typing import Any
 
 from zhifa.desk import i18n
 from zhifa.workflow.definitions import FieldSpec
-from zhifa.workflow.fields import field_help
+from zhifa.workflow.fields import field_help, json_keys, key_value
 
 PREFIX = "f."
+
+i18n.add({"forms_list": ("多项以逗号分隔", "items separated by commas")})
 MAX_OFFICER_CHOICES = 200
 """Above this many officers in a department an officer list is typed (comma-separated)."""
 
@@ -42,6 +44,7 @@ class Input:
     max_length: int | None = None
     step: str | None = None
     problem: str | None = None
+    parts: tuple[Input, ...] = ()  # the declared keys of a JSON object field, one input each
 
 
 def _shown(value: Any) -> str:
@@ -97,9 +100,19 @@ def inputs(
             chosen = tuple(v.strip() for v in raw.split(",") if v.strip())
         example = str(h.get("example", ""))
         placeholder = example.split("=", 1)[1] if "=" in example and kind != "json" else ""
+        parts: tuple[Input, ...] = ()
+        fmt = str(h["format"])
         if kind == "json":
-            keys = list((spec.schema or {}).get("properties") or {})
-            placeholder = "{" + ", ".join(f'"{k}": …' for k in keys) + "}" if keys else "{…}"
+            keys = json_keys(spec)
+            placeholder = "{…}"
+            if keys:
+                widget, fmt = "object", ""
+                given = raw if isinstance(raw, Mapping) else {}
+                parts = tuple(
+                    _key_input(spec.name, k, schema, given.get(k), lang) for k, schema in keys
+                )
+        elif kind in ("officers", "officer", "boolean", "enum") and choices:
+            fmt = ""  # a drop-down says it all
         out.append(
             Input(
                 name=PREFIX + spec.name,
@@ -107,7 +120,7 @@ def inputs(
                 widget=widget,
                 label=i18n.label(spec.label, lang),
                 required=spec.required,
-                format=str(h["format"]),
+                format=fmt,
                 description=spec.description,
                 placeholder=placeholder,
                 value=_shown(raw),
@@ -118,9 +131,31 @@ def inputs(
                 max_length=spec.max_length or (200 if kind == "string" else None),
                 step=step,
                 problem=(problems or {}).get(spec.name),
+                parts=parts,
             )
         )
     return out
+
+
+def _key_input(field: str, key: str, schema: Mapping[str, Any], value: Any, lang: str) -> Input:
+    """The input of one declared key of a JSON object field, posted as ``f.FIELD.KEY``."""
+    declared = schema.get("type", [])
+    kinds = {declared} if isinstance(declared, str) else set(declared)
+    numeric = bool(kinds & {"integer", "number"}) and "string" not in kinds
+    listed = "array" in kinds
+    return Input(
+        name=f"{PREFIX}{field}.{key}",
+        key=key,
+        widget="number" if numeric else "text",
+        label=key,
+        required=False,
+        format=i18n.text("forms_list", lang) if listed else "",
+        description="",
+        placeholder="",
+        value=_shown(value),
+        minimum=schema.get("minimum") if numeric else None,
+        step="1" if "integer" in kinds and numeric else ("any" if numeric else None),
+    )
 
 
 def posted(fields: Sequence[FieldSpec], form: Any) -> dict[str, Any]:
@@ -139,6 +174,16 @@ def posted(fields: Sequence[FieldSpec], form: Any) -> dict[str, Any]:
             if cleaned:
                 data[spec.name] = cleaned
             continue
+        keys = json_keys(spec)
+        if keys:
+            obj = {}
+            for name, schema in keys:
+                part = form.get(f"{key}.{name}")
+                if isinstance(part, str) and part.strip():
+                    obj[name] = key_value(schema, part)
+            if obj:
+                data[spec.name] = obj
+                continue
         value = form.get(key)
         if isinstance(value, str) and value.strip():
             data[spec.name] = value if spec.type == "text" else value.strip()

@@ -295,3 +295,39 @@ def help_line(spec: FieldSpec) -> str:
     if h["example"]:
         parts.append(f"e.g. -f {h['example']}")
     return " — ".join(parts)
+
+
+def json_keys(spec: FieldSpec) -> list[tuple[str, Mapping[str, Any]]]:
+    """The declared keys of a JSON object field with their schemas (none: a free-form field)."""
+    if spec.type != "json":
+        return []
+    properties = (spec.schema or {}).get("properties") or {}
+    return [(k, v if isinstance(v, Mapping) else {}) for k, v in properties.items()]
+
+
+def key_value(schema: Mapping[str, Any], text: str) -> Any:
+    """One key of a JSON field typed as text (a form's input, a ``-f NAME.KEY=VALUE``) as the
+    value its schema declares: a list from comma- or 、-separated items, a whole number or a
+    number where the schema takes one and the text is one, true/false, else the text itself (the
+    field's validation then names what is wrong)."""
+    declared = schema.get("type", [])
+    kinds = {declared} if isinstance(declared, str) else set(declared)
+    text = text.strip()
+    if "array" in kinds:
+        items = [p.strip() for p in text.replace("、", ",").replace("，", ",").split(",")]
+        item_schema = schema.get("items")
+        inner = item_schema if isinstance(item_schema, Mapping) else {}
+        return [key_value(inner, p) for p in items if p]
+    if kinds & {"integer", "number"}:
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return text
+        if number == number.to_integral_value() and "e" not in text.lower():
+            return int(number)
+        if "number" in kinds:
+            return float(number)
+        return text
+    if "boolean" in kinds and text.lower() in ("true", "false", "yes", "no", "是", "否"):
+        return text.lower() in ("true", "yes", "是")
+    return text
