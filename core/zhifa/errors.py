@@ -25,8 +25,10 @@
     │                               it is refused until it is fixed or disabled there (exit 2)
     ├── DatabaseError               the database is unreachable or not migrated (exit 2)
     └── IntegrityError              the record failed verification (exit 1)
-        └── DrawMismatch            a random draw does not re-run to its record (first difference
-                                    first, the others as details)
+        ├── DrawMismatch            a random draw does not re-run to its record (first difference
+        │                           first, the others as details)
+        └── EvidenceBroken          files the record names are missing or altered in the evidence
+                                    store (one line each as details)
 """
 
 from __future__ import annotations
@@ -262,3 +264,15 @@ class DrawMismatch(IntegrityError):
 
     def details(self) -> list[str]:
         return list(self.others)
+
+
+class EvidenceBroken(IntegrityError):
+    """Files the record names are missing from the evidence store or altered there; one line
+    each in the details."""
+
+    def __init__(self, message: str, lines: Sequence[str]) -> None:
+        super().__init__(message)
+        self.lines = list(lines)
+
+    def details(self) -> list[str]:
+        return list(self.lines)

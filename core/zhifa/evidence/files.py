@@ -10,14 +10,14 @@ the matter whose event records it)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
 
-from zhifa.errors import IntegrityError
+from zhifa.errors import EvidenceBroken, IntegrityError
 from zhifa.evidence.blobs import BLOBS, BlobStore, digest, register
 from zhifa.evidence.policy import check, clean_name
 from zhifa.record import Evidence
@@ -149,18 +149,6 @@ class Verification:
             [f"missing: {f.line()}" for f in self.missing]
             + [f"altered: {f.line()}" for f in self.altered],
         )
-
-
-class EvidenceBroken(IntegrityError):
-    """Files the record names are missing from the evidence store or altered there; one line
-    each in the details."""
-
-    def __init__(self, message: str, lines: Sequence[str]) -> None:
-        super().__init__(message)
-        self.lines = list(lines)
-
-    def details(self) -> list[str]:
-        return list(self.lines)
 
 
 def verify(conn: sa.Connection, blobs: BlobStore) -> Verification:
