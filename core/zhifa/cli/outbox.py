@@ -19,13 +19,12 @@ from rich.table import Table
 
 from zhifa.cli._common import DbOption, JsonOption, console, emit, open_engine
 from zhifa.engine import DeliveryReport, Engine
-from zhifa.engine.outbox import (
-    Outbox,
+from zhifa.engine.outbox import Outbox, run_worker
+from zhifa.engine.outbox_listing import (
     OutboxCounts,
     OutboxEntry,
     outbox_counts,
     outbox_messages,
-    run_worker,
     sinks_named,
 )
 from zhifa.errors import InputError

@@ -30,7 +30,8 @@ Modules:
 * ``opening`` — opening one matter, or many in one transaction;
 * ``stepping`` — advancing a matter by one step (steps 1–5 above);
 * ``writing`` — the write of a step, shared by opening and advancing (step 6);
-* ``outbox`` — queueing and delivering messages for reporting sinks, retries, the listing;
+* ``outbox`` — queueing, claiming and delivering messages for reporting sinks, retries, workers;
+* ``outbox_listing`` — the outbox as ``zhifa outbox`` lists it;
 * ``statements`` — table handles, prepared SQL, id allocation, rows into views.
 """
 

@@ -20,6 +20,7 @@ Modules:
 
 from __future__ import annotations
 
+from zhifa.errors import EvidenceBroken
 from zhifa.evidence.blobs import (
     ENV_EVIDENCE,
     BlobStore,
@@ -30,7 +31,6 @@ from zhifa.evidence.blobs import (
     register,
 )
 from zhifa.evidence.files import (
-    EvidenceBroken,
     Recorded,
     Verification,
     attach,
