@@ -145,7 +145,7 @@ def test_downgrade_removes_the_trigger_and_upgrade_restores_it(
     walked: tuple[Store, int],
 ) -> None:
     store, m = walked
-    assert migrate.current_revision(store) == migrate.head_revision(store) == "0010"
+    assert migrate.current_revision(store) == migrate.head_revision(store) == "0011"
     migrate.downgrade(store, "0005")
     _update(store, "UPDATE matters SET state = 'case_opened' WHERE id = :m", m=m)
     assert _row(store, m)[0] == "case_opened"

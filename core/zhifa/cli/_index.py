@@ -64,10 +64,17 @@ COMMANDS: tuple[Entry, ...] = (
         None,
     ),
     Entry(
+        "serve",
+        "serve",
+        False,
+        "Serve the web desk: officers log in with their password and take steps, see their\nmatters, deadlines, entities' files, documents and evidence. One line per request is logged.\nThe cookie-signing secret is $ZHIFA_DESK_SECRET, else one kept in the database.",
+        None,
+    ),
+    Entry(
         "demo",
         "demo",
         False,
-        "Build a fresh SQLite database and walk linked matters through every workflow — clues, a\npenalty case with a transfer that comes back, its publication and credit repair, an unpaid\nspot fine enforced through the court, a random\ninspection whose finding opens a clue, and an accountability review — printing each step,\nits deadlines and the steps the rules refuse, then verify the record. The file is replaced.",
+        "Build a fresh SQLite database and walk linked matters through every workflow — clues, a\npenalty case with a transfer that comes back, its publication and credit repair, an unpaid\nspot fine enforced through the court, a random\ninspection whose finding opens a clue, and an accountability review — printing each step,\nits deadlines and the steps the rules refuse, then verify the record. The file is replaced.\nEvery demo officer gets the password xihu-demo-2026, to try the desk (`zhifa serve`).",
         None,
     ),
     Entry(
@@ -132,6 +139,20 @@ COMMANDS: tuple[Entry, ...] = (
         True,
         "Open, advance and inspect matters.",
         None,
+    ),
+    Entry(
+        "doc",
+        "doc",
+        True,
+        "Enforcement documents (执法文书): the .docx each issuing step rendered, numbered and kept in the evidence store (文号 per department, year and kind, without gaps), drafts of those not issued yet, and each department's number prefix.",
+        "Enforcement documents (执法文书) and their numbers.",
+    ),
+    Entry(
+        "evidence",
+        "evidence",
+        True,
+        "The evidence store: upload policies, keeping, downloading and verifying files.",
+        "The evidence store (证据文件).",
     ),
     Entry(
         "discretion",

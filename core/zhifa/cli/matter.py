@@ -11,8 +11,17 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from zhifa.cli._common import DbOption, JsonOption, console, emit, json_object, open_engine
+from zhifa.cli._common import (
+    DbOption,
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    json_object,
+    open_engine,
+)
 from zhifa.cli._identity import acting
+from zhifa.cli.evidence import Attachments
 from zhifa.engine import Engine, StepResult
 from zhifa.errors import ConflictError, InputError
 from zhifa.hooks.types import EventRecord, MatterView
@@ -58,7 +67,18 @@ AtOption = Annotated[
 EvidenceOption = Annotated[
     list[Path] | None,
     typer.Option(
-        "--evidence", help="A file backing the step; its SHA-256 is recorded (repeatable)."
+        "--evidence",
+        help="A file backing the step kept elsewhere: only its SHA-256 is recorded, the file is "
+        "not kept (repeatable; --attach keeps it).",
+    ),
+]
+AttachOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--attach",
+        metavar="FILE",
+        help="A file backing the step, checked against the department's evidence policy, kept "
+        "in the evidence store and recorded by its SHA-256 (repeatable).",
     ),
 ]
 
@@ -167,6 +187,7 @@ def open_matter(
         str | None, typer.Option(help="Department code (default: the actor's).")
     ] = None,
     evidence: EvidenceOption = None,
+    attach: AttachOption = None,
     follows: Annotated[
         int | None,
         typer.Option(
@@ -180,17 +201,26 @@ def open_matter(
 ) -> None:
     """Open a matter on the newest version of WORKFLOW (for a clue: register it on receipt)."""
     engine = open_engine(db)
+    who = acting(engine, actor)
+    values = _data(data, field)
+    files = (
+        (Attachments(engine, dept, attach) if dept else Attachments.of_officer(engine, who, attach))
+        if attach
+        else None
+    )
     result = engine.open(
         workflow,
-        acting(engine, actor),
-        _data(data, field),
+        who,
+        values,
         parse_moment(at) if at else None,
         title=title,
         department=dept,
         entity=entity,
-        evidence=_evidence(evidence),
+        evidence=_evidence(evidence) + (files.evidence if files else []),
         follows=follows,
     )
+    if files:
+        files.list(result.event.recorded_at)
     emit(as_json, _step_payload(result), lambda: _print_step(engine, result))
 
 
@@ -207,6 +237,7 @@ def advance(
         typer.Option(help="Refuse if the matter is no longer at this version (what you last saw)."),
     ] = None,
     evidence: EvidenceOption = None,
+    attach: AttachOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -222,14 +253,21 @@ def advance(
                 "expected; reload it with `zhifa matter show` and try again"
             )
         target = current
+    who = acting(engine, actor)
+    files = None
+    if attach:
+        department = target.department if isinstance(target, MatterView) else None
+        files = Attachments(engine, department or engine.load(matter_id).department, attach)
     result = engine.advance(
         target,
         trigger,
-        acting(engine, actor),
+        who,
         values,
         parse_moment(at) if at else None,
-        evidence=_evidence(evidence),
+        evidence=_evidence(evidence) + (files.evidence if files else []),
     )
+    if files:
+        files.list(result.event.recorded_at)
     emit(as_json, _step_payload(result), lambda: _print_step(engine, result))
 
 
@@ -394,10 +432,11 @@ def list_matters(
     engine = open_engine(db)
     items: list[dict[str, Any]] = []
     if due:
-        for d in engine.due(within=within):
+        page = engine.due(within=within, workflow=workflow, state=state, limit=limit)
+        if page.more:
+            err_console.print(f"more than {limit} deadlines: raise --limit", markup=False)
+        for d in page:
             m, c = d.matter, d.clock
-            if (state and m.state != state) or (workflow and m.workflow != workflow):
-                continue
             items.append(
                 {
                     "id": m.id,

@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zhifa.desk.sessions import CookieSessions, desk_secret
-from zhifa.desk.web import Desk, Pages
+from zhifa.desk.web import Desk, Pages, max_body
 from zhifa.engine import Engine
 from zhifa.evidence import BlobStore, configured
 from zhifa.store import Store, migrate
@@ -125,13 +125,16 @@ def create_app(
     engine: Engine | None = None,
     https_only: bool | None = None,
     blobs: BlobStore | None = None,
+    max_body_mb: int | None = None,
     **_: Any,
 ) -> Starlette:
     """The desk for the database at ``db_url`` (default: ``$ZHIFA_DATABASE_URL``, else
     ``zhifa.db``), or on ``engine`` when given (the app then uses that engine's store, plugins and
     clock). The schema must be at the migration head. ``secret`` signs the cookies (default:
     ``$ZHIFA_DESK_SECRET``, else one kept in the database); ``https_only`` marks the cookie
-    ``Secure`` always (True), never (False) or when the request came over https (None)."""
+    ``Secure`` always (True), never (False) or when the request came over https (None);
+    ``max_body_mb`` is the largest request body read (default ``$ZHIFA_DESK_MAX_BODY_MB``, else
+    :data:`~zhifa.desk.web.DEFAULT_MAX_BODY_MB`)."""
     if engine is None:
         store = Store(db_url)
         store.ping()
@@ -145,6 +148,7 @@ def create_app(
         templates=templates(),
         blobs=evidence,
         schema_head=migrate.head_revision(engine.store),
+        max_body=max_body_mb * 1024 * 1024 if max_body_mb else max_body(),
     )
     static = Path(str(files("zhifa.desk") / "static"))
     routes = [*page_routes(), Mount("/static", StaticFiles(directory=static), name="static")]

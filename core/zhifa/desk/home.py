@@ -1,6 +1,6 @@
 """``/``, my desk: the matters I handle (took a step on or am named in), newest first and
 paginated, with the steps I may take on each now (:meth:`Engine.available_triggers`), and what is
-due or overdue for me with the rule behind it (:meth:`Engine.due`)."""
+due or overdue for me with the rule behind it (:meth:`Engine.due`: its first page)."""
 
 from __future__ import annotations
 
@@ -72,12 +72,16 @@ def home(p: Page) -> Response:
         )
         steps = [(o.name, p.label(defn.triggers[o.name].label)) for o in options]
         rows.append({"m": m, "workflow": p.label(defn.label), "state": state, "steps": steps})
-    due = [
-        d
-        for d in p.engine.due(officer=me.id, within=within)
-        if d.matter.department == me.department
-    ]
+    # the first page of my department's list that concerns me; the rest is on /due
+    due = p.engine.due(department=me.department, officer=me.id, within=within, limit=PAGE_SIZE)
     return p.render(
         "home.html",
-        {"rows": rows, "page": page, "more": more, "due": due, "within": within},
+        {
+            "rows": rows,
+            "page": page,
+            "more": more,
+            "due": due,
+            "due_more": due.more,
+            "within": within,
+        },
     )

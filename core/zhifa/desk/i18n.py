@@ -112,6 +112,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "the form was refused: its security token is missing or does not match this session; "
         "reload the page and submit it again",
     ),
+    "body_too_large": (
+        "请求过大：本系统接受的请求不超过{size}；请减少或缩小附件后重新提交（上限由管理员通过 "
+        "$ZHIFA_DESK_MAX_BODY_MB 设置）。",
+        "the request is larger than the {size} this desk accepts; attach fewer or smaller files "
+        "and submit again (an administrator sets the limit with $ZHIFA_DESK_MAX_BODY_MB)",
+    ),
+    "too_many_parts": (
+        "表单过大：一次最多提交{files}个文件、{fields}个字段；请分次提交其余文件。",
+        "the form holds more than {files} files or {fields} fields, the most one form may send; "
+        "attach at most {files} files per step and take the step again for the rest",
+    ),
 }
 
 

@@ -21,8 +21,9 @@ business's region, else the first token's. Without a token the pages answer 503 
 The receipt code is 24 random base32 characters (120 bits) shown in groups of four; only its
 SHA-256 is kept (table ``receipts``), so the database cannot be read back into codes. A code that
 matches nothing and a mistyped one get the same answer. Both forms carry the session's CSRF token,
-are limited by size and by a per-address token bucket kept in this process (a desk run as several
-processes has one bucket per process; behind a reverse proxy, start ``zhifa serve`` with
+are limited by size (also a body sent without a length) and by a per-address token bucket kept in
+this process (an IPv6 address counts as its /64 network; a desk run as several processes has one
+bucket per process; behind a reverse proxy, start ``zhifa serve`` with
 ``--forwarded-allow-ips`` so the client's address is the one counted).
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import os
 import re
 import secrets
@@ -52,12 +54,13 @@ from zhifa.store.tables import Department, Entity, Officer, Receipt
 pages = Pages()
 
 INTAKE_ENV = "ZHIFA_INTAKE_TOKEN"
-MAX_BODY = 16_384
-"""The largest form body accepted (bytes, as the request declares it)."""
 MAX_WHAT = 2000
 MAX_BUSINESS = 200
 MAX_NAME = 50
 MAX_CONTACT = 100
+MAX_BODY = 32_768
+"""The largest form body accepted (bytes): every field at its longest in Chinese (3 bytes a
+character, 9 once percent-encoded: about 21 KB) fits, with room for the rest of the form."""
 CODE_BYTES = 15
 """Random bytes of a receipt code: 120 bits, 24 base32 characters."""
 
@@ -140,8 +143,8 @@ i18n.add(
             "too many requests from your address in a short time; try again in {minutes} minutes",
         ),
         "public_too_large": (
-            "提交内容过大：表单不能超过16KB；请精简描述后重新提交。",
-            "the form is too large: at most 16 KB is accepted; shorten the description and "
+            "提交内容过大：表单不能超过32KB；请精简描述后重新提交。",
+            "the form is too large: at most 32 KB is accepted; shorten the description and "
             "submit again",
         ),
     }
@@ -171,10 +174,29 @@ FOLLOW_BUCKET = Bucket("follow", capacity=20, refill_seconds=30.0)
 _LOCK = threading.Lock()
 
 
+def client_key(host: str) -> str:
+    """Whose bucket a client address counts against: an IPv4 address itself, an IPv6 address its
+    /64 network (one subscriber is given a whole /64, so each of its addresses is the same
+    client)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return (
+        str(address.ipv4_mapped or address)
+        if isinstance(address, ipaddress.IPv6Address)
+        else str(address)
+    )
+
+
 def take(p: Page, bucket: Bucket) -> float:
-    """Take one token of ``bucket`` for this request's address: 0 when allowed, else the seconds
-    until the next token (nothing taken)."""
-    address = p.request.client.host if p.request.client else "unknown"
+    """Take one token of ``bucket`` for this request's address (the address the connection came
+    from, or the one a trusted proxy gives — never a header the client sends itself; see
+    :func:`client_key`): 0 when allowed, else the seconds until the next token (nothing
+    taken)."""
+    address = client_key(p.request.client.host if p.request.client else "unknown")
     now = p.engine.clock.now().timestamp()
     with _LOCK:
         buckets: dict[tuple[str, str], tuple[float, float]] = p.desk.extras.setdefault(
@@ -353,7 +375,13 @@ def report_form(p: Page) -> Response:
     return p.render("public/report.html", {"entered": {"kind": "report"}})
 
 
-@pages.post("/public/report", name="public_file", public=True)
+@pages.post(
+    "/public/report",
+    name="public_file",
+    public=True,
+    max_body=MAX_BODY,
+    too_large="public_too_large",
+)
 def file_report(p: Page) -> Response:
     if not intake_tokens():
         return _unavailable(p)
@@ -473,7 +501,13 @@ def follow_form(p: Page) -> Response:
     return p.render("public/follow.html", {})
 
 
-@pages.post("/public/follow", name="public_lookup", public=True)
+@pages.post(
+    "/public/follow",
+    name="public_lookup",
+    public=True,
+    max_body=MAX_BODY,
+    too_large="public_too_large",
+)
 def follow(p: Page) -> Response:
     refused = _refuse_early(p, FOLLOW_BUCKET)
     if refused is not None:

@@ -18,6 +18,11 @@ may call the engine); before it runs:
 * an officer page (the default) makes sure an officer is logged in — the credential token kept in
   the cookie is checked against the database on every request, so a revoked or expired login acts
   no more — and redirects to ``/login?next=…`` otherwise; ``public=True`` pages need no login;
+* a POST body larger than the desk's limit (:func:`max_body`, ``$ZHIFA_DESK_MAX_BODY_MB``, default
+  :data:`DEFAULT_MAX_BODY_MB` MB; a route may set a smaller ``max_body``) is refused with 413 —
+  when declared, before a byte is read; when sent without a length, as soon as it passes the limit
+  — and a form with more than :data:`MAX_UPLOAD_FILES` files or :data:`MAX_FORM_FIELDS` fields
+  with 413 and the sentence saying so;
 * every POST must carry the session's CSRF token in the ``csrf_token`` field, else the request is
   refused with 403 and the handler does not run;
 * a :class:`~zhifa.errors.ZhifaError` the handler lets through becomes an error page with its
@@ -28,6 +33,7 @@ may call the engine); before it runs:
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,9 +45,11 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
 
 from zhifa.desk import i18n
 from zhifa.engine import Engine
@@ -67,6 +75,69 @@ CSRF_FIELD = "csrf_token"
 MAX_UPLOAD_FILES = 20
 MAX_FORM_FIELDS = 500
 PAGE_SIZE = 25
+MAX_BODY_ENV = "ZHIFA_DESK_MAX_BODY_MB"
+"""The environment variable that sets the largest request body the desk reads (whole MB)."""
+DEFAULT_MAX_BODY_MB = 120
+"""The default limit: two files at the default evidence policy's 50 MB, and the form around them."""
+
+
+def max_body() -> int:
+    """The largest request body the desk reads, in bytes: ``$ZHIFA_DESK_MAX_BODY_MB`` MB, else
+    :data:`DEFAULT_MAX_BODY_MB`; :class:`InputError` when the setting is not a whole number ≥ 1."""
+    raw = os.environ.get(MAX_BODY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_BODY_MB * 1024 * 1024
+    if not raw.isdigit() or int(raw) < 1:
+        raise InputError(
+            f"${MAX_BODY_ENV} must be a whole number of megabytes, at least 1, got {raw!r}; e.g. "
+            f"{MAX_BODY_ENV}={DEFAULT_MAX_BODY_MB}"
+        )
+    return int(raw) * 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the limit while it was being read."""
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
+
+
+async def _read_form(
+    request: Request, limit: int, too_large_key: str = "body_too_large"
+) -> FormData | str | None:
+    """The posted form; None when the body is malformed (then answered like a missing token);
+    the sentence (in the page's language) when it is too large, or holds too many files or
+    fields."""
+    lang = language(request)
+    too_large = i18n.text(too_large_key, lang, size=_size(limit))
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return too_large
+    received = 0
+    upstream = request.receive
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await upstream()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge
+        return message
+
+    limited = Request(request.scope, counted)
+    try:
+        form = await limited.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_FORM_FIELDS)
+    except BodyTooLarge:
+        return too_large
+    except HTTPException as exc:  # starlette's multipart limits and malformed bodies
+        if "Too many" in str(exc.detail):
+            return i18n.text("too_many_parts", lang, files=MAX_UPLOAD_FILES, fields=MAX_FORM_FIELDS)
+        return None
+    except Exception:  # a malformed body: answered like a missing token
+        return None
+    return form
 
 
 @dataclass
@@ -79,6 +150,8 @@ class Desk:
     blobs: BlobStore
     schema_head: str
     extras: dict[str, Any] = field(default_factory=dict)
+    max_body: int = DEFAULT_MAX_BODY_MB * 1024 * 1024
+    """The largest request body read (bytes): :func:`max_body` when the app is made."""
 
     @property
     def store(self) -> Store:
@@ -350,9 +423,20 @@ class Pages:
         return self.route(path, ("GET",), name=name, public=public)
 
     def post(
-        self, path: str, *, name: str | None = None, public: bool = False
+        self,
+        path: str,
+        *,
+        name: str | None = None,
+        public: bool = False,
+        max_body: int | None = None,
+        too_large: str = "body_too_large",
     ) -> Callable[[Handler], Handler]:
-        return self.route(path, ("POST",), name=name, public=public)
+        """A POST route; ``max_body`` (bytes) lowers the desk's body limit for it, and
+        ``too_large`` is the key of the desk word (:mod:`zhifa.desk.i18n`, ``{size}`` filled in)
+        that refuses a larger body."""
+        return self.route(
+            path, ("POST",), name=name, public=public, max_body=max_body, too_large=too_large
+        )
 
     def route(
         self,
@@ -361,17 +445,25 @@ class Pages:
         *,
         name: str | None = None,
         public: bool = False,
+        max_body: int | None = None,
+        too_large: str = "body_too_large",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             async def endpoint(request: Request) -> Response:
                 form: FormData | None = None
                 if request.method == "POST":
-                    try:
-                        form = await request.form(
-                            max_files=MAX_UPLOAD_FILES, max_fields=MAX_FORM_FIELDS
+                    desk: Desk = request.app.state.desk
+                    limit = min(desk.max_body, max_body or desk.max_body)
+                    got = await _read_form(request, limit, too_large)
+                    if isinstance(got, str):
+                        page = Page(request, desk, language(request))
+                        return page.render(
+                            "error.html",
+                            {"message": got},
+                            status=413,
+                            headers={"connection": "close"},
                         )
-                    except Exception:  # a malformed body: answered like a missing token
-                        form = None
+                    form = got
                 try:
                     return await run_in_threadpool(_run, handler, request, form, public)
                 finally:

@@ -19,14 +19,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zhifa.documents import Issuer
 from zhifa.engine.checks import StepChecks
 from zhifa.engine.opening import Opener
 from zhifa.engine.outbox import Outbox
 from zhifa.engine.reads import Reads, names
 from zhifa.engine.registry import Registry
-from zhifa.engine.results import DeliveryReport, DueItem, Opening, StepResult, TriggerOption
+from zhifa.engine.results import (
+    DeliveryReport,
+    DueItem,
+    DueList,
+    Opening,
+    StepResult,
+    TriggerOption,
+)
 from zhifa.engine.stepping import Stepper
 from zhifa.engine.writing import StepWriter
+from zhifa.evidence import BlobStore, configured
 from zhifa.hooks.types import EventRecord, MatterView
 from zhifa.identity import Session, Signed
 from zhifa.plugins import Plugins
@@ -40,7 +49,11 @@ from zhifa.workflow.machine import CompiledWorkflow
 
 
 class Engine:
-    """Opens and advances matters on a store, with the loaded plugins and an injectable clock."""
+    """Opens and advances matters on a store, with the loaded plugins and an injectable clock.
+
+    ``evidence`` is where step evidence and the documents steps issue are kept (default:
+    :func:`zhifa.evidence.configured` for the store's URL); ``engine.evidence.get(sha256)``
+    gives their bytes (see :mod:`zhifa.documents`)."""
 
     def __init__(
         self,
@@ -49,8 +62,11 @@ class Engine:
         plugins: Plugins | None = None,
         clock: Clock | None = None,
         sessions: Iterable[Session] = (),
+        evidence: BlobStore | None = None,
     ) -> None:
         self.store = store
+        # where step evidence and issued documents are kept (zhifa.evidence)
+        self.evidence: BlobStore = evidence if evidence is not None else configured(store.url)
         # the officers this engine acts for (see zhifa.identity.Signed for the rule)
         self.signed = Signed(sessions)
         self.plugins = plugins if plugins is not None else Plugins()
@@ -62,7 +78,8 @@ class Engine:
         self.catalogue: Mapping[str, Sequence[Violation]] = self.plugins.violations()
         self._registry = Registry(store, self.plugins, self.clock, guards, self.catalogue)
         checks = StepChecks(self._registry, self.plugins, self.calendar)
-        writer = StepWriter(self.plugins, self.calendar, self._outbox)
+        self.issuer = Issuer(self.plugins, self.evidence)
+        writer = StepWriter(self.plugins, self.calendar, self._outbox, self.issuer)
         self._reads = Reads(store, self._registry, checks, self.clock, self.calendar)
         self._opener = Opener(
             store,
@@ -150,12 +167,35 @@ class Engine:
         officer: str | None = None,
         within: int | None = None,
         today: date | None = None,
-    ) -> list[DueItem]:
-        """Running statutory clocks, soonest first: overdue ones, and with ``within`` only those
-        due in the next ``within`` days. Each clock is recomputed from the record, so a
-        provisional deadline is corrected as soon as calendar data exists. ``officer`` keeps the
-        matters that officer took a step on or is named in."""
-        return self._reads.due(department=department, officer=officer, within=within, today=today)
+        limit: int | None = None,
+        offset: int = 0,
+        workflow: str | None = None,
+        state: str | None = None,
+    ) -> DueList:
+        """Running statutory clocks and owed follow-ups, soonest first: overdue ones, and with
+        ``within`` only those due in the next ``within`` days; with ``limit``, one page of them
+        after ``offset`` (``more`` on the result says whether more follow). Candidates are read
+        from the stored deadlines and recomputed from the record, so a provisional deadline is
+        corrected as soon as calendar data exists (``stale`` on the result counts stored ones
+        :meth:`refresh_deadlines` would store again). ``officer`` keeps the matters that
+        officer took a step on or is named in; ``workflow`` and ``state`` the matters of that
+        workflow or in that state."""
+        return self._reads.due(
+            department=department,
+            officer=officer,
+            within=within,
+            today=today,
+            limit=limit,
+            offset=offset,
+            workflow=workflow,
+            state=state,
+        )
+
+    def refresh_deadlines(self, *, every: bool = False) -> int:
+        """Recompute and store every provisional running clock (``every``: every running clock,
+        after a department's calendar additions changed); returns how many stored clocks
+        changed. Run it (``zhifa due --refresh``) when a year's calendar data arrives."""
+        return self._reads.refresh_deadlines(every=every)
 
     def expected(self, matter: int | MatterView, today: date | None = None) -> list[DueItem]:
         """The follow-up matters ``matter`` still owes (declared by other workflows' ``expected``),

@@ -1,10 +1,10 @@
 """What the engine takes and gives back: an :class:`Opening` for :meth:`Engine.open_many`, the
 :class:`StepResult` of a step, the :class:`TriggerOption` s of a matter, the :class:`DueItem` s of
-``zhifa due`` and the :class:`DeliveryReport` of an outbox delivery."""
+``zhifa due`` (a page of them: :class:`DueList`) and the :class:`DeliveryReport` of an outbox delivery."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +77,17 @@ class DueItem:
             "follow_up": self.follow_up,
             **self.clock.as_dict(),
         }
+
+
+class DueList(list[DueItem]):
+    """A page of a due list: its :class:`DueItem` s, soonest first; ``more``: items follow this
+    page; ``stale``: stored provisional deadlines that fall in a year the calendar now has data
+    for (the list is right all the same; :meth:`Engine.refresh_deadlines` stores them again)."""
+
+    def __init__(self, items: Iterable[DueItem] = (), *, more: bool = False, stale: int = 0):
+        super().__init__(items)
+        self.more = more
+        self.stale = stale
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -245,6 +246,23 @@ class Matter(Base):
             ["workflow_versions.name", "workflow_versions.version"],
         ),
         Index("ix_matters_workflow_state", "workflow", "state"),
+        Index("ix_matters_workflow_department", "workflow", "department_code", "id"),
+        Index("ix_matters_id_department", "id", "department_code"),
+        # the matters that may owe a shipped follow-up (migration 0011, zhifa.engine.reads)
+        *(
+            Index(
+                index,
+                "workflow",
+                "department_code",
+                "id",
+                sqlite_where=text(f'json_extract(data, \'$."{trigger}"."{name}"\') = 1'),
+                postgresql_where=text(f"((data -> '{trigger}') ->> '{name}') = 'true'"),
+            )
+            for index, trigger, name in (
+                ("ix_matters_owes_found_clue", "record_result", "clue_to_open"),
+                ("ix_matters_owes_real_name", "open", "real_name"),
+            )
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -301,7 +319,10 @@ class Clock(Base):
     """A statutory clock of a matter, recomputed from its events at every step."""
 
     __tablename__ = "clocks"
-    __table_args__ = (Index("ix_clocks_status_due_on", "status", "due_on"),)
+    __table_args__ = (
+        Index("ix_clocks_status_due_on", "status", "due_on"),
+        Index("ix_clocks_due", "status", "provisional", "due_on", "matter_id", "name"),
+    )
 
     matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
