@@ -23,7 +23,7 @@ from tests.helpers import make_engine, run
 from tests.plugins.holidays import LocalHoliday
 from zhifa.calendar import CalendarAddition, has_official_data
 from zhifa.engine import Engine
-from zhifa.engine.reads import PROVISIONAL_MARGIN, PROVISIONAL_SHIFT, json_condition
+from zhifa.engine.due import PROVISIONAL_MARGIN, PROVISIONAL_SHIFT, json_condition
 from zhifa.engine.statements import MATTERS
 from zhifa.errors import InputError
 from zhifa.store import Store

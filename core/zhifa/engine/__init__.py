@@ -26,7 +26,8 @@ Modules:
 * ``actors`` — officers read by id; role, department and certificate problems;
 * ``checks`` — a step's context, its guards and ``zhifa_before_transition``;
 * ``readonly`` — the read-only view of a step's transaction those run in;
-* ``reads`` — load, history, clocks, links, due and owed follow-ups, available triggers;
+* ``reads`` — load, history, clocks, links, lists of matters, available triggers;
+* ``due`` — the due lists (running clocks and owed follow-ups) and refreshing stored deadlines;
 * ``opening`` — opening one matter, or many in one transaction;
 * ``stepping`` — advancing a matter by one step (steps 1–5 above);
 * ``writing`` — the write of a step, shared by opening and advancing (step 6);

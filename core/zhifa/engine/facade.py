@@ -2,7 +2,8 @@
 hold. It wires the engine's parts together and hands every call to the part that does it:
 
 * :class:`~zhifa.engine.registry.Registry` — definitions, guards, the catalogue;
-* :class:`~zhifa.engine.reads.Reads` — everything that only reads;
+* :class:`~zhifa.engine.reads.Reads` — everything that only reads, except
+* :class:`~zhifa.engine.due.DueLists` — the due lists and the refresh of stored deadlines;
 * :class:`~zhifa.engine.opening.Opener` — opening one or many matters;
 * :class:`~zhifa.engine.stepping.Stepper` — advancing a matter by one step;
 * :class:`~zhifa.engine.outbox.Outbox` — the messages for reporting sinks.
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 
 from zhifa.documents import Issuer
 from zhifa.engine.checks import StepChecks
+from zhifa.engine.due import DueLists
 from zhifa.engine.opening import Opener
 from zhifa.engine.outbox import Outbox
 from zhifa.engine.reads import Reads, names
@@ -81,6 +83,7 @@ class Engine:
         self.issuer = Issuer(self.plugins, self.evidence)
         writer = StepWriter(self.plugins, self.calendar, self._outbox, self.issuer)
         self._reads = Reads(store, self._registry, checks, self.clock, self.calendar)
+        self._due = DueLists(store, self._registry, self.clock, self.calendar, self._reads.load)
         self._opener = Opener(
             store,
             self.plugins,
@@ -180,7 +183,7 @@ class Engine:
         :meth:`refresh_deadlines` would store again). ``officer`` keeps the matters that
         officer took a step on or is named in; ``workflow`` and ``state`` the matters of that
         workflow or in that state."""
-        return self._reads.due(
+        return self._due.due(
             department=department,
             officer=officer,
             within=within,
@@ -195,13 +198,13 @@ class Engine:
         """Recompute and store every provisional running clock (``every``: every running clock,
         after a department's calendar additions changed); returns how many stored clocks
         changed. Run it (``zhifa due --refresh``) when a year's calendar data arrives."""
-        return self._reads.refresh_deadlines(every=every)
+        return self._due.refresh_deadlines(every=every)
 
     def expected(self, matter: int | MatterView, today: date | None = None) -> list[DueItem]:
         """The follow-up matters ``matter`` still owes (declared by other workflows' ``expected``),
         each with its deadline as of ``today``; one that was opened following it is no longer
         owed."""
-        return self._reads.expected(matter, today)
+        return self._due.expected(matter, today)
 
     def matters(
         self, *, workflow: str | None = None, state: str | None = None, limit: int | None = None

@@ -248,7 +248,7 @@ class Matter(Base):
         Index("ix_matters_workflow_state", "workflow", "state"),
         Index("ix_matters_workflow_department", "workflow", "department_code", "id"),
         Index("ix_matters_id_department", "id", "department_code"),
-        # the matters that may owe a shipped follow-up (migration 0011, zhifa.engine.reads)
+        # the matters that may owe a shipped follow-up (migration 0011, zhifa.engine.due)
         *(
             Index(
                 index,
