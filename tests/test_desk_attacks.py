@@ -597,3 +597,29 @@ def test_the_reporter_is_in_no_public_answer_log_line_or_other_officers_page(
         assert found.count(REPORTER) == 1 and f'value="{REPORTER}"' in found
     for record in caplog.records:
         assert REPORTER not in record.getMessage() + repr(record.__dict__)
+
+
+def test_one_address_cannot_spray_logins_across_every_officer(sqlite_bureau) -> None:
+    """Each officer's lockout counts that officer's failures; the address limit stops one client
+    guessing a few passwords for every officer (or locking them all out at will)."""
+    from zhifa.desk.auth import LOGIN_BUCKET
+
+    app, _, clock = desk_for(sqlite_bureau)
+    client = TestClient(app)
+
+    def attempt(officer: str, password: str) -> int:
+        token = token_of(client.get("/login").text)
+        return client.post(
+            "/login",
+            data={"officer": officer, "password": password, "next": "/", "csrf_token": token},
+            follow_redirects=False,
+        ).status_code
+
+    # guesses at many officer ids (none locked out: each is tried once)
+    for n in range(LOGIN_BUCKET.capacity):  # the last allowed attempt is refused only as wrong
+        assert attempt(f"Z{n:03d}", f"guess {n}") == 401
+    assert attempt("C1", PASSWORD) == 429  # the next one, even with the right password
+    clock.advance(seconds=LOGIN_BUCKET.refill_seconds - 1)
+    assert attempt("C1", PASSWORD) == 429
+    clock.advance(seconds=1)
+    assert attempt("C1", PASSWORD) == 303

@@ -2,7 +2,8 @@
 
 ``POST /login`` checks the officer's password with :func:`zhifa.identity.login` (the lockout after
 :data:`~zhifa.identity.MAX_FAILURES` failed logins in a row is the identity module's; its sentence
-is shown), keeps the login session's token in the signed cookie with a fresh CSRF token, and goes
+is shown; besides it, each client address may try :data:`LOGIN_BUCKET` logins, so nobody sprays
+guesses across every officer or locks them all out at will), keeps the login session's token in the signed cookie with a fresh CSRF token, and goes
 to the page asked for (``next``, only a path on this site). ``POST /logout`` revokes the login
 session's credential and empties the cookie. ``GET /health`` answers without a login: whether the
 database is reachable, its schema at the migration head, and how many outbox messages wait.
@@ -17,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.responses import JSONResponse, Response
 
+from zhifa.desk import i18n
+from zhifa.desk.limits import Bucket, take
 from zhifa.desk.web import Page, Pages, safe_next
 from zhifa.errors import AuthError, InputError, ZhifaError
 from zhifa.identity import login as identity_login
@@ -25,6 +28,19 @@ from zhifa.store import migrate
 from zhifa.store.tables import OutboxMessage
 
 pages = Pages()
+
+LOGIN_BUCKET = Bucket("login", capacity=30, refill_seconds=20.0)
+"""Login attempts per client address: 30 at once, then one every 20 seconds (an officer's own
+lockout after 5 failures in a row still applies)."""
+
+i18n.add(
+    {
+        "auth_too_many": (
+            "此地址登录尝试过多，请 {minutes} 分钟后再试。",
+            "Too many login attempts from this address; try again in {minutes} minute(s).",
+        )
+    }
+)
 
 
 @pages.get("/login", name="login", public=True)
@@ -36,6 +52,19 @@ def login_form(p: Page) -> Response:
 def login(p: Page) -> Response:
     officer_id = p.value("officer").strip()
     target = safe_next(p.value("next"))
+    wait = take(p, LOGIN_BUCKET)
+    if wait:
+        minutes = max(1, -int(-wait // 60))
+        return p.render(
+            "login.html",
+            {
+                "next": target,
+                "officer_id": officer_id,
+                "error": p.t("auth_too_many", minutes=minutes),
+            },
+            status=429,
+            headers={"retry-after": str(int(wait) + 1)},
+        )
     try:
         if not officer_id:
             raise InputError("give your officer id (执法人员编号) and password")

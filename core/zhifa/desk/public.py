@@ -31,11 +31,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import os
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,6 +43,7 @@ from starlette.responses import Response
 
 from zhifa import identity
 from zhifa.desk import i18n
+from zhifa.desk.limits import Bucket, take
 from zhifa.desk.web import Page, Pages
 from zhifa.errors import AuthError, InputError, NotFoundError, ZhifaError
 from zhifa.identity import Session
@@ -156,59 +155,10 @@ _NOT_SEPARATOR = re.compile(r"[^A-Z2-7]")
 # -- rate limit ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Bucket:
-    """A token bucket per client address: ``capacity`` requests at once, one more every
-    ``refill_seconds``."""
-
-    name: str
-    capacity: int
-    refill_seconds: float
-
-
 REPORT_BUCKET = Bucket("report", capacity=5, refill_seconds=720.0)
 """Filing: 5 at once, then one every 12 minutes."""
 FOLLOW_BUCKET = Bucket("follow", capacity=20, refill_seconds=30.0)
 """Looking up a receipt: 20 at once, then one every 30 seconds."""
-
-_LOCK = threading.Lock()
-
-
-def client_key(host: str) -> str:
-    """Whose bucket a client address counts against: an IPv4 address itself, an IPv6 address its
-    /64 network (one subscriber is given a whole /64, so each of its addresses is the same
-    client)."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return (
-        str(address.ipv4_mapped or address)
-        if isinstance(address, ipaddress.IPv6Address)
-        else str(address)
-    )
-
-
-def take(p: Page, bucket: Bucket) -> float:
-    """Take one token of ``bucket`` for this request's address (the address the connection came
-    from, or the one a trusted proxy gives — never a header the client sends itself; see
-    :func:`client_key`): 0 when allowed, else the seconds until the next token (nothing
-    taken)."""
-    address = client_key(p.request.client.host if p.request.client else "unknown")
-    now = p.engine.clock.now().timestamp()
-    with _LOCK:
-        buckets: dict[tuple[str, str], tuple[float, float]] = p.desk.extras.setdefault(
-            "public.buckets", {}
-        )
-        tokens, last = buckets.get((bucket.name, address), (float(bucket.capacity), now))
-        tokens = min(float(bucket.capacity), tokens + (now - last) / bucket.refill_seconds)
-        if tokens < 1.0:
-            buckets[(bucket.name, address)] = (tokens, now)
-            return (1.0 - tokens) * bucket.refill_seconds
-        buckets[(bucket.name, address)] = (tokens - 1.0, now)
-        return 0.0
 
 
 def _refuse_early(p: Page, bucket: Bucket) -> Response | None:
