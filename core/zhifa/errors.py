@@ -9,6 +9,7 @@
     │   ├── ImportFileError         a CSV/.xlsx file has bad rows (row numbers and reasons)
     │   ├── CatalogueError          a violation catalogue or checklist entry is invalid
     │   ├── InfeasibleDraw          a random draw's tasks cannot all be staffed (one line each)
+    │   ├── BodyTooLarge            a request to the desk is over its size limit (HTTP 413)
     │   └── NotFoundError           a matter, officer, entity, workflow… does not exist
     ├── RefusedError                a rule refused the step (exit 1); nothing was written
     │   ├── PermissionRefused       the actor's role, department or certificate does not allow it
@@ -111,6 +112,10 @@ class InfeasibleDraw(InputError):
 
     def details(self) -> list[str]:
         return list(self.problems)
+
+
+class BodyTooLarge(InputError):
+    """A request's body passed the desk's size limit while it was being read."""
 
 
 class NotFoundError(InputError):

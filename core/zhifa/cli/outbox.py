@@ -19,7 +19,7 @@ from rich.table import Table
 
 from zhifa.cli._common import DbOption, JsonOption, console, emit, open_engine
 from zhifa.engine import DeliveryReport, Engine
-from zhifa.engine.outbox import Outbox, run_worker
+from zhifa.engine.outbox import run_worker
 from zhifa.engine.outbox_listing import (
     OutboxCounts,
     OutboxEntry,
@@ -247,7 +247,7 @@ def _loop_command(
     engine: Engine, sink: str | None, interval: float, batch: int, as_json: bool
 ) -> None:
     """Run the delivery worker until SIGTERM or SIGINT; print what it did."""
-    outbox = Outbox(engine.store, engine.clock, engine.plugins, engine.plugins.sinks())
+    outbox = engine.outbox
     with _stopped_by_signals() as stop:
         totals = run_worker(outbox, stop, interval=interval, batch=batch, sink=sink)
     emit(

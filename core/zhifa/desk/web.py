@@ -56,6 +56,7 @@ from zhifa.engine import Engine
 from zhifa.engine.actors import officer as read_officer
 from zhifa.errors import (
     AuthError,
+    BodyTooLarge,
     ConflictError,
     InputError,
     NotFoundError,
@@ -95,10 +96,6 @@ def max_body() -> int:
     return int(raw) * 1024 * 1024
 
 
-class BodyTooLarge(Exception):
-    """The request body passed the limit while it was being read."""
-
-
 def _size(n: int) -> str:
     return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
 
@@ -123,7 +120,7 @@ async def _read_form(
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
-                raise BodyTooLarge
+                raise BodyTooLarge(too_large)
         return message
 
     limited = Request(request.scope, counted)

@@ -331,6 +331,11 @@ class Engine:
 
     # -- outbox ------------------------------------------------------------------------------
 
+    @property
+    def outbox(self) -> Outbox:
+        """The engine's outbox: claiming and delivering messages (what a worker loop runs)."""
+        return self._outbox
+
     def deliver_outbox(
         self, *, event_id: int | None = None, sink: str | None = None, limit: int = 100
     ) -> DeliveryReport:
