@@ -12,6 +12,7 @@ import re
 import warnings
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -340,3 +341,21 @@ def test_on_postgresql_an_officer_logs_in_and_takes_a_step_as_themself(pg_url: s
         assert refused.status_code == 403 and counts(store)[0] == before[0] + 1
     finally:
         store.dispose()
+
+
+def open_clue(client: TestClient, csrf: str, **more: Any) -> int:
+    """Open a clue about the test entity through the desk's form; its id comes back."""
+    answer = client.post(
+        "/matters/new",
+        data={
+            "csrf_token": csrf,
+            "workflow": "clue",
+            "f.source": "complaint",
+            "f.summary": "售卖过期食品",
+            "entity": ENTITY,
+            **more,
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return int(answer.headers["location"].rsplit("/", 1)[1])

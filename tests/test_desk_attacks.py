@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from tests.conftest import ENTITY
 from tests.helpers import counts
-from tests.test_desk import PASSWORD, TestClient, desk_for, log_in, token_of
+from tests.test_desk import PASSWORD, TestClient, desk_for, log_in, open_clue, token_of
 from tests.test_desk_public import REPORTER, intake_token
 from tests.test_draws import make_plan, seed_targets
 from zhifa import identity, inspections
@@ -44,23 +44,6 @@ def all_rows(store: Store) -> dict[str, int]:
             for t in Base.metadata.sorted_tables
             if t.name != "access_log"
         }
-
-
-def open_clue(client: TestClient, csrf: str, **more: Any) -> int:
-    answer = client.post(
-        "/matters/new",
-        data={
-            "csrf_token": csrf,
-            "workflow": "clue",
-            "f.source": "complaint",
-            "f.summary": "售卖过期食品",
-            "entity": ENTITY,
-            **more,
-        },
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return int(answer.headers["location"].rsplit("/", 1)[1])
 
 
 def version_of(client: TestClient, matter_id: int) -> str:

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from tests.conftest import ENTITY
 from tests.helpers import counts
-from tests.test_desk import TestClient, desk_for, log_in
+from tests.test_desk import TestClient, desk_for, log_in, open_clue
 from zhifa.engine import Engine
 from zhifa.store import Store
 from zhifa.store.tables import Document, Matter
@@ -74,20 +74,7 @@ def world(sqlite_bureau: Store) -> tuple[Officers, Engine, FixedClock, Store]:
 
 def _open_clue(officers: Officers, who: str = "C1", **more: Any) -> int:
     client, token = officers[who]
-    answer = client.post(
-        "/matters/new",
-        data={
-            "csrf_token": token,
-            "workflow": "clue",
-            "f.source": "complaint",
-            "f.summary": "售卖过期食品",
-            "entity": ENTITY,
-            **more,
-        },
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return int(answer.headers["location"].rsplit("/", 1)[1])
+    return open_clue(client, token, **more)
 
 
 def _matter(store: Store, matter_id: int) -> Matter:
