@@ -17,7 +17,6 @@ import time
 import uuid
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
@@ -126,7 +125,6 @@ def create_app(
     https_only: bool | None = None,
     blobs: BlobStore | None = None,
     max_body_mb: int | None = None,
-    **_: Any,
 ) -> Starlette:
     """The desk for the database at ``db_url`` (default: ``$ZHIFA_DATABASE_URL``, else
     ``zhifa.db``), or on ``engine`` when given (the app then uses that engine's store, plugins and
